@@ -1,0 +1,290 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/contract"
+)
+
+// DynamoDB is the part of the DynamoDB client the store uses.
+type DynamoDB interface {
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+var _ DynamoDB = (*dynamodb.Client)(nil)
+
+// ErrRejected marks a write DynamoDB refuses for its content (for example an
+// item over 400 KB): retrying cannot help.
+var ErrRejected = errors.New("audit store rejected the item")
+
+// Result says what recording an update did.
+type Result int
+
+// Results of Store.Record.
+const (
+	Written   Result = iota + 1 // first delivery: the audit row was written
+	Duplicate                   // same content seen before: nothing written
+	Conflict                    // same event id, other content: recorded apart, first row kept
+)
+
+func (r Result) String() string {
+	switch r {
+	case Written:
+		return "written"
+	case Duplicate:
+		return "duplicate"
+	case Conflict:
+		return "conflict"
+	}
+	return "unknown"
+}
+
+// Entry is one delivery of a valid update.
+type Entry struct {
+	Update    contract.Update
+	Payload   string    // the message body, verbatim
+	MessageID string    // SQS message id of this delivery
+	SentAt    time.Time // SQS SentTimestamp: names the stats day
+}
+
+// Store reads and writes the audit table.
+type Store struct {
+	db        DynamoDB
+	table     string
+	retention time.Duration
+	now       func() time.Time
+}
+
+// NewStore returns a store on table whose items expire retentionDays after they are written.
+func NewStore(db DynamoDB, table string, retentionDays int) *Store {
+	return &Store{db: db, table: table, retention: time.Duration(retentionDays) * 24 * time.Hour, now: time.Now}
+}
+
+// Record writes e's audit row once per (tracking id, event id), counts it in
+// its day's stats and moves the latest status forward. Calling it again with
+// the same entry is safe: a retry after a partial failure finishes the work.
+func (s *Store) Record(ctx context.Context, e Entry) (Result, error) {
+	u := e.Update
+	now := s.now().UTC()
+	pk := trackPK(u.TrackingID)
+
+	row := map[string]types.AttributeValue{
+		AttrPK:             str(pk),
+		AttrSK:             str(eventSK(u.EventID)),
+		AttrEventTS:        str(u.EventTimeKey() + "#" + u.EventID),
+		"tracking_id":      str(u.TrackingID),
+		"event_id":         str(u.EventID),
+		"event_id_derived": &types.AttributeValueMemberBOOL{Value: u.EventIDDerived},
+		"status":           str(u.Status),
+		"event_time":       str(u.EventTimeKey()),
+		"payload":          str(e.Payload),
+		"payload_hash":     str(u.PayloadHash),
+		"message_id":       str(e.MessageID),
+		"received_at":      str(now.Format(time.RFC3339Nano)),
+		AttrExpiresAt:      s.expiresAt(now),
+	}
+	if u.Carrier != "" {
+		row["carrier"] = str(u.Carrier)
+	}
+	if len(u.Extra) > 0 {
+		names := make([]string, 0, len(u.Extra))
+		for name := range u.Extra {
+			names = append(names, name)
+		}
+		row["extra_fields"] = &types.AttributeValueMemberSS{Value: names}
+	}
+
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName:           &s.table,
+			Item:                row,
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}},
+		{Update: s.countUpdate(e.SentAt, u.TrackingID, "total", StatusCounter(u.Status))},
+	}})
+	switch {
+	case err == nil:
+		if err := s.advanceLatest(ctx, e, now); err != nil {
+			return Written, err
+		}
+		return Written, nil
+	case !firstConditionFailed(err):
+		return 0, classify(fmt.Errorf("write audit row %s/%s: %w", u.TrackingID, u.EventID, err))
+	}
+
+	existing, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            &s.table,
+		Key:                  key(pk, eventSK(u.EventID)),
+		ConsistentRead:       aws.Bool(true),
+		ProjectionExpression: aws.String("payload_hash"),
+	})
+	if err != nil {
+		return 0, classify(fmt.Errorf("read audit row %s/%s: %w", u.TrackingID, u.EventID, err))
+	}
+	if stringAttr(existing.Item, "payload_hash") == u.PayloadHash {
+		// A redelivery. Finish what an earlier, partly failed attempt may have left.
+		if err := s.advanceLatest(ctx, e, now); err != nil {
+			return Duplicate, err
+		}
+		if _, err := s.db.UpdateItem(ctx, updateInput(s.countUpdate(e.SentAt, u.TrackingID, "duplicates"))); err != nil {
+			return Duplicate, classify(fmt.Errorf("count duplicate %s/%s: %w", u.TrackingID, u.EventID, err))
+		}
+		return Duplicate, nil
+	}
+	return Conflict, s.recordConflict(ctx, e, stringAttr(existing.Item, "payload_hash"), now)
+}
+
+// recordConflict keeps one record per distinct conflicting content and counts it once.
+func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string, now time.Time) error {
+	u := e.Update
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName: &s.table,
+			Item: map[string]types.AttributeValue{
+				AttrPK:                  str(trackPK(u.TrackingID)),
+				AttrSK:                  str(conflictSK(u.EventID, u.PayloadHash)),
+				"tracking_id":           str(u.TrackingID),
+				"event_id":              str(u.EventID),
+				"status":                str(u.Status),
+				"event_time":            str(u.EventTimeKey()),
+				"payload":               str(e.Payload),
+				"payload_hash":          str(u.PayloadHash),
+				"original_payload_hash": str(originalHash),
+				"message_id":            str(e.MessageID),
+				"received_at":           str(now.Format(time.RFC3339Nano)),
+				AttrExpiresAt:           s.expiresAt(now),
+			},
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}},
+		{Update: s.countUpdate(e.SentAt, u.TrackingID, "conflicts")},
+	}})
+	if err != nil && !firstConditionFailed(err) {
+		return classify(fmt.Errorf("record conflict %s/%s: %w", u.TrackingID, u.EventID, err))
+	}
+	return nil
+}
+
+// advanceLatest sets the latest status unless a later event is already there.
+// Events are ordered by event time, then event id, so the order is total.
+func (s *Store) advanceLatest(ctx context.Context, e Entry, now time.Time) error {
+	u := e.Update
+	order := u.EventTimeKey() + "#" + u.EventID
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &s.table,
+		Key:                 key(trackPK(u.TrackingID), skLatest),
+		UpdateExpression:    aws.String("SET #status = :status, event_time = :time, event_id = :id, latest_order = :order, message_id = :msg, updated_at = :now, tracking_id = :tid, expires_at = :exp"),
+		ConditionExpression: aws.String("attribute_not_exists(pk) OR latest_order < :order"),
+		ExpressionAttributeNames: map[string]string{
+			"#status": "status",
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":status": str(u.Status),
+			":time":   str(u.EventTimeKey()),
+			":id":     str(u.EventID),
+			":order":  str(order),
+			":msg":    str(e.MessageID),
+			":now":    str(now.Format(time.RFC3339Nano)),
+			":tid":    str(u.TrackingID),
+			":exp":    s.expiresAt(now),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return classify(fmt.Errorf("advance latest status of %s: %w", u.TrackingID, err))
+	}
+	return nil
+}
+
+// CountInvalid counts a rejected message in its day's stats; key spreads the writes.
+func (s *Store) CountInvalid(ctx context.Context, sentAt time.Time, key string) error {
+	if _, err := s.db.UpdateItem(ctx, updateInput(s.countUpdate(sentAt, key, "invalid"))); err != nil {
+		return fmt.Errorf("count invalid message: %w", err)
+	}
+	return nil
+}
+
+// countUpdate adds one to each counter of a day's write shard.
+func (s *Store) countUpdate(day time.Time, shardKey string, counters ...string) *types.Update {
+	names := make(map[string]string, len(counters))
+	expr := "SET expires_at = if_not_exists(expires_at, :exp) ADD "
+	for i, c := range counters {
+		ref := "#c" + strconv.Itoa(i)
+		names[ref] = c
+		if i > 0 {
+			expr += ", "
+		}
+		expr += ref + " :one"
+	}
+	return &types.Update{
+		TableName:                &s.table,
+		Key:                      key(DayPK(day, shardOf(shardKey)), skCounts),
+		UpdateExpression:         &expr,
+		ExpressionAttributeNames: names,
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": &types.AttributeValueMemberN{Value: "1"},
+			":exp": s.expiresAt(day.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)),
+		},
+	}
+}
+
+func updateInput(u *types.Update) *dynamodb.UpdateItemInput {
+	return &dynamodb.UpdateItemInput{
+		TableName:                 u.TableName,
+		Key:                       u.Key,
+		UpdateExpression:          u.UpdateExpression,
+		ExpressionAttributeNames:  u.ExpressionAttributeNames,
+		ExpressionAttributeValues: u.ExpressionAttributeValues,
+	}
+}
+
+func (s *Store) expiresAt(from time.Time) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(from.Add(s.retention).Unix(), 10)}
+}
+
+// firstConditionFailed reports whether a transaction was cancelled because
+// the condition of its first item failed, or a plain write's condition failed.
+func firstConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return true
+	}
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) || len(tce.CancellationReasons) == 0 {
+		return false
+	}
+	return aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed"
+}
+
+// classify marks errors that no retry can fix with ErrRejected.
+func classify(err error) error {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationException" {
+		return fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	return err
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrPK: str(pk), AttrSK: str(sk)}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func stringAttr(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}

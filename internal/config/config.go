@@ -1,0 +1,100 @@
+// Package config reads the processor's settings from its environment and
+// fails with a message naming the variable when one is wrong.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// Processor holds the processor Lambda's settings.
+type Processor struct {
+	AuditTable       string        // AUDIT_TABLE_NAME, required
+	DLQURL           string        // DLQ_URL, required
+	RetentionDays    int           // RETENTION_DAYS, 1-3650, default 90
+	MaxConcurrency   int           // MAX_CONCURRENCY, 1-100, default 10
+	LogLevel         zapcore.Level // LOG_LEVEL, debug|info|warn|error, default info
+	MetricsNamespace string        // METRICS_NAMESPACE, default TrackingPipeline
+	DeadlineMargin   time.Duration // DEADLINE_MARGIN_MS, 100-60000, default 2000
+}
+
+// Processor defaults, shared with the Terraform module's variable defaults.
+const (
+	DefaultRetentionDays    = 90
+	DefaultMaxConcurrency   = 10
+	DefaultMetricsNamespace = "TrackingPipeline"
+	DefaultDeadlineMarginMS = 2000
+)
+
+// LoadProcessor reads the processor's settings through getenv (os.Getenv in production).
+func LoadProcessor(getenv func(string) string) (Processor, error) {
+	r := reader{getenv: getenv}
+	c := Processor{
+		AuditTable:       r.required("AUDIT_TABLE_NAME"),
+		DLQURL:           r.required("DLQ_URL"),
+		RetentionDays:    r.intIn("RETENTION_DAYS", DefaultRetentionDays, 1, 3650),
+		MaxConcurrency:   r.intIn("MAX_CONCURRENCY", DefaultMaxConcurrency, 1, 100),
+		LogLevel:         r.level("LOG_LEVEL"),
+		MetricsNamespace: r.optional("METRICS_NAMESPACE", DefaultMetricsNamespace),
+		DeadlineMargin:   time.Duration(r.intIn("DEADLINE_MARGIN_MS", DefaultDeadlineMarginMS, 100, 60000)) * time.Millisecond,
+	}
+	if len(c.MetricsNamespace) > 255 || strings.HasPrefix(c.MetricsNamespace, "AWS/") {
+		r.fail("METRICS_NAMESPACE", "must be at most 255 characters and not start with AWS/")
+	}
+	if err := errors.Join(r.errs...); err != nil {
+		return Processor{}, fmt.Errorf("invalid configuration: %w", err)
+	}
+	return c, nil
+}
+
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("%s %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (r *reader) required(name string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		r.fail(name, "is required")
+	}
+	return v
+}
+
+func (r *reader) optional(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) intIn(name string, def, lo, hi int) int {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, "must be an integer from %d to %d, got %q", lo, hi, v)
+		return def
+	}
+	return n
+}
+
+func (r *reader) level(name string) zapcore.Level {
+	v := r.optional(name, "info")
+	l, err := zapcore.ParseLevel(strings.ToLower(v))
+	if err != nil || l > zapcore.ErrorLevel {
+		r.fail(name, "must be one of debug, info, warn, error, got %q", v)
+		return zapcore.InfoLevel
+	}
+	return l
+}

@@ -1,0 +1,257 @@
+// Package processor handles SQS batches of tracking updates: each record is
+// parsed, recorded in the audit store, or sent to the dead-letter queue with
+// its reason, or reported back to SQS for a retry. Every record ends in
+// exactly one of those places and its outcome is logged once.
+package processor
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"go.uber.org/zap"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/contract"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deadletter"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/emf"
+)
+
+// Auditor records valid updates and counts rejected ones.
+type Auditor interface {
+	Record(ctx context.Context, e audit.Entry) (audit.Result, error)
+	CountInvalid(ctx context.Context, sentAt time.Time, key string) error
+}
+
+// DeadLetters takes messages that can never be processed.
+type DeadLetters interface {
+	Send(ctx context.Context, body string, r deadletter.Reason) error
+}
+
+// Metrics receives one line of batch metrics.
+type Metrics interface {
+	Write(at time.Time, metrics map[string]emf.Metric) error
+}
+
+var (
+	_ Auditor     = (*audit.Store)(nil)
+	_ DeadLetters = (*deadletter.Sender)(nil)
+	_ Metrics     = (*emf.Writer)(nil)
+)
+
+// Outcome is where one record ended.
+type Outcome string
+
+// Outcomes, as logged in the outcome field.
+const (
+	OutcomeWritten   Outcome = "written"   // audit row written
+	OutcomeDuplicate Outcome = "duplicate" // seen before, acknowledged
+	OutcomeConflict  Outcome = "conflict"  // same event id, other content: recorded apart, acknowledged
+	OutcomeRejected  Outcome = "rejected"  // permanent error: in the DLQ with its reason, acknowledged
+	OutcomeRetry     Outcome = "retry"     // transient error: left on the queue
+	OutcomeDeferred  Outcome = "deferred"  // not started before the deadline: left on the queue
+)
+
+// errorCodeAuditRejected is the DLQ error code of an update DynamoDB refuses.
+const errorCodeAuditRejected = "AUDIT_REJECTED"
+
+// Config tunes a Handler.
+type Config struct {
+	MaxConcurrency int           // records processed at once
+	DeadlineMargin time.Duration // no record starts closer than this to the deadline
+}
+
+// Handler processes SQS batches. It is safe for concurrent use.
+type Handler struct {
+	auditor Auditor
+	dlq     DeadLetters
+	metrics Metrics
+	log     *zap.Logger
+	cfg     Config
+	now     func() time.Time
+}
+
+// New returns a handler.
+func New(a Auditor, d DeadLetters, m Metrics, log *zap.Logger, cfg Config) *Handler {
+	if cfg.MaxConcurrency < 1 {
+		cfg.MaxConcurrency = 1
+	}
+	return &Handler{auditor: a, dlq: d, metrics: m, log: log, cfg: cfg, now: time.Now}
+}
+
+// result is what processing one record gave.
+type result struct {
+	outcome  Outcome
+	parsed   bool          // the body is a valid update
+	eventAge time.Duration // now - event_time, when parsed
+	queueAge time.Duration // now - SentTimestamp
+}
+
+// Handle processes a batch and reports the records to retry. It never
+// returns an error: a failed record is a batch item failure, not a failed batch.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	log := h.log
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With(zap.String("aws_request_id", lc.AwsRequestID))
+	}
+
+	// Stop starting records at stopAt; cut in-flight calls at cutAt, leaving
+	// half the margin to report back before Lambda's own timeout.
+	stopAt, hasDeadline := time.Time{}, false
+	if deadline, ok := ctx.Deadline(); ok {
+		hasDeadline = true
+		stopAt = deadline.Add(-h.cfg.DeadlineMargin)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-h.cfg.DeadlineMargin/2))
+		defer cancel()
+	}
+
+	results := make([]result, len(ev.Records))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(h.cfg.MaxConcurrency, len(ev.Records)) {
+		wg.Go(func() {
+			for i := range next {
+				rec := &ev.Records[i]
+				if hasDeadline && !h.now().Before(stopAt) {
+					results[i] = result{outcome: OutcomeDeferred}
+					log.Warn("record deferred: invocation deadline is near",
+						zap.String("message_id", rec.MessageId), zap.String("outcome", string(OutcomeDeferred)))
+					continue
+				}
+				results[i] = h.process(ctx, log, rec)
+			}
+		})
+	}
+	for i := range ev.Records {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	var resp events.SQSEventResponse
+	for i, r := range results {
+		if r.outcome == OutcomeRetry || r.outcome == OutcomeDeferred {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
+		}
+	}
+	if err := h.metrics.Write(h.now(), batchMetrics(results)); err != nil {
+		log.Warn("batch metrics not written", zap.Error(err))
+	}
+	return resp, nil
+}
+
+// process takes one record to its outcome and logs it once.
+func (h *Handler) process(ctx context.Context, log *zap.Logger, rec *events.SQSMessage) result {
+	log = log.With(zap.String("message_id", rec.MessageId))
+	now := h.now()
+	sentAt := msAttr(rec.Attributes, "SentTimestamp", now)
+	res := result{queueAge: now.Sub(sentAt)}
+
+	u, err := contract.Parse([]byte(rec.Body))
+	if err != nil {
+		ce, _ := contract.AsError(err)
+		res.outcome = h.reject(ctx, log, rec, sentAt, string(ce.Code), ce.Error())
+		return res
+	}
+	log = log.With(zap.String("tracking_id", u.TrackingID), zap.String("event_id", u.EventID))
+	res.parsed, res.eventAge = true, now.Sub(u.EventTime)
+
+	got, err := h.auditor.Record(ctx, audit.Entry{Update: u, Payload: rec.Body, MessageID: rec.MessageId, SentAt: sentAt})
+	switch {
+	case errors.Is(err, audit.ErrRejected):
+		res.outcome = h.reject(ctx, log, rec, sentAt, errorCodeAuditRejected, err.Error())
+	case err != nil:
+		res.outcome = OutcomeRetry
+		log.Warn("record left for retry", zap.String("outcome", string(res.outcome)), zap.Error(err))
+	case got == audit.Conflict:
+		res.outcome = OutcomeConflict
+		log.Warn("event id reused with other content; first row kept, conflict recorded",
+			zap.String("outcome", string(res.outcome)), zap.String("payload_hash", u.PayloadHash))
+	case got == audit.Duplicate:
+		res.outcome = OutcomeDuplicate
+		log.Info("duplicate acknowledged", zap.String("outcome", string(res.outcome)))
+	default:
+		res.outcome = OutcomeWritten
+		log.Info("audit row written", zap.String("outcome", string(res.outcome)), zap.String("status", u.Status))
+	}
+	return res
+}
+
+// reject sends a record that can never succeed to the DLQ and acknowledges
+// it; when the DLQ cannot take it, the record stays on its queue.
+func (h *Handler) reject(ctx context.Context, log *zap.Logger, rec *events.SQSMessage, sentAt time.Time, code, reason string) Outcome {
+	err := h.dlq.Send(ctx, rec.Body, deadletter.Reason{
+		Code:              code,
+		Message:           reason,
+		OriginalMessageID: rec.MessageId,
+		ReceiveCount:      rec.Attributes["ApproximateReceiveCount"],
+		FirstSeen:         msAttr(rec.Attributes, "ApproximateFirstReceiveTimestamp", time.Time{}),
+		SourceQueueARN:    rec.EventSourceARN,
+	})
+	if err != nil {
+		log.Warn("rejected record left for retry: DLQ send failed",
+			zap.String("outcome", string(OutcomeRetry)), zap.String("error_code", code), zap.Error(err))
+		return OutcomeRetry
+	}
+	if err := h.auditor.CountInvalid(ctx, sentAt, rec.MessageId); err != nil {
+		// The message is safe in the DLQ; only the day's invalid counter is short.
+		log.Warn("invalid counter not updated", zap.Error(err))
+	}
+	log.Warn("record rejected to the DLQ", zap.String("outcome", string(OutcomeRejected)),
+		zap.String("error_code", code), zap.String("reason", reason))
+	return OutcomeRejected
+}
+
+func batchMetrics(results []result) map[string]emf.Metric {
+	counts := map[Outcome]float64{}
+	var maxEvent, maxQueue, sumEvent, sumQueue time.Duration
+	var valid int
+	for _, r := range results {
+		counts[r.outcome]++
+		if r.outcome == OutcomeDeferred {
+			continue
+		}
+		maxQueue = max(maxQueue, r.queueAge)
+		sumQueue += r.queueAge
+		if r.parsed {
+			valid++
+			maxEvent = max(maxEvent, r.eventAge)
+			sumEvent += r.eventAge
+		}
+	}
+	started := len(results) - int(counts[OutcomeDeferred])
+	m := map[string]emf.Metric{
+		"BatchSize":  {Value: float64(len(results)), Unit: "Count"},
+		"Processed":  {Value: counts[OutcomeWritten], Unit: "Count"},
+		"Duplicates": {Value: counts[OutcomeDuplicate], Unit: "Count"},
+		"Conflicts":  {Value: counts[OutcomeConflict], Unit: "Count"},
+		"Invalid":    {Value: counts[OutcomeRejected], Unit: "Count"},
+		"Retried":    {Value: counts[OutcomeRetry] + counts[OutcomeDeferred], Unit: "Count"},
+		"Deferred":   {Value: counts[OutcomeDeferred], Unit: "Count"},
+	}
+	if started > 0 {
+		m["QueueAgeMax"] = emf.Metric{Value: ms(maxQueue), Unit: "Milliseconds"}
+		m["QueueAgeAvg"] = emf.Metric{Value: ms(sumQueue) / float64(started), Unit: "Milliseconds"}
+	}
+	if valid > 0 {
+		m["EventAgeMax"] = emf.Metric{Value: ms(maxEvent), Unit: "Milliseconds"}
+		m["EventAgeAvg"] = emf.Metric{Value: ms(sumEvent) / float64(valid), Unit: "Milliseconds"}
+	}
+	return m
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// msAttr reads an SQS system attribute holding epoch milliseconds.
+func msAttr(attrs map[string]string, name string, def time.Time) time.Time {
+	v, err := strconv.ParseInt(attrs[name], 10, 64)
+	if err != nil {
+		return def
+	}
+	return time.UnixMilli(v)
+}
