@@ -60,7 +60,11 @@ func (s *Store) Trail(ctx context.Context, trackingID string) ([]Row, error) {
 		IndexName:                 aws.String(IndexByTime),
 		KeyConditionExpression:    aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(trackPK(trackingID))},
-		ConsistentRead:            aws.Bool(true),
+		// The index is sparse on AWS, so this filter drops nothing there; kumo
+		// returns every item of the partition from an LSI query, and sorts
+		// them badly, hence the sort below (a no-op on AWS).
+		FilterExpression: aws.String("attribute_exists(event_ts)"),
+		ConsistentRead:   aws.Bool(true),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("query trail of %s: %w", trackingID, err)
@@ -78,6 +82,9 @@ func (s *Store) Trail(ctx context.Context, trackingID string) ([]Row, error) {
 			Payload:     stringAttr(it, "payload"),
 		})
 	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		return rows[i].EventTime+"#"+rows[i].EventID < rows[j].EventTime+"#"+rows[j].EventID
+	})
 	return rows, nil
 }
 

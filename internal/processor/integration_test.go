@@ -1,0 +1,115 @@
+package processor_test
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deadletter"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/emf"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/processor"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+)
+
+// TestHandleAgainstLocalAWS runs the handler with real DynamoDB and SQS calls
+// on an in-process kumo, one invocation per delivery.
+func TestHandleAgainstLocalAWS(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t)
+	table := env.AuditTable(t, "audit")
+	dlqURL := env.Queue(t, "ingest-dlq", nil)
+	store := audit.NewStore(env.DDB, table, 30)
+	h := processor.New(store, deadletter.NewSender(env.SQS, dlqURL), emf.NewWriter(io.Discard, "Test", nil),
+		zaptest.NewLogger(t), processor.Config{MaxConcurrency: 4, DeadlineMargin: time.Second})
+	ctx := context.Background()
+	invoke := func(recs ...events.SQSMessage) events.SQSEventResponse {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		resp, err := h.Handle(ctx, events.SQSEvent{Records: recs})
+		require.NoError(t, err)
+		return resp
+	}
+
+	v1 := `{"tracking_id":"PKG1","event_id":"e1","status":"IN_TRANSIT","event_time":"2026-11-25T10:00:00Z"}`
+	v1Changed := `{"tracking_id":"PKG1","event_id":"e1","status":"LOST","event_time":"2026-11-25T10:00:00Z"}`
+	newer := `{"tracking_id":"PKG1","event_id":"e2","status":"DELIVERED","event_time":"2026-11-25T12:00:00Z"}`
+	older := `{"tracking_id":"PKG1","event_id":"e0","status":"PICKED_UP","event_time":"2026-11-25T08:00:00Z"}`
+	poison := `{"tracking_id":"PKG1","status":"DELIVERED"}`
+
+	assert.Empty(t, invoke(record("m1", v1), record("m2", newer)).BatchItemFailures)
+	assert.Empty(t, invoke(record("m1", v1)).BatchItemFailures, "SQS redelivery")
+	assert.Empty(t, invoke(record("m3", v1)).BatchItemFailures, "producer resend")
+	assert.Empty(t, invoke(record("m4", v1Changed)).BatchItemFailures, "conflicting resend")
+	assert.Empty(t, invoke(record("m5", older)).BatchItemFailures, "late, older event")
+	assert.Empty(t, invoke(record("m6", poison)).BatchItemFailures, "poison is acknowledged")
+
+	rows, err := store.Trail(ctx, "PKG1")
+	require.NoError(t, err)
+	var ids []string
+	for _, r := range rows {
+		ids = append(ids, r.EventID)
+	}
+	assert.Equal(t, []string{"e0", "e1", "e2"}, ids, "one row per event, in event-time order")
+
+	latest, ok, err := store.LatestStatus(ctx, "PKG1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "DELIVERED", latest.Status)
+
+	conflicts, err := store.Conflicts(ctx, "PKG1")
+	require.NoError(t, err)
+	require.Len(t, conflicts, 1)
+	assert.Equal(t, "m4", conflicts[0].MessageID)
+
+	out, err := env.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl: aws.String(dlqURL), MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}, WaitTimeSeconds: 1,
+	})
+	require.NoError(t, err)
+	require.Len(t, out.Messages, 1, "only the poison message is in the DLQ")
+	msg := out.Messages[0]
+	assert.Equal(t, poison, aws.ToString(msg.Body))
+	attr := func(name string) string { return aws.ToString(msg.MessageAttributes[name].StringValue) }
+	assert.Equal(t, "CONTRACT_VIOLATION", attr(deadletter.AttrErrorCode))
+	assert.Contains(t, attr(deadletter.AttrErrorMessage), "event_time")
+	assert.Equal(t, "m6", attr(deadletter.AttrOriginalMessageID))
+	assert.Equal(t, "1", attr(deadletter.AttrReceiveCount))
+	_, err = time.Parse(time.RFC3339Nano, attr(deadletter.AttrFirstSeenTime))
+	assert.NoError(t, err)
+
+	stats, err := store.DailyStats(ctx, time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), stats.Total)
+	assert.Equal(t, int64(2), stats.Duplicates)
+	assert.Equal(t, int64(1), stats.Conflicts)
+	assert.Equal(t, int64(1), stats.Invalid)
+}
+
+// TestHandleTransientFailureIsRetried makes the table unavailable: the record
+// is reported for retry and nothing reaches the DLQ.
+func TestHandleTransientFailureIsRetried(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t)
+	dlqURL := env.Queue(t, "dlq", nil)
+	store := audit.NewStore(env.DDB, "missing-table", 30)
+	h := processor.New(store, deadletter.NewSender(env.SQS, dlqURL), emf.NewWriter(io.Discard, "Test", nil),
+		zaptest.NewLogger(t), processor.Config{MaxConcurrency: 2, DeadlineMargin: time.Second})
+	resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{record("m1", body("T1"))}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"m1"}, failedIDs(resp))
+	attrs, err := env.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(dlqURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "0", attrs.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
+}
