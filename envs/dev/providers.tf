@@ -1,0 +1,11 @@
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      Project     = "tracking-pipeline"
+      Environment = var.environment
+      ManagedBy   = "terraform"
+    }
+  }
+}

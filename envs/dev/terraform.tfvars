@@ -1,0 +1,2 @@
+environment = "dev"
+name_prefix = "tracking-dev"

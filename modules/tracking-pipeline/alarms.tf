@@ -1,0 +1,105 @@
+# Alarms on the symptoms operators act on. treat_missing_data per alarm:
+# - queue metrics stop when a queue is idle for hours: an idle queue is
+#   healthy, so missing data is notBreaching;
+# - the DLQ alarm ignores missing data: once messages are there it stays in
+#   ALARM until a datapoint shows the DLQ empty;
+# - Lambda publishes Errors/Throttles only when invoked: no invocations is no
+#   errors, so notBreaching.
+
+locals {
+  alarm_actions = [local.alert_topic_arn]
+
+  alarms = {
+    queue_depth = {
+      description         = "More than ${var.alarm_thresholds.queue_depth} tracking updates wait on ${aws_sqs_queue.ingest.name}: the processor is not keeping up."
+      namespace           = "AWS/SQS"
+      metric_name         = "ApproximateNumberOfMessagesVisible"
+      dimensions          = { QueueName = aws_sqs_queue.ingest.name }
+      statistic           = "Maximum"
+      period              = 60
+      evaluation_periods  = 5
+      threshold           = var.alarm_thresholds.queue_depth
+      comparison_operator = "GreaterThanOrEqualToThreshold"
+      treat_missing_data  = "notBreaching"
+    }
+    oldest_message_age = {
+      description         = "The oldest message on ${aws_sqs_queue.ingest.name} is over ${var.alarm_thresholds.oldest_message_age_seconds} s old: updates are late."
+      namespace           = "AWS/SQS"
+      metric_name         = "ApproximateAgeOfOldestMessage"
+      dimensions          = { QueueName = aws_sqs_queue.ingest.name }
+      statistic           = "Maximum"
+      period              = 60
+      evaluation_periods  = 5
+      threshold           = var.alarm_thresholds.oldest_message_age_seconds
+      comparison_operator = "GreaterThanOrEqualToThreshold"
+      treat_missing_data  = "notBreaching"
+    }
+    dlq_not_empty = {
+      description         = "Messages are in ${aws_sqs_queue.ingest_dlq.name}: see their ErrorCode attribute or run trackctl dlq list."
+      namespace           = "AWS/SQS"
+      metric_name         = "ApproximateNumberOfMessagesVisible"
+      dimensions          = { QueueName = aws_sqs_queue.ingest_dlq.name }
+      statistic           = "Maximum"
+      period              = 60
+      evaluation_periods  = 1
+      threshold           = var.alarm_thresholds.dlq_messages
+      comparison_operator = "GreaterThanThreshold"
+      treat_missing_data  = "ignore"
+    }
+    processor_errors = {
+      description         = "${local.processor_function_name} failed ${var.alarm_thresholds.processor_errors} or more invocations in 5 minutes."
+      namespace           = "AWS/Lambda"
+      metric_name         = "Errors"
+      dimensions          = { FunctionName = aws_lambda_function.processor.function_name }
+      statistic           = "Sum"
+      period              = 300
+      evaluation_periods  = 1
+      threshold           = var.alarm_thresholds.processor_errors
+      comparison_operator = "GreaterThanOrEqualToThreshold"
+      treat_missing_data  = "notBreaching"
+    }
+    processor_throttles = {
+      description         = "${local.processor_function_name} was throttled ${var.alarm_thresholds.processor_throttles} or more times in 5 minutes: raise its concurrency."
+      namespace           = "AWS/Lambda"
+      metric_name         = "Throttles"
+      dimensions          = { FunctionName = aws_lambda_function.processor.function_name }
+      statistic           = "Sum"
+      period              = 300
+      evaluation_periods  = 1
+      threshold           = var.alarm_thresholds.processor_throttles
+      comparison_operator = "GreaterThanOrEqualToThreshold"
+      treat_missing_data  = "notBreaching"
+    }
+    maintenance_errors = {
+      description         = "The maintenance job ${local.maintenance_function_name} failed; see its log group and ${aws_sqs_queue.maintenance_dlq.name}."
+      namespace           = "AWS/Lambda"
+      metric_name         = "Errors"
+      dimensions          = { FunctionName = aws_lambda_function.maintenance.function_name }
+      statistic           = "Sum"
+      period              = 300
+      evaluation_periods  = 1
+      threshold           = var.alarm_thresholds.maintenance_errors
+      comparison_operator = "GreaterThanThreshold"
+      treat_missing_data  = "notBreaching"
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each = local.alarms
+
+  alarm_name          = "${local.name}-${replace(each.key, "_", "-")}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric_name
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
+  period              = each.value.period
+  evaluation_periods  = each.value.evaluation_periods
+  threshold           = each.value.threshold
+  comparison_operator = each.value.comparison_operator
+  treat_missing_data  = each.value.treat_missing_data
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = local.tags
+}

@@ -1,0 +1,47 @@
+# The audit table. Keys and the index are those internal/audit needs; its
+# README documents each access pattern. On-demand: the load is bursty.
+
+resource "aws_dynamodb_table" "audit" {
+  name                        = "${local.name}-audit"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  deletion_protection_enabled = var.deletion_protection
+  tags                        = local.tags
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  attribute {
+    name = "event_ts"
+    type = "S"
+  }
+
+  # A package's trail in event-time order; sparse: only audit rows carry event_ts.
+  local_secondary_index {
+    name            = local.audit_index_by_time
+    range_key       = "event_ts"
+    projection_type = "ALL"
+  }
+
+  ttl {
+    attribute_name = local.audit_ttl_attribute
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = local.kms_key_arn
+  }
+}

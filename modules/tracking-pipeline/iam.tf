@@ -1,0 +1,218 @@
+# One role per function, inline least-privilege policies, no managed policies.
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+locals {
+  # KMS use is limited to the services this stack calls through.
+  kms_via_services = ["sqs.${local.region}.amazonaws.com", "dynamodb.${local.region}.amazonaws.com"]
+}
+
+################################################################################
+# Processor
+################################################################################
+
+resource "aws_iam_role" "processor" {
+  name               = local.processor_function_name
+  description        = "Runs ${local.processor_function_name}"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "processor" {
+  statement {
+    sid       = "ConsumeIngestQueue"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+    resources = [aws_sqs_queue.ingest.arn]
+  }
+
+  statement {
+    sid       = "RejectToDLQ"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.ingest_dlq.arn]
+  }
+
+  statement {
+    sid = "WriteAuditTrail"
+    # TransactWriteItems is authorised per item as PutItem and UpdateItem.
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"]
+    resources = [aws_dynamodb_table.audit.arn]
+  }
+
+  statement {
+    sid       = "UseKeyThroughQueuesAndTable"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.kms_via_services
+    }
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.processor.arn}:*"]
+  }
+
+  statement {
+    sid = "Tracing"
+    # X-Ray has no resource-level permissions: AWS requires "*".
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"] #trivy:ignore:AVD-AWS-0057
+  }
+}
+
+resource "aws_iam_role_policy" "processor" {
+  name   = "processor"
+  role   = aws_iam_role.processor.id
+  policy = data.aws_iam_policy_document.processor.json
+}
+
+################################################################################
+# Maintenance
+################################################################################
+
+resource "aws_iam_role" "maintenance" {
+  name               = local.maintenance_function_name
+  description        = "Runs ${local.maintenance_function_name}"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "maintenance" {
+  statement {
+    sid = "InspectAndRedriveDLQ"
+    # Inspection peeks (receive, then make visible again); a move task reads
+    # and deletes on the DLQ.
+    actions = [
+      "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:DeleteMessage",
+      "sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks", "sqs:CancelMessageMoveTask",
+    ]
+    resources = [aws_sqs_queue.ingest_dlq.arn]
+  }
+
+  statement {
+    sid       = "RedriveToIngest"
+    actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.ingest.arn]
+  }
+
+  statement {
+    sid       = "FailedInvocationsToMaintenanceDLQ"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.maintenance_dlq.arn]
+  }
+
+  statement {
+    sid       = "ReadDayCountersWriteReports"
+    actions   = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.audit.arn]
+  }
+
+  statement {
+    sid       = "PublishDigest"
+    actions   = ["sns:Publish"]
+    resources = [local.alert_topic_arn]
+  }
+
+  statement {
+    sid       = "UseKeyThroughQueuesTableAndTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = concat(local.kms_via_services, ["sns.${local.region}.amazonaws.com"])
+    }
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.maintenance.arn}:*"]
+  }
+
+  statement {
+    sid = "Tracing"
+    # X-Ray has no resource-level permissions: AWS requires "*".
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"] #trivy:ignore:AVD-AWS-0057
+  }
+}
+
+resource "aws_iam_role_policy" "maintenance" {
+  name   = "maintenance"
+  role   = aws_iam_role.maintenance.id
+  policy = data.aws_iam_policy_document.maintenance.json
+}
+
+################################################################################
+# Scheduler
+################################################################################
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  name               = "${local.name}-maintenance-scheduler"
+  description        = "Lets EventBridge Scheduler invoke ${local.maintenance_function_name}"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    sid       = "InvokeMaintenance"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.maintenance.arn]
+  }
+
+  statement {
+    sid       = "UndeliveredToMaintenanceDLQ"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.maintenance_dlq.arn]
+  }
+
+  statement {
+    sid       = "UseKeyThroughSQS"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [local.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name   = "scheduler"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler.json
+}

@@ -1,0 +1,138 @@
+# Both functions run a prebuilt Go `bootstrap` on provided.al2023. The module
+# never builds Go: `make build` produces the zips.
+
+resource "aws_cloudwatch_log_group" "processor" {
+  name              = "/aws/lambda/${local.processor_function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = local.kms_key_arn
+  tags              = local.tags
+}
+
+resource "aws_cloudwatch_log_group" "maintenance" {
+  name              = "/aws/lambda/${local.maintenance_function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = local.kms_key_arn
+  tags              = local.tags
+}
+
+resource "aws_lambda_function" "processor" {
+  function_name                  = local.processor_function_name
+  description                    = "Consumes tracking updates from ${aws_sqs_queue.ingest.name} into the audit table"
+  role                           = aws_iam_role.processor.arn
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = [var.lambda_architecture]
+  filename                       = var.processor_zip_path
+  source_code_hash               = filebase64sha256(var.processor_zip_path)
+  timeout                        = var.processor_timeout_seconds
+  memory_size                    = var.processor_memory_mb
+  reserved_concurrent_executions = coalesce(var.processor_reserved_concurrency, -1)
+  tags                           = local.tags
+
+  environment {
+    variables = {
+      AUDIT_TABLE_NAME  = aws_dynamodb_table.audit.name
+      DLQ_URL           = aws_sqs_queue.ingest_dlq.url
+      RETENTION_DAYS    = tostring(var.retention_days)
+      MAX_CONCURRENCY   = tostring(var.processor_worker_concurrency)
+      LOG_LEVEL         = var.log_level
+      METRICS_NAMESPACE = var.metrics_namespace
+    }
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.processor.name
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [aws_iam_role_policy.processor]
+}
+
+resource "aws_lambda_event_source_mapping" "ingest" {
+  event_source_arn                   = aws_sqs_queue.ingest.arn
+  function_name                      = aws_lambda_function.processor.arn
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = var.maximum_batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = var.event_source_maximum_concurrency
+  }
+
+  dynamic "filter_criteria" {
+    for_each = length(var.event_filter_patterns) > 0 ? [var.event_filter_patterns] : []
+    content {
+      dynamic "filter" {
+        for_each = filter_criteria.value
+        content {
+          pattern = filter.value
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.batch_size <= 10 || var.maximum_batching_window_seconds >= 1
+      error_message = "batch_size ${var.batch_size} needs maximum_batching_window_seconds of at least 1: AWS allows batches over 10 only with a batching window."
+    }
+  }
+}
+
+resource "aws_lambda_function" "maintenance" {
+  function_name    = local.maintenance_function_name
+  description      = "DLQ digest and redrive, daily stats of ${aws_dynamodb_table.audit.name}"
+  role             = aws_iam_role.maintenance.arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = [var.lambda_architecture]
+  filename         = var.maintenance_zip_path
+  source_code_hash = filebase64sha256(var.maintenance_zip_path)
+  timeout          = var.maintenance_timeout_seconds
+  memory_size      = 256
+  tags             = local.tags
+
+  environment {
+    variables = {
+      AUDIT_TABLE_NAME  = aws_dynamodb_table.audit.name
+      DLQ_URL           = aws_sqs_queue.ingest_dlq.url
+      DLQ_ARN           = aws_sqs_queue.ingest_dlq.arn
+      INGEST_QUEUE_ARN  = aws_sqs_queue.ingest.arn
+      ALERT_TOPIC_ARN   = local.alert_topic_arn
+      REDRIVE_TRANSIENT = tostring(var.maintenance_redrive_transient)
+      REDRIVE_RATE      = tostring(var.maintenance_redrive_rate)
+      RETENTION_DAYS    = tostring(var.retention_days)
+      LOG_LEVEL         = var.log_level
+      METRICS_NAMESPACE = var.metrics_namespace
+    }
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.maintenance.name
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [aws_iam_role_policy.maintenance]
+}
+
+# Asynchronous invocations (the schedule's) retry twice, then land in the
+# maintenance DLQ with the error.
+resource "aws_lambda_function_event_invoke_config" "maintenance" {
+  function_name                = aws_lambda_function.maintenance.function_name
+  maximum_retry_attempts       = 2
+  maximum_event_age_in_seconds = 3600
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.maintenance_dlq.arn
+    }
+  }
+}

@@ -1,0 +1,34 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  name       = var.name_prefix
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  # `name` replaces `region` in provider v6; v5 has only `name`.
+  region = data.aws_region.current.name
+
+  tags = merge(var.tags, {
+    Project     = "tracking-pipeline"
+    Environment = var.environment
+  })
+
+  create_kms_key = var.kms_key_arn == null
+  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+
+  create_alert_topic = var.alert_topic_arn == null
+  alert_topic_arn    = local.create_alert_topic ? aws_sns_topic.alerts[0].arn : var.alert_topic_arn
+
+  # AWS's rule for an SQS event source: the queue's visibility timeout is at
+  # least six times the function timeout plus the batching window.
+  min_visibility_timeout = 6 * var.processor_timeout_seconds + var.maximum_batching_window_seconds
+  visibility_timeout     = coalesce(var.visibility_timeout_seconds, local.min_visibility_timeout)
+
+  processor_function_name   = "${local.name}-processor"
+  maintenance_function_name = "${local.name}-maintenance"
+
+  # Attribute and index names the Go code uses (internal/audit/keys.go).
+  audit_index_by_time = "by_event_time"
+  audit_ttl_attribute = "expires_at"
+}

@@ -1,0 +1,87 @@
+output "ingest_queue_url" {
+  description = "URL of the ingest queue producers send tracking updates to."
+  value       = aws_sqs_queue.ingest.url
+}
+
+output "ingest_queue_arn" {
+  description = "ARN of the ingest queue."
+  value       = aws_sqs_queue.ingest.arn
+}
+
+output "dlq_url" {
+  description = "URL of the ingest dead-letter queue."
+  value       = aws_sqs_queue.ingest_dlq.url
+}
+
+output "dlq_arn" {
+  description = "ARN of the ingest dead-letter queue."
+  value       = aws_sqs_queue.ingest_dlq.arn
+}
+
+output "maintenance_dlq_url" {
+  description = "URL of the queue holding failed maintenance invocations."
+  value       = aws_sqs_queue.maintenance_dlq.url
+}
+
+output "processor_function_name" {
+  description = "Name of the processor Lambda function."
+  value       = aws_lambda_function.processor.function_name
+}
+
+output "processor_function_arn" {
+  description = "ARN of the processor Lambda function."
+  value       = aws_lambda_function.processor.arn
+}
+
+output "maintenance_function_name" {
+  description = "Name of the maintenance Lambda function."
+  value       = aws_lambda_function.maintenance.function_name
+}
+
+output "maintenance_function_arn" {
+  description = "ARN of the maintenance Lambda function."
+  value       = aws_lambda_function.maintenance.arn
+}
+
+output "audit_table_name" {
+  description = "Name of the DynamoDB audit table."
+  value       = aws_dynamodb_table.audit.name
+}
+
+output "audit_table_arn" {
+  description = "ARN of the DynamoDB audit table."
+  value       = aws_dynamodb_table.audit.arn
+}
+
+output "kms_key_arn" {
+  description = "ARN of the KMS key encrypting queues, table, topic and logs (created or supplied)."
+  value       = local.kms_key_arn
+}
+
+output "alert_topic_arn" {
+  description = "ARN of the SNS topic receiving alarms and operational alerts (created or supplied)."
+  value       = local.alert_topic_arn
+}
+
+output "alarm_names" {
+  description = "Alarm names by role: queue_depth, oldest_message_age, dlq_not_empty, processor_errors, processor_throttles, maintenance_errors."
+  value       = { for k, a in aws_cloudwatch_metric_alarm.this : k => a.alarm_name }
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard, or null when create_dashboard is false."
+  value       = var.create_dashboard ? aws_cloudwatch_dashboard.this[0].dashboard_name : null
+}
+
+output "maintenance_schedule_name" {
+  description = "Name of the EventBridge Scheduler schedule running the maintenance job."
+  value       = aws_scheduler_schedule.maintenance.name
+}
+
+output "log_group_names" {
+  description = "Log group names by function: processor, maintenance."
+  value = {
+    processor   = aws_cloudwatch_log_group.processor.name
+    maintenance = aws_cloudwatch_log_group.maintenance.name
+  }
+}

@@ -1,0 +1,97 @@
+# Standard queues: the processor is idempotent per (tracking_id, event_id),
+# so at-least-once delivery costs nothing and FIFO's throughput limits are avoided.
+
+resource "aws_sqs_queue" "ingest" {
+  name                              = "${local.name}-ingest"
+  visibility_timeout_seconds        = local.visibility_timeout
+  message_retention_seconds         = var.message_retention_seconds
+  receive_wait_time_seconds         = 20
+  kms_master_key_id                 = local.kms_key_arn
+  kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
+  tags                              = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.visibility_timeout >= local.min_visibility_timeout
+      error_message = "visibility_timeout_seconds (${local.visibility_timeout}) must be at least 6 x processor_timeout_seconds + maximum_batching_window_seconds = ${local.min_visibility_timeout}, AWS's rule for a Lambda SQS event source; leave it null to derive it."
+    }
+    precondition {
+      condition     = var.dlq_message_retention_seconds > var.message_retention_seconds
+      error_message = "dlq_message_retention_seconds (${var.dlq_message_retention_seconds}) must be longer than message_retention_seconds (${var.message_retention_seconds}): a message moved to the DLQ keeps its original enqueue time and would expire early."
+    }
+  }
+}
+
+resource "aws_sqs_queue" "ingest_dlq" {
+  name                              = "${local.name}-ingest-dlq"
+  message_retention_seconds         = var.dlq_message_retention_seconds
+  kms_master_key_id                 = local.kms_key_arn
+  kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
+  tags                              = local.tags
+}
+
+resource "aws_sqs_queue_redrive_policy" "ingest" {
+  queue_url = aws_sqs_queue.ingest.id
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.ingest_dlq.arn
+    maxReceiveCount     = var.max_receive_count
+  })
+}
+
+resource "aws_sqs_queue_redrive_allow_policy" "ingest_dlq" {
+  queue_url = aws_sqs_queue.ingest_dlq.id
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.ingest.arn]
+  })
+}
+
+# Failed asynchronous maintenance invocations (scheduler and Lambda on-failure).
+resource "aws_sqs_queue" "maintenance_dlq" {
+  name                              = "${local.name}-maintenance-dlq"
+  message_retention_seconds         = 1209600
+  kms_master_key_id                 = local.kms_key_arn
+  kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
+  tags                              = local.tags
+}
+
+# Every queue refuses requests that are not over TLS.
+data "aws_iam_policy_document" "queue_tls_only" {
+  for_each = {
+    ingest          = aws_sqs_queue.ingest.arn
+    ingest_dlq      = aws_sqs_queue.ingest_dlq.arn
+    maintenance_dlq = aws_sqs_queue.maintenance_dlq.arn
+  }
+
+  statement {
+    sid    = "DenyInsecureTransport"
+    effect = "Deny"
+    # A deny of every action by anyone is what makes the rule total.
+    actions   = ["sqs:*"]
+    resources = [each.value]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "ingest" {
+  queue_url = aws_sqs_queue.ingest.id
+  policy    = data.aws_iam_policy_document.queue_tls_only["ingest"].json
+}
+
+resource "aws_sqs_queue_policy" "ingest_dlq" {
+  queue_url = aws_sqs_queue.ingest_dlq.id
+  policy    = data.aws_iam_policy_document.queue_tls_only["ingest_dlq"].json
+}
+
+resource "aws_sqs_queue_policy" "maintenance_dlq" {
+  queue_url = aws_sqs_queue.maintenance_dlq.id
+  policy    = data.aws_iam_policy_document.queue_tls_only["maintenance_dlq"].json
+}
