@@ -30,7 +30,7 @@ func entry(t *testing.T, msgID, body string) audit.Entry {
 func newStore(t *testing.T) (*audit.Store, *dynamodb.Client, string) {
 	t.Helper()
 	env := testenv.Start(t)
-	table := env.AuditTable(t, "audit-"+t.Name())
+	table := env.AuditTable(t)
 	return audit.NewStore(env.DDB, table, 30), env.DDB, table
 }
 

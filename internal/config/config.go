@@ -52,6 +52,41 @@ func LoadProcessor(getenv func(string) string) (Processor, error) {
 	return c, nil
 }
 
+// Maintenance holds the maintenance Lambda's settings.
+type Maintenance struct {
+	AuditTable       string        // AUDIT_TABLE_NAME, required
+	DLQURL           string        // DLQ_URL, required
+	DLQARN           string        // DLQ_ARN, required
+	IngestQueueARN   string        // INGEST_QUEUE_ARN, required
+	AlertTopicARN    string        // ALERT_TOPIC_ARN, required
+	RedriveTransient bool          // REDRIVE_TRANSIENT, default false
+	RedriveRate      int           // REDRIVE_RATE, 1-500, default 10
+	RetentionDays    int           // RETENTION_DAYS, 1-3650, default 90
+	LogLevel         zapcore.Level // LOG_LEVEL
+	MetricsNamespace string        // METRICS_NAMESPACE
+}
+
+// LoadMaintenance reads the maintenance job's settings through getenv.
+func LoadMaintenance(getenv func(string) string) (Maintenance, error) {
+	r := reader{getenv: getenv}
+	c := Maintenance{
+		AuditTable:       r.required("AUDIT_TABLE_NAME"),
+		DLQURL:           r.required("DLQ_URL"),
+		DLQARN:           r.required("DLQ_ARN"),
+		IngestQueueARN:   r.required("INGEST_QUEUE_ARN"),
+		AlertTopicARN:    r.required("ALERT_TOPIC_ARN"),
+		RedriveTransient: r.boolean("REDRIVE_TRANSIENT"),
+		RedriveRate:      r.intIn("REDRIVE_RATE", 10, 1, 500),
+		RetentionDays:    r.intIn("RETENTION_DAYS", DefaultRetentionDays, 1, 3650),
+		LogLevel:         r.level("LOG_LEVEL"),
+		MetricsNamespace: r.optional("METRICS_NAMESPACE", DefaultMetricsNamespace),
+	}
+	if err := errors.Join(r.errs...); err != nil {
+		return Maintenance{}, fmt.Errorf("invalid configuration: %w", err)
+	}
+	return c, nil
+}
+
 type reader struct {
 	getenv func(string) string
 	errs   []error
@@ -87,6 +122,15 @@ func (r *reader) intIn(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+func (r *reader) boolean(name string) bool {
+	v := r.optional(name, "false")
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "must be true or false, got %q", v)
+	}
+	return b
 }
 
 func (r *reader) level(name string) zapcore.Level {

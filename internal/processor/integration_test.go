@@ -26,7 +26,7 @@ import (
 func TestHandleAgainstLocalAWS(t *testing.T) {
 	t.Parallel()
 	env := testenv.Start(t)
-	table := env.AuditTable(t, "audit")
+	table := env.AuditTable(t)
 	dlqURL := env.Queue(t, "ingest-dlq", nil)
 	store := audit.NewStore(env.DDB, table, 30)
 	h := processor.New(store, deadletter.NewSender(env.SQS, dlqURL), emf.NewWriter(io.Discard, "Test", nil),
@@ -101,7 +101,7 @@ func TestHandleTransientFailureIsRetried(t *testing.T) {
 	t.Parallel()
 	env := testenv.Start(t)
 	dlqURL := env.Queue(t, "dlq", nil)
-	store := audit.NewStore(env.DDB, "missing-table", 30)
+	store := audit.NewStore(env.DDB, testenv.Unique("missing-table"), 30)
 	h := processor.New(store, deadletter.NewSender(env.SQS, dlqURL), emf.NewWriter(io.Discard, "Test", nil),
 		zaptest.NewLogger(t), processor.Config{MaxConcurrency: 2, DeadlineMargin: time.Second})
 	resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{record("m1", body("T1"))}})

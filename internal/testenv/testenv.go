@@ -1,9 +1,16 @@
-// Package testenv starts an in-process local AWS (kumo) for tests and
-// creates this project's resources in it.
+// Package testenv runs an in-process local AWS (kumo) for tests and creates
+// this project's resources in it.
+//
+// kumo registers its services once per process, so every server in a process
+// shares one state: testenv starts a single server and gives every resource a
+// unique name, which keeps parallel tests apart.
 package testenv
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,7 +23,7 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 )
 
-// Env is a running local AWS with clients on it.
+// Env is the running local AWS with clients on it.
 type Env struct {
 	URL    string
 	Config aws.Config
@@ -24,37 +31,53 @@ type Env struct {
 	SQS    *sqs.Client
 }
 
-// Start runs kumo in-process for the test and closes it at cleanup.
+var (
+	once   sync.Once
+	shared *Env
+)
+
+// Start returns the process's local AWS, starting it on first use. It lives
+// until the test binary exits.
 func Start(t testing.TB) *Env {
 	t.Helper()
-	srv := kumo.NewServer()
-	t.Cleanup(srv.Close)
-	cfg := aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(srv.URL),
-	}
-	return &Env{
-		URL:    srv.URL,
-		Config: cfg,
-		// kumo sends no X-Amz-Crc32 header; the real service does.
-		DDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true }),
-		SQS: sqs.NewFromConfig(cfg),
-	}
+	once.Do(func() {
+		srv := kumo.NewServer()
+		cfg := aws.Config{
+			Region:       "us-east-1",
+			Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+			BaseEndpoint: aws.String(srv.URL),
+		}
+		shared = &Env{
+			URL:    srv.URL,
+			Config: cfg,
+			// kumo sends no X-Amz-Crc32 header; the real service does.
+			DDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true }),
+			SQS: sqs.NewFromConfig(cfg),
+		}
+	})
+	return shared
 }
 
-// AuditTable creates an audit table named name.
-func (e *Env) AuditTable(t testing.TB, name string) string {
+// Unique returns prefix with a random suffix.
+func Unique(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return prefix + "-" + hex.EncodeToString(b)
+}
+
+// AuditTable creates an audit table with a unique name and returns the name.
+func (e *Env) AuditTable(t testing.TB) string {
 	t.Helper()
+	name := Unique("audit")
 	_, err := e.DDB.CreateTable(context.Background(), audit.CreateTableInput(name))
 	require.NoError(t, err)
 	return name
 }
 
-// Queue creates a standard queue and returns its URL.
-func (e *Env) Queue(t testing.TB, name string, attrs map[string]string) string {
+// Queue creates a standard queue with a unique name from prefix and returns its URL.
+func (e *Env) Queue(t testing.TB, prefix string, attrs map[string]string) string {
 	t.Helper()
-	out, err := e.SQS.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+	out, err := e.SQS.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String(Unique(prefix)), Attributes: attrs})
 	require.NoError(t, err)
 	return aws.ToString(out.QueueUrl)
 }
