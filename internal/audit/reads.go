@@ -194,7 +194,7 @@ func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput) ([]map[st
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("query %s: %w", aws.ToString(in.TableName), err)
 		}
 		items = append(items, page.Items...)
 	}

@@ -189,7 +189,7 @@ func TestDailyStatsAndRetention(t *testing.T) {
 		TableName: aws.String(table),
 		Key: map[string]types.AttributeValue{
 			"pk": &types.AttributeValueMemberS{Value: "TRK#S1"},
-			"sk": &types.AttributeValueMemberS{Value: "EVT#" + entry(t, "", fmt.Sprintf(`{"tracking_id":"S1","status":"IN_TRANSIT","event_time":"2026-11-25T14:00:00Z"}`)).Update.EventID},
+			"sk": &types.AttributeValueMemberS{Value: "EVT#" + entry(t, "", `{"tracking_id":"S1","status":"IN_TRANSIT","event_time":"2026-11-25T14:00:00Z"}`).Update.EventID},
 		},
 	})
 	require.NoError(t, err)
@@ -197,5 +197,6 @@ func TestDailyStatsAndRetention(t *testing.T) {
 	require.True(t, ok, "audit row has a TTL attribute")
 	exp, err := strconv.ParseInt(n.Value, 10, 64)
 	require.NoError(t, err)
-	assert.InDelta(t, time.Now().Add(30*24*time.Hour).Unix(), exp, 60)
+	wantExpiry := time.Now().Add(30 * 24 * time.Hour).Unix()
+	assert.InDelta(t, wantExpiry, exp, 60, "expires_at is now + 30 days")
 }

@@ -44,6 +44,6 @@ func TestWriteProducesOneEMFLine(t *testing.T) {
 	assert.Equal(t, [][]string{{"FunctionName"}}, d.Dimensions)
 	assert.Equal(t, []struct{ Name, Unit string }{{"EventAgeMax", "Milliseconds"}, {"Processed", "Count"}}, d.Metrics)
 	assert.Equal(t, "tp-processor", doc.FunctionName)
-	assert.Equal(t, 7.0, doc.Processed)
-	assert.Equal(t, 1500.0, doc.EventAgeMax)
+	assert.InDelta(t, 7.0, doc.Processed, 0)
+	assert.InDelta(t, 1500.0, doc.EventAgeMax, 0)
 }

@@ -72,7 +72,7 @@ func WriteFile(path string, files []File) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", path, err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { //nolint:gosec // a deployment artifact, world-readable by design
 		return fmt.Errorf("chmod %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

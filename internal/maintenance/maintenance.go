@@ -238,7 +238,7 @@ func (j *Job) digest(ctx context.Context) (Digest, error) {
 	for d.Sampled < j.cfg.MaxSample {
 		out, err := j.queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    &j.cfg.DLQURL,
-			MaxNumberOfMessages:         int32(min(10, j.cfg.MaxSample-d.Sampled)),
+			MaxNumberOfMessages:         int32(min(10, j.cfg.MaxSample-d.Sampled)), //nolint:gosec // at most 10
 			VisibilityTimeout:           60,
 			MessageAttributeNames:       []string{"All"},
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameSentTimestamp},

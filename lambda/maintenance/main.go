@@ -41,7 +41,7 @@ func main() {
 		log,
 		maintenance.Config{
 			DLQURL: cfg.DLQURL, DLQARN: cfg.DLQARN, IngestQueueARN: cfg.IngestQueueARN,
-			RedriveTransient: cfg.RedriveTransient, RedriveRate: int32(cfg.RedriveRate),
+			RedriveTransient: cfg.RedriveTransient, RedriveRate: int32(cfg.RedriveRate), //nolint:gosec // config bounds it to 1-500
 		},
 	)
 	lambda.Start(job.Handle)

@@ -36,6 +36,8 @@ resource "aws_dynamodb_table" "audit" {
     enabled        = true
   }
 
+  # On by default; a caller may turn it off (envs/dev does, to save cost).
+  #trivy:ignore:AVD-AWS-0024
   point_in_time_recovery {
     enabled = var.point_in_time_recovery
   }
