@@ -1,0 +1,71 @@
+package test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gruntwork-io/terratest/modules/terraform"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
+)
+
+// TestModuleRejectsInvalidSettingsAtPlan plans the fixture with settings AWS
+// would refuse (or that would lose messages) and expects the module's own
+// message. Skipped, with the reason, where the aws provider cannot be installed.
+func TestModuleRejectsInvalidSettingsAtPlan(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		vars    map[string]any
+		wantErr string
+	}{
+		{
+			name:    "visibility timeout below 6x the function timeout",
+			vars:    map[string]any{"processor_timeout_seconds": 30, "visibility_timeout_seconds": 60},
+			wantErr: "must be at least 6 x processor_timeout_seconds + maximum_batching_window_seconds = 180",
+		},
+		{
+			name:    "event source concurrency below 2",
+			vars:    map[string]any{"event_source_maximum_concurrency": 1},
+			wantErr: "event_source_maximum_concurrency must be from 2 to 1000",
+		},
+		{
+			name:    "event source concurrency above 1000",
+			vars:    map[string]any{"event_source_maximum_concurrency": 1001},
+			wantErr: "event_source_maximum_concurrency must be from 2 to 1000",
+		},
+		{
+			name:    "DLQ retention not longer than the source's",
+			vars:    map[string]any{"message_retention_seconds": 1209600, "dlq_message_retention_seconds": 1209600},
+			wantErr: "must be longer than message_retention_seconds",
+		},
+	}
+	dir := tfharness.CopyRoots(t, "test/fixtures/pipeline")
+	tfharness.WriteLocalOverride(t, dir, testenv.Start(t).URL)
+	tfharness.Init(t, tfharness.Options(dir, nil))
+	processor, maintenance := tfharness.HostZips(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]any{
+				"name_prefix":          "plan-" + testenv.Unique("v"),
+				"processor_zip_path":   processor,
+				"maintenance_zip_path": maintenance,
+				"lambda_architecture":  tfharness.LambdaArchitecture(),
+			}
+			for k, v := range tt.vars {
+				vars[k] = v
+			}
+			out, err := terraform.PlanE(t, tfharness.Options(dir, vars))
+			require.Error(t, err, "plan accepted invalid settings:\n%s", out)
+			assert.Contains(t, squash(out+err.Error()), tt.wantErr)
+		})
+	}
+}
+
+// squash joins Terraform's wrapped, boxed error lines so messages can be matched whole.
+func squash(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "│", " ")), " ")
+}
