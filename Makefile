@@ -20,6 +20,12 @@ LAMBDAS := processor maintenance
 TF_VERSION := $(shell cat .terraform-version)
 TF ?= $(shell v=$$(terraform version 2>/dev/null | head -1); if [ "$$v" = "Terraform v$(TF_VERSION)" ]; then command -v terraform; else echo $(BIN)/tofu; fi)
 export TF_BINARY := $(TF)
+# A TF_CLI_CONFIG_FILE naming a missing file only produces warnings: drop it.
+ifneq ($(TF_CLI_CONFIG_FILE),)
+ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
+unexport TF_CLI_CONFIG_FILE
+endif
+endif
 
 TF_DIRS := modules/tracking-pipeline envs/dev envs/prod test/fixtures/pipeline
 FUZZTIME ?= 60s
@@ -42,8 +48,10 @@ test: tools build-host ## Run every offline check: vet, lint, unit/integration/e
 
 ##@ Build
 
+ZIPS = $(foreach l,$(LAMBDAS),$(DIST)/$(l).zip)
+
 .PHONY: build
-build: $(foreach l,$(LAMBDAS),$(DIST)/$(l).zip) ## Build dist/processor.zip and dist/maintenance.zip (ARCH=arm64|amd64)
+build: $(ZIPS) ## Build dist/processor.zip and dist/maintenance.zip (ARCH=arm64|amd64)
 
 .PHONY: build-host
 build-host: ## Build the Lambda zips for this machine into dist/<arch>/ (for the local AWS)
@@ -51,8 +59,9 @@ build-host: ## Build the Lambda zips for this machine into dist/<arch>/ (for the
 
 # Always rebuilt: go build is cached and the zip is reproducible, so an
 # unchanged source rewrites identical bytes.
-.PHONY: $(foreach l,$(LAMBDAS),$(DIST)/$(l).zip)
-$(DIST)/%.zip:
+.PHONY: FORCE
+FORCE:
+$(ZIPS): $(DIST)/%.zip: FORCE
 	@mkdir -p $(BUILD)/$(ARCH)/$* $(DIST)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) go build -trimpath -ldflags "-s -w -buildid=" -tags lambda.norpc \
 	  -o $(BUILD)/$(ARCH)/$*/bootstrap ./lambda/$*

@@ -33,6 +33,7 @@ type fakeAuditor struct {
 	inFlight atomic.Int32
 	peak     atomic.Int32
 	hold     chan struct{} // when set, Record waits for it or for ctx
+	entered  chan struct{} // when set, Record signals it on entry
 }
 
 func (f *fakeAuditor) Record(ctx context.Context, e audit.Entry) (audit.Result, error) {
@@ -43,6 +44,9 @@ func (f *fakeAuditor) Record(ctx context.Context, e audit.Entry) (audit.Result, 
 		if n <= p || f.peak.CompareAndSwap(p, n) {
 			break
 		}
+	}
+	if f.entered != nil {
+		f.entered <- struct{}{}
 	}
 	if f.hold != nil {
 		select {
@@ -280,10 +284,11 @@ func TestHandleLogsCorrelationFields(t *testing.T) {
 
 func TestHandleBoundsConcurrency(t *testing.T) {
 	t.Parallel()
-	aud := &fakeAuditor{hold: make(chan struct{})}
-	h := processor.New(aud, &fakeDLQ{}, &fakeMetrics{}, zap.NewNop(), processor.Config{MaxConcurrency: 4})
+	const n, limit = 40, 4
+	aud := &fakeAuditor{hold: make(chan struct{}), entered: make(chan struct{}, n)}
+	h := processor.New(aud, &fakeDLQ{}, &fakeMetrics{}, zap.NewNop(), processor.Config{MaxConcurrency: limit})
 	var recs []events.SQSMessage
-	for i := range 40 {
+	for i := range n {
 		recs = append(recs, record(fmt.Sprint("m", i), body(fmt.Sprint("T", i))))
 	}
 	done := make(chan events.SQSEventResponse)
@@ -291,14 +296,22 @@ func TestHandleBoundsConcurrency(t *testing.T) {
 		resp, _ := h.Handle(context.Background(), events.SQSEvent{Records: recs})
 		done <- resp
 	}()
-	// Release records one at a time; at most 4 may be in flight at once.
-	for range recs {
+	// Fill every worker, then release one record per new entry: the pool is
+	// always full, and the peak shows whether it ever went past the limit.
+	for range limit {
+		<-aud.entered
+	}
+	for range n - limit {
+		aud.hold <- struct{}{}
+		<-aud.entered
+	}
+	for range limit {
 		aud.hold <- struct{}{}
 	}
 	resp := <-done
 	assert.Empty(t, resp.BatchItemFailures)
-	assert.Equal(t, int32(4), aud.peak.Load())
-	assert.Len(t, aud.entries, 40)
+	assert.Equal(t, int32(limit), aud.peak.Load())
+	assert.Len(t, aud.entries, n)
 }
 
 func TestHandleDeadline(t *testing.T) {
