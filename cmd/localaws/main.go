@@ -1,0 +1,61 @@
+// Command localaws serves a local AWS for this stack on one endpoint: kumo
+// plus the compatibility layer, Lambda executor, SQS poller and schedules
+// of internal/localaws. Point AWS_ENDPOINT_URL (or the Terraform provider's
+// endpoints) at it. It runs until interrupted.
+//
+//	localaws -addr 127.0.0.1:4566 -function-logs /tmp/functions.log
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/awsclient"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:4566", "listen address (loopback only is wise)")
+	region := flag.String("region", "us-east-1", "region reported to functions")
+	logs := flag.String("function-logs", "-", "where function output goes: a file, - for stderr, or none")
+	level := flag.String("log-level", "info", "log level of the local AWS itself")
+	flag.Parse()
+
+	lvl, err := zapcore.ParseLevel(*level)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "localaws: -log-level:", err)
+		os.Exit(2)
+	}
+	log := awsclient.Logger(lvl)
+	var out io.Writer
+	switch *logs {
+	case "-":
+		out = os.Stderr
+	case "none":
+		out = io.Discard
+	default:
+		f, err := os.OpenFile(*logs, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "localaws: -function-logs:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		out = f
+	}
+	srv, err := localaws.Start(localaws.Options{Addr: *addr, Region: *region, FunctionOutput: out, Log: log})
+	if err != nil {
+		log.Fatal("start", zap.Error(err)) //nolint:gocritic // nothing to flush yet
+	}
+	fmt.Printf("local AWS ready at %s (export AWS_ENDPOINT_URL=%s)\n", srv.URL, srv.URL)
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	<-stop
+	srv.Close()
+}

@@ -1,0 +1,246 @@
+package localaws_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/gruntwork-io/terratest/modules/retry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+)
+
+// stack is the pipeline deployed on a fresh local AWS with the real zips.
+type stack struct {
+	srv   *localaws.Server
+	out   provision.Outputs
+	sqs   *sqs.Client
+	ddb   *dynamodb.Client
+	store *audit.Store
+}
+
+func deploy(t *testing.T, tune func(*provision.Settings)) *stack {
+	t.Helper()
+	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t), FunctionOutput: testWriter{t}, Instances: 2})
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
+
+	s := provision.Defaults(testenv.Unique("e2e"))
+	s.LambdaArchitecture = "x86_64"
+	s.ProcessorTimeoutSeconds = 5
+	s.EventSourceMaximumConcurrency = 2
+	if tune != nil {
+		tune(&s)
+	}
+	out, err := provision.New(cfg, s).Apply(context.Background(), provision.Zips{
+		Processor: testenv.LambdaZip(t, "processor"), Maintenance: testenv.LambdaZip(t, "maintenance"),
+	})
+	require.NoError(t, err)
+	ddb := dynamodb.NewFromConfig(cfg)
+	return &stack{srv: srv, out: out, sqs: sqs.NewFromConfig(cfg), ddb: ddb, store: audit.NewStore(ddb, out.AuditTableName, 90)}
+}
+
+// testWriter sends function output to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(string(b))
+	return len(b), nil
+}
+
+func (s *stack) send(t *testing.T, bodies ...string) {
+	t.Helper()
+	for _, b := range bodies {
+		_, err := s.sqs.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: &s.out.IngestQueueURL, MessageBody: aws.String(b)})
+		require.NoError(t, err)
+	}
+}
+
+// eventually retries check until it passes or the time is up.
+func eventually(t *testing.T, what string, check func() error) {
+	t.Helper()
+	_, err := retry.DoWithRetryE(t, what, 120, 250*time.Millisecond, func() (string, error) { return "", check() })
+	require.NoError(t, err, what)
+}
+
+func (s *stack) trailIDs(t *testing.T, tid string) []string {
+	t.Helper()
+	rows, err := s.store.Trail(context.Background(), tid)
+	require.NoError(t, err)
+	ids := []string{}
+	for _, r := range rows {
+		ids = append(ids, r.EventID)
+	}
+	return ids
+}
+
+func (s *stack) waitForTrail(t *testing.T, tid string, want ...string) {
+	t.Helper()
+	eventually(t, "trail of "+tid, func() error {
+		if got := s.trailIDs(t, tid); fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("trail is %v, want %v", got, want)
+		}
+		return nil
+	})
+}
+
+func (s *stack) queueCounts(t *testing.T, url string) (visible, inFlight int) {
+	t.Helper()
+	out, err := s.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+		QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"},
+	})
+	require.NoError(t, err)
+	visible, _ = strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
+	inFlight, _ = strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	return visible, inFlight
+}
+
+func (s *stack) dlqMessages(t *testing.T) []sqstypes.Message {
+	t.Helper()
+	out, err := s.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+		QueueUrl: &s.out.DLQURL, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}, VisibilityTimeout: 1,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+	})
+	require.NoError(t, err)
+	return out.Messages
+}
+
+func update(tid, eid, status, at string) string {
+	return fmt.Sprintf(`{"tracking_id":%q,"event_id":%q,"status":%q,"event_time":%q}`, tid, eid, status, at)
+}
+
+func TestPipelineEndToEnd(t *testing.T) {
+	t.Parallel()
+	s := deploy(t, nil)
+	ctx := context.Background()
+
+	t.Run("rows, duplicates, conflicts and out-of-order events", func(t *testing.T) {
+		s.send(t,
+			update("P1", "e2", "IN_TRANSIT", "2026-11-25T10:00:00Z"),
+			update("P1", "e3", "DELIVERED", "2026-11-25T12:00:00Z"),
+			update("P1", "e1", "PICKED_UP", "2026-11-25T08:00:00Z"),  // late and older
+			update("P1", "e2", "IN_TRANSIT", "2026-11-25T10:00:00Z"), // the same update again
+			update("P1", "e2", "RETURNED", "2026-11-25T10:00:00Z"),   // conflicting resend
+		)
+		s.waitForTrail(t, "P1", "e1", "e2", "e3")
+		eventually(t, "conflict recorded", func() error {
+			c, err := s.store.Conflicts(ctx, "P1")
+			if err != nil || len(c) != 1 {
+				return fmt.Errorf("conflicts %d: %w", len(c), err)
+			}
+			return nil
+		})
+		latest, ok, err := s.store.LatestStatus(ctx, "P1")
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, "DELIVERED", latest.Status)
+		rows, err := s.store.Trail(ctx, "P1")
+		require.NoError(t, err)
+		assert.Equal(t, "IN_TRANSIT", rows[1].Status, "the conflicting resend did not overwrite")
+	})
+
+	t.Run("a poison message lands in the DLQ once, with its reason", func(t *testing.T) {
+		s.send(t, `{"tracking_id":"P2","status":"DELIVERED"}`)
+		var msgs []sqstypes.Message
+		eventually(t, "poison in the DLQ", func() error {
+			if msgs = s.dlqMessages(t); len(msgs) != 1 {
+				return fmt.Errorf("%d messages in the DLQ", len(msgs))
+			}
+			return nil
+		})
+		assert.Equal(t, "CONTRACT_VIOLATION", aws.ToString(msgs[0].MessageAttributes["ErrorCode"].StringValue))
+		assert.Contains(t, aws.ToString(msgs[0].MessageAttributes["ErrorMessage"].StringValue), "event_time")
+		assert.Empty(t, s.trailIDs(t, "P2"), "nothing of it is in the table")
+		eventually(t, "ingest queue drained", func() error {
+			if v, f := s.queueCounts(t, s.out.IngestQueueURL); v+f != 0 {
+				return fmt.Errorf("%d visible, %d in flight", v, f)
+			}
+			return nil
+		})
+	})
+
+	t.Run("a crashed handler is restarted and no message is lost", func(t *testing.T) {
+		var bodies []string
+		var want []string
+		for i := range 30 {
+			id := fmt.Sprintf("c%02d", i)
+			bodies = append(bodies, update("P3", id, "IN_TRANSIT", fmt.Sprintf("2026-11-25T10:%02d:00Z", i)))
+			want = append(want, id)
+		}
+		s.send(t, bodies[:15]...)
+		resp, err := http.Post(s.srv.URL+"/_localaws/functions/"+s.out.ProcessorFunctionName+"/crash", "application/json", nil) //nolint:noctx // test
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		_ = resp.Body.Close()
+		s.send(t, bodies[15:]...)
+		s.waitForTrail(t, "P3", want...)
+	})
+}
+
+func TestTransientFailureRedriveAndMoveBack(t *testing.T) {
+	t.Parallel()
+	two, one := 2, 1
+	s := deploy(t, func(st *provision.Settings) {
+		st.MaxReceiveCount = two
+		st.VisibilityTimeoutSeconds = &one // short, so the retries are quick
+	})
+	ctx := context.Background()
+
+	// Make the table unavailable: every write fails as a transient error.
+	_, err := s.ddb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &s.out.AuditTableName})
+	require.NoError(t, err)
+	s.send(t, update("P9", "e1", "DELIVERED", "2026-11-25T10:00:00Z"))
+
+	var msgs []sqstypes.Message
+	eventually(t, "message redriven to the DLQ by SQS", func() error {
+		if msgs = s.dlqMessages(t); len(msgs) != 1 {
+			return fmt.Errorf("%d messages in the DLQ", len(msgs))
+		}
+		return nil
+	})
+	assert.Nil(t, msgs[0].MessageAttributes["ErrorCode"].StringValue, "SQS redrive attaches no processor reason")
+
+	// The table is back: a move task returns the message, processed once.
+	_, err = s.ddb.CreateTable(ctx, audit.CreateTableInput(s.out.AuditTableName))
+	require.NoError(t, err)
+	if v, f := s.queueCounts(t, s.out.DLQURL); v+f != 1 {
+		t.Fatalf("DLQ holds %d visible and %d in-flight messages, want 1", v, f)
+	}
+	task, err := s.sqs.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: &s.out.DLQARN, MaxNumberOfMessagesPerSecond: aws.Int32(10)})
+	require.NoError(t, err)
+	require.NotEmpty(t, aws.ToString(task.TaskHandle))
+	s.waitForTrail(t, "P9", "e1")
+
+	eventually(t, "move task completed", func() error {
+		list, err := s.sqs.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: &s.out.DLQARN})
+		if err != nil || len(list.Results) != 1 || aws.ToString(list.Results[0].Status) != "COMPLETED" {
+			return fmt.Errorf("tasks %+v: %w", list, err)
+		}
+		assert.Equal(t, int64(1), list.Results[0].ApproximateNumberOfMessagesMoved)
+		return nil
+	})
+	// A second redrive of the same update adds no row.
+	s.send(t, update("P9", "e1", "DELIVERED", "2026-11-25T10:00:00Z"))
+	eventually(t, "ingest drained", func() error {
+		if v, f := s.queueCounts(t, s.out.IngestQueueURL); v+f != 0 {
+			return fmt.Errorf("%d visible, %d in flight", v, f)
+		}
+		return nil
+	})
+	assert.Equal(t, []string{"e1"}, s.trailIDs(t, "P9"))
+}

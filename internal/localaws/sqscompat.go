@@ -1,0 +1,189 @@
+package localaws
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// keptQueueAttributes are the queue attributes kumo drops silently; the
+// Terraform provider waits for them to read back, so the layer keeps them.
+var keptQueueAttributes = []string{"KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "RedriveAllowPolicy", "SqsManagedSseEnabled"}
+
+// targetHandler returns the layer's handler for a JSON-protocol operation,
+// or nil to pass it to kumo.
+func (s *Server) targetHandler(service, op string) http.HandlerFunc {
+	if service == "TrentService" {
+		return s.kmsHandler(op)
+	}
+	if service != "AmazonSQS" {
+		return nil
+	}
+	switch op {
+	case "CreateQueue", "SetQueueAttributes":
+		return s.keepQueueAttributes
+	case "GetQueueAttributes":
+		return s.echoQueueAttributes
+	case "DeleteQueue":
+		return s.forgetQueue
+	case "StartMessageMoveTask":
+		return s.moves.start
+	case "ListMessageMoveTasks":
+		return s.moves.list
+	case "CancelMessageMoveTask":
+		return s.moves.cancel
+	}
+	return nil
+}
+
+type queueRequest struct {
+	QueueName      string            `json:"QueueName"`
+	QueueURL       string            `json:"QueueUrl"`
+	Attributes     map[string]string `json:"Attributes"`
+	AttributeNames []string          `json:"AttributeNames"`
+}
+
+func (q queueRequest) name() string {
+	if q.QueueName != "" {
+		return q.QueueName
+	}
+	return queueName(q.QueueURL)
+}
+
+// keepQueueAttributes stores the attributes kumo would drop, then lets kumo
+// do the rest.
+func (s *Server) keepQueueAttributes(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValue", err.Error())
+		return
+	}
+	status, h, out, err := s.forward(r, body)
+	if err != nil {
+		writeAWSError(w, http.StatusBadGateway, "InternalError", err.Error())
+		return
+	}
+	var req queueRequest
+	if status < 300 && json.Unmarshal(body, &req) == nil {
+		s.mu.Lock()
+		kept := s.queues[req.name()]
+		if kept == nil {
+			kept = map[string]string{}
+			s.queues[req.name()] = kept
+		}
+		for _, a := range keptQueueAttributes {
+			if v, ok := req.Attributes[a]; ok {
+				kept[a] = v
+			}
+		}
+		s.mu.Unlock()
+	}
+	relay(w, status, h, out)
+}
+
+// echoQueueAttributes adds the kept attributes to kumo's answer.
+func (s *Server) echoQueueAttributes(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValue", err.Error())
+		return
+	}
+	status, h, out, err := s.forward(r, body)
+	if err != nil {
+		writeAWSError(w, http.StatusBadGateway, "InternalError", err.Error())
+		return
+	}
+	var req queueRequest
+	var resp map[string]any
+	if status >= 300 || json.Unmarshal(body, &req) != nil || json.Unmarshal(out, &resp) != nil {
+		relay(w, status, h, out)
+		return
+	}
+	all := false
+	wanted := map[string]bool{}
+	for _, n := range req.AttributeNames {
+		all = all || n == "All"
+		wanted[n] = true
+	}
+	attrs, _ := resp["Attributes"].(map[string]any)
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	s.mu.Lock()
+	for k, v := range s.queues[req.name()] {
+		if all || wanted[k] {
+			attrs[k] = v
+		}
+	}
+	s.mu.Unlock()
+	resp["Attributes"] = attrs
+	writeJSON(w, status, resp)
+}
+
+func (s *Server) forgetQueue(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValue", err.Error())
+		return
+	}
+	status, h, out, err := s.forward(r, body)
+	if err != nil {
+		writeAWSError(w, http.StatusBadGateway, "InternalError", err.Error())
+		return
+	}
+	var req queueRequest
+	if status < 300 && json.Unmarshal(body, &req) == nil {
+		s.mu.Lock()
+		delete(s.queues, req.name())
+		s.mu.Unlock()
+	}
+	relay(w, status, h, out)
+}
+
+// isQueueARN reports whether s looks like an SQS queue ARN.
+func isQueueARN(s string) bool { return strings.HasPrefix(s, "arn:") && strings.Contains(s, ":sqs:") }
+
+// kmsHandler serves the key-rotation operations kumo lacks.
+func (s *Server) kmsHandler(op string) http.HandlerFunc {
+	switch op {
+	case "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus":
+	default:
+		return nil
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ KeyId string }
+		body, err := readBody(r)
+		if err != nil || json.Unmarshal(body, &req) != nil || req.KeyId == "" {
+			writeAWSError(w, http.StatusBadRequest, "ValidationException", "KeyId is required")
+			return
+		}
+		// The key must exist: ask kumo to describe it.
+		desc := r.Clone(r.Context())
+		desc.Header = r.Header.Clone()
+		desc.Header.Set("X-Amz-Target", "TrentService.DescribeKey")
+		status, h, out, err := s.forward(desc, body)
+		if err != nil {
+			writeAWSError(w, http.StatusBadGateway, "KMSInternalException", err.Error())
+			return
+		}
+		if status >= 300 {
+			relay(w, status, h, out)
+			return
+		}
+		var meta struct{ KeyMetadata struct{ KeyId string } }
+		_ = json.Unmarshal(out, &meta)
+		id := meta.KeyMetadata.KeyId
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		switch op {
+		case "EnableKeyRotation":
+			s.rotation[id] = true
+			writeJSON(w, http.StatusOK, struct{}{})
+		case "DisableKeyRotation":
+			s.rotation[id] = false
+			writeJSON(w, http.StatusOK, struct{}{})
+		default:
+			writeJSON(w, http.StatusOK, map[string]any{"KeyRotationEnabled": s.rotation[id], "KeyId": id, "RotationPeriodInDays": 365})
+		}
+	}
+}

@@ -1,0 +1,334 @@
+// Package provision creates the pipeline's runtime resources through the AWS
+// SDK with the module's default settings. It is the local deploy path where
+// the hashicorp/aws Terraform provider cannot be installed; a parity test
+// keeps Settings' defaults equal to the module's variable defaults.
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+)
+
+// Settings mirror modules/tracking-pipeline's variables; the hcl tag names
+// the variable whose default the field's default must equal.
+type Settings struct {
+	NamePrefix                    string `hcl:"name_prefix"`
+	LambdaArchitecture            string `hcl:"lambda_architecture"`
+	ProcessorTimeoutSeconds       int    `hcl:"processor_timeout_seconds"`
+	ProcessorMemoryMB             int    `hcl:"processor_memory_mb"`
+	ProcessorWorkerConcurrency    int    `hcl:"processor_worker_concurrency"`
+	LogLevel                      string `hcl:"log_level"`
+	MetricsNamespace              string `hcl:"metrics_namespace"`
+	BatchSize                     int    `hcl:"batch_size"`
+	MaximumBatchingWindowSeconds  int    `hcl:"maximum_batching_window_seconds"`
+	EventSourceMaximumConcurrency int    `hcl:"event_source_maximum_concurrency"`
+	VisibilityTimeoutSeconds      *int   `hcl:"visibility_timeout_seconds"`
+	MessageRetentionSeconds       int    `hcl:"message_retention_seconds"`
+	DLQMessageRetentionSeconds    int    `hcl:"dlq_message_retention_seconds"`
+	MaxReceiveCount               int    `hcl:"max_receive_count"`
+	KMSDataKeyReusePeriodSeconds  int    `hcl:"kms_data_key_reuse_period_seconds"`
+	RetentionDays                 int    `hcl:"retention_days"`
+	MaintenanceTimeoutSeconds     int    `hcl:"maintenance_timeout_seconds"`
+	MaintenanceScheduleExpression string `hcl:"maintenance_schedule_expression"`
+	MaintenanceScheduleTimezone   string `hcl:"maintenance_schedule_timezone"`
+	MaintenanceRedriveTransient   bool   `hcl:"maintenance_redrive_transient"`
+	MaintenanceRedriveRate        int    `hcl:"maintenance_redrive_rate"`
+}
+
+// Defaults are the module's variable defaults (name_prefix has none).
+func Defaults(namePrefix string) Settings {
+	return Settings{
+		NamePrefix:                    namePrefix,
+		LambdaArchitecture:            "arm64",
+		ProcessorTimeoutSeconds:       30,
+		ProcessorMemoryMB:             256,
+		ProcessorWorkerConcurrency:    10,
+		LogLevel:                      "info",
+		MetricsNamespace:              "TrackingPipeline",
+		BatchSize:                     10,
+		MaximumBatchingWindowSeconds:  0,
+		EventSourceMaximumConcurrency: 10,
+		MessageRetentionSeconds:       345600,
+		DLQMessageRetentionSeconds:    1209600,
+		MaxReceiveCount:               5,
+		KMSDataKeyReusePeriodSeconds:  300,
+		RetentionDays:                 90,
+		MaintenanceTimeoutSeconds:     300,
+		MaintenanceScheduleExpression: "cron(15 0 * * ? *)",
+		MaintenanceScheduleTimezone:   "UTC",
+		MaintenanceRedriveTransient:   false,
+		MaintenanceRedriveRate:        10,
+	}
+}
+
+// VisibilityTimeout is the module's rule: the override, else 6 x timeout + window.
+func (s Settings) VisibilityTimeout() int {
+	if s.VisibilityTimeoutSeconds != nil {
+		return *s.VisibilityTimeoutSeconds
+	}
+	return 6*s.ProcessorTimeoutSeconds + s.MaximumBatchingWindowSeconds
+}
+
+// Outputs are the module's outputs the pipeline and its tools use.
+type Outputs struct {
+	IngestQueueURL          string            `json:"ingest_queue_url"`
+	IngestQueueARN          string            `json:"ingest_queue_arn"`
+	DLQURL                  string            `json:"dlq_url"`
+	DLQARN                  string            `json:"dlq_arn"`
+	MaintenanceDLQURL       string            `json:"maintenance_dlq_url"`
+	ProcessorFunctionName   string            `json:"processor_function_name"`
+	MaintenanceFunctionName string            `json:"maintenance_function_name"`
+	AuditTableName          string            `json:"audit_table_name"`
+	KMSKeyARN               string            `json:"kms_key_arn"`
+	AlertTopicARN           string            `json:"alert_topic_arn"`
+	MaintenanceScheduleName string            `json:"maintenance_schedule_name"`
+	LogGroupNames           map[string]string `json:"log_group_names"`
+}
+
+// Zips are the paths of the Lambda packages.
+type Zips struct{ Processor, Maintenance string }
+
+// Stack creates the resources of one stack.
+type Stack struct {
+	cfg aws.Config
+	s   Settings
+}
+
+// New returns a provisioner for settings s on the AWS that cfg reaches.
+func New(cfg aws.Config, s Settings) *Stack { return &Stack{cfg: cfg, s: s} }
+
+// Apply creates every runtime resource and returns the outputs.
+func (st *Stack) Apply(ctx context.Context, zips Zips) (Outputs, error) {
+	s := st.s
+	name := s.NamePrefix
+	var out Outputs
+
+	keyARN, err := st.key(ctx)
+	if err != nil {
+		return out, err
+	}
+	out.KMSKeyARN = keyARN
+
+	q := sqs.NewFromConfig(st.cfg)
+	if out.DLQURL, out.DLQARN, err = createQueue(ctx, q, name+"-ingest-dlq", map[string]string{
+		"MessageRetentionPeriod":       strconv.Itoa(s.DLQMessageRetentionSeconds),
+		"KmsMasterKeyId":               keyARN,
+		"KmsDataKeyReusePeriodSeconds": strconv.Itoa(s.KMSDataKeyReusePeriodSeconds),
+	}); err != nil {
+		return out, err
+	}
+	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": out.DLQARN, "maxReceiveCount": s.MaxReceiveCount})
+	if out.IngestQueueURL, out.IngestQueueARN, err = createQueue(ctx, q, name+"-ingest", map[string]string{
+		"VisibilityTimeout":             strconv.Itoa(s.VisibilityTimeout()),
+		"MessageRetentionPeriod":        strconv.Itoa(s.MessageRetentionSeconds),
+		"ReceiveMessageWaitTimeSeconds": "20",
+		"KmsMasterKeyId":                keyARN,
+		"KmsDataKeyReusePeriodSeconds":  strconv.Itoa(s.KMSDataKeyReusePeriodSeconds),
+		"RedrivePolicy":                 string(redrive),
+	}); err != nil {
+		return out, err
+	}
+	allow, _ := json.Marshal(map[string]any{"redrivePermission": "byQueue", "sourceQueueArns": []string{out.IngestQueueARN}})
+	if _, err := q.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{
+		QueueUrl: &out.DLQURL, Attributes: map[string]string{"RedriveAllowPolicy": string(allow)},
+	}); err != nil {
+		return out, fmt.Errorf("set the DLQ's redrive allow policy: %w", err)
+	}
+	var maintenanceDLQARN string
+	if out.MaintenanceDLQURL, maintenanceDLQARN, err = createQueue(ctx, q, name+"-maintenance-dlq", map[string]string{
+		"MessageRetentionPeriod": "1209600", "KmsMasterKeyId": keyARN,
+	}); err != nil {
+		return out, err
+	}
+
+	out.AuditTableName = name + "-audit"
+	if err := st.table(ctx, out.AuditTableName, keyARN); err != nil {
+		return out, err
+	}
+
+	topic, err := sns.NewFromConfig(st.cfg).CreateTopic(ctx, &sns.CreateTopicInput{
+		Name: aws.String(name + "-alerts"), Attributes: map[string]string{"KmsMasterKeyId": keyARN},
+	})
+	if err != nil {
+		return out, fmt.Errorf("create alert topic: %w", err)
+	}
+	out.AlertTopicARN = aws.ToString(topic.TopicArn)
+
+	fns := lambdaFunctions{st: st, client: lambda.NewFromConfig(st.cfg)}
+	out.ProcessorFunctionName = name + "-processor"
+	if _, err := fns.create(ctx, out.ProcessorFunctionName, zips.Processor, s.ProcessorTimeoutSeconds, s.ProcessorMemoryMB, map[string]string{
+		"AUDIT_TABLE_NAME":  out.AuditTableName,
+		"DLQ_URL":           out.DLQURL,
+		"RETENTION_DAYS":    strconv.Itoa(s.RetentionDays),
+		"MAX_CONCURRENCY":   strconv.Itoa(s.ProcessorWorkerConcurrency),
+		"LOG_LEVEL":         s.LogLevel,
+		"METRICS_NAMESPACE": s.MetricsNamespace,
+	}); err != nil {
+		return out, err
+	}
+	if _, err := fns.client.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
+		EventSourceArn:                 &out.IngestQueueARN,
+		FunctionName:                   &out.ProcessorFunctionName,
+		BatchSize:                      aws.Int32(int32(s.BatchSize)),                    //nolint:gosec // validated 1-10000
+		MaximumBatchingWindowInSeconds: aws.Int32(int32(s.MaximumBatchingWindowSeconds)), //nolint:gosec // validated 0-300
+		FunctionResponseTypes:          []lambdatypes.FunctionResponseType{lambdatypes.FunctionResponseTypeReportBatchItemFailures},
+		ScalingConfig:                  &lambdatypes.ScalingConfig{MaximumConcurrency: aws.Int32(int32(s.EventSourceMaximumConcurrency))}, //nolint:gosec // validated 2-1000
+	}); err != nil {
+		return out, fmt.Errorf("create the event source mapping: %w", err)
+	}
+
+	out.MaintenanceFunctionName = name + "-maintenance"
+	maintenanceARN, err := fns.create(ctx, out.MaintenanceFunctionName, zips.Maintenance, s.MaintenanceTimeoutSeconds, 256, map[string]string{
+		"AUDIT_TABLE_NAME":  out.AuditTableName,
+		"DLQ_URL":           out.DLQURL,
+		"DLQ_ARN":           out.DLQARN,
+		"INGEST_QUEUE_ARN":  out.IngestQueueARN,
+		"ALERT_TOPIC_ARN":   out.AlertTopicARN,
+		"REDRIVE_TRANSIENT": strconv.FormatBool(s.MaintenanceRedriveTransient),
+		"REDRIVE_RATE":      strconv.Itoa(s.MaintenanceRedriveRate),
+		"RETENTION_DAYS":    strconv.Itoa(s.RetentionDays),
+		"LOG_LEVEL":         s.LogLevel,
+		"METRICS_NAMESPACE": s.MetricsNamespace,
+	})
+	if err != nil {
+		return out, err
+	}
+	if _, err := fns.client.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{
+		FunctionName:             &out.MaintenanceFunctionName,
+		MaximumRetryAttempts:     aws.Int32(2),
+		MaximumEventAgeInSeconds: aws.Int32(3600),
+		DestinationConfig:        &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: &maintenanceDLQARN}},
+	}); err != nil {
+		return out, fmt.Errorf("configure maintenance async invocations: %w", err)
+	}
+	out.MaintenanceScheduleName = name + "-maintenance"
+	if _, err := scheduler.NewFromConfig(st.cfg).CreateSchedule(ctx, &scheduler.CreateScheduleInput{
+		Name:                       &out.MaintenanceScheduleName,
+		ScheduleExpression:         &s.MaintenanceScheduleExpression,
+		ScheduleExpressionTimezone: &s.MaintenanceScheduleTimezone,
+		FlexibleTimeWindow:         &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowModeOff},
+		Target: &schedtypes.Target{
+			Arn:              &maintenanceARN,
+			RoleArn:          aws.String(fns.roleARN(name + "-maintenance-scheduler")),
+			Input:            aws.String(`{"tasks":["dlq-digest","daily-stats","redrive"]}`),
+			RetryPolicy:      &schedtypes.RetryPolicy{MaximumRetryAttempts: aws.Int32(3), MaximumEventAgeInSeconds: aws.Int32(3600)},
+			DeadLetterConfig: &schedtypes.DeadLetterConfig{Arn: &maintenanceDLQARN},
+		},
+	}); err != nil {
+		return out, fmt.Errorf("create the maintenance schedule: %w", err)
+	}
+	out.LogGroupNames = map[string]string{
+		"processor":   "/aws/lambda/" + out.ProcessorFunctionName,
+		"maintenance": "/aws/lambda/" + out.MaintenanceFunctionName,
+	}
+	return out, nil
+}
+
+func (st *Stack) key(ctx context.Context) (string, error) {
+	k := kms.NewFromConfig(st.cfg)
+	key, err := k.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("tracking-pipeline " + st.s.NamePrefix)})
+	if err != nil {
+		return "", fmt.Errorf("create KMS key: %w", err)
+	}
+	id := key.KeyMetadata.KeyId
+	if _, err := k.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: id}); err != nil {
+		return "", fmt.Errorf("enable key rotation: %w", err)
+	}
+	if _, err := k.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String("alias/" + st.s.NamePrefix), TargetKeyId: id}); err != nil {
+		return "", fmt.Errorf("create key alias: %w", err)
+	}
+	return aws.ToString(key.KeyMetadata.Arn), nil
+}
+
+func (st *Stack) table(ctx context.Context, name, keyARN string) error {
+	d := dynamodb.NewFromConfig(st.cfg)
+	in := audit.CreateTableInput(name)
+	in.SSESpecification = &ddbtypes.SSESpecification{Enabled: aws.Bool(true), SSEType: ddbtypes.SSETypeKms, KMSMasterKeyId: &keyARN}
+	if _, err := d.CreateTable(ctx, in); err != nil {
+		return fmt.Errorf("create audit table: %w", err)
+	}
+	if _, err := d.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               &name,
+		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(audit.AttrExpiresAt), Enabled: aws.Bool(true)},
+	}); err != nil {
+		return fmt.Errorf("enable TTL on the audit table: %w", err)
+	}
+	return nil
+}
+
+func createQueue(ctx context.Context, q *sqs.Client, name string, attrs map[string]string) (string, string, error) {
+	out, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &name, Attributes: attrs})
+	if err != nil {
+		return "", "", fmt.Errorf("create queue %s: %w", name, err)
+	}
+	a, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		return "", "", fmt.Errorf("read queue %s: %w", name, err)
+	}
+	return aws.ToString(out.QueueUrl), a.Attributes["QueueArn"], nil
+}
+
+type lambdaFunctions struct {
+	st     *Stack
+	client *lambda.Client
+}
+
+// roleARN names a role that is not created: the scheduler's role is only a
+// reference locally, where IAM is not enforced.
+func (f *lambdaFunctions) roleARN(name string) string {
+	return "arn:aws:iam::000000000000:role/" + name
+}
+
+// create makes the function's role and the function; it returns the function ARN.
+func (f *lambdaFunctions) create(ctx context.Context, name, zipPath string, timeout, memory int, env map[string]string) (string, error) {
+	code, err := os.ReadFile(zipPath) //nolint:gosec // the caller's own build output
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", zipPath, err)
+	}
+	role, err := iam.NewFromConfig(f.st.cfg).CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName:                 &name,
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+	})
+	if err != nil {
+		return "", fmt.Errorf("create role %s: %w", name, err)
+	}
+	arch := lambdatypes.ArchitectureArm64
+	if f.st.s.LambdaArchitecture == "x86_64" {
+		arch = lambdatypes.ArchitectureX8664
+	}
+	out, err := f.client.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName:  &name,
+		Role:          role.Role.Arn,
+		Runtime:       lambdatypes.RuntimeProvidedal2023,
+		Handler:       aws.String("bootstrap"),
+		Architectures: []lambdatypes.Architecture{arch},
+		Code:          &lambdatypes.FunctionCode{ZipFile: code},
+		Timeout:       aws.Int32(int32(timeout)), //nolint:gosec // validated 3-900
+		MemorySize:    aws.Int32(int32(memory)),  //nolint:gosec // validated 128-10240
+		Environment:   &lambdatypes.Environment{Variables: env},
+		TracingConfig: &lambdatypes.TracingConfig{Mode: lambdatypes.TracingModeActive},
+		LoggingConfig: &lambdatypes.LoggingConfig{LogFormat: lambdatypes.LogFormatJson, LogGroup: aws.String("/aws/lambda/" + name)},
+	})
+	if err != nil {
+		return "", fmt.Errorf("create function %s: %w", name, err)
+	}
+	return aws.ToString(out.FunctionArn), nil
+}
