@@ -20,6 +20,7 @@ type Row struct {
 	Status      string `json:"status"`
 	EventTime   string `json:"event_time"`
 	MessageID   string `json:"message_id"`
+	SentAt      string `json:"sent_at"`
 	ReceivedAt  string `json:"received_at"`
 	PayloadHash string `json:"payload_hash"`
 	Payload     string `json:"payload"`
@@ -77,6 +78,7 @@ func (s *Store) Trail(ctx context.Context, trackingID string) ([]Row, error) {
 			Status:      stringAttr(it, "status"),
 			EventTime:   stringAttr(it, "event_time"),
 			MessageID:   stringAttr(it, "message_id"),
+			SentAt:      stringAttr(it, "sent_at"),
 			ReceivedAt:  stringAttr(it, "received_at"),
 			PayloadHash: stringAttr(it, "payload_hash"),
 			Payload:     stringAttr(it, "payload"),

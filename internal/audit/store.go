@@ -94,6 +94,7 @@ func (s *Store) Record(ctx context.Context, e Entry) (Result, error) {
 		"payload_hash":     str(u.PayloadHash),
 		"message_id":       str(e.MessageID),
 		"received_at":      str(now.Format(time.RFC3339Nano)),
+		"sent_at":          str(e.SentAt.UTC().Format(time.RFC3339Nano)),
 		AttrExpiresAt:      s.expiresAt(now),
 	}
 	if u.Carrier != "" {
@@ -144,11 +145,12 @@ func (s *Store) Record(ctx context.Context, e Entry) (Result, error) {
 		}
 		return Duplicate, nil
 	}
-	return Conflict, s.recordConflict(ctx, e, stringAttr(existing.Item, "payload_hash"), now)
+	return s.recordConflict(ctx, e, stringAttr(existing.Item, "payload_hash"), now)
 }
 
-// recordConflict keeps one record per distinct conflicting content and counts it once.
-func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string, now time.Time) error {
+// recordConflict keeps one record per distinct conflicting content and
+// counts it once; a redelivery of a recorded conflict is a duplicate.
+func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string, now time.Time) (Result, error) {
 	u := e.Update
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{
@@ -171,10 +173,16 @@ func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string
 		}},
 		{Update: s.countUpdate(e.SentAt, u.TrackingID, "conflicts")},
 	}})
-	if err != nil && !firstConditionFailed(err) {
-		return classify(fmt.Errorf("record conflict %s/%s: %w", u.TrackingID, u.EventID, err))
+	switch {
+	case err == nil:
+		return Conflict, nil
+	case !firstConditionFailed(err):
+		return 0, classify(fmt.Errorf("record conflict %s/%s: %w", u.TrackingID, u.EventID, err))
 	}
-	return nil
+	if _, err := s.db.UpdateItem(ctx, updateInput(s.countUpdate(e.SentAt, u.TrackingID, "duplicates"))); err != nil {
+		return Duplicate, classify(fmt.Errorf("count duplicate conflict %s/%s: %w", u.TrackingID, u.EventID, err))
+	}
+	return Duplicate, nil
 }
 
 // advanceLatest sets the latest status unless a later event is already there.

@@ -90,11 +90,12 @@ func TestRecordConflictKeepsFirstAndRecordsOnce(t *testing.T) {
 	got, err := store.Record(ctx, entry(t, "m1", original))
 	require.NoError(t, err)
 	require.Equal(t, audit.Written, got)
-	for _, id := range []string{"m2", "m3"} { // the conflicting content, delivered twice
-		got, err = store.Record(ctx, entry(t, id, changed))
-		require.NoError(t, err)
-		assert.Equal(t, audit.Conflict, got)
-	}
+	got, err = store.Record(ctx, entry(t, "m2", changed))
+	require.NoError(t, err)
+	assert.Equal(t, audit.Conflict, got)
+	got, err = store.Record(ctx, entry(t, "m3", changed)) // the conflicting content again
+	require.NoError(t, err)
+	assert.Equal(t, audit.Duplicate, got, "a redelivered conflict is a duplicate")
 
 	rows, err := store.Trail(ctx, "T3")
 	require.NoError(t, err)
@@ -116,6 +117,7 @@ func TestRecordConflictKeepsFirstAndRecordsOnce(t *testing.T) {
 	stats, err := store.DailyStats(ctx, sentAt)
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), stats.Conflicts, "a conflict is counted once")
+	assert.Equal(t, int64(1), stats.Duplicates, "its redelivery is a duplicate")
 }
 
 func TestLatestNeverRegresses(t *testing.T) {

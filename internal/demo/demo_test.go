@@ -1,0 +1,43 @@
+package demo_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/demo"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+)
+
+// TestDemoRunsEndToEnd runs the README's main job on a small stream and
+// checks its summary accounts for every message.
+func TestDemoRunsEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole pipeline; skipped with -short")
+	}
+	zips := t.TempDir()
+	for _, name := range []string{"processor", "maintenance"} {
+		data, err := os.ReadFile(testenv.LambdaZip(t, name))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(zips, name+".zip"), data, 0o600))
+	}
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	var out bytes.Buffer
+	err = demo.Run(context.Background(), demo.Options{
+		Root: root, ZipDir: zips, Count: 400, Seed: 3, Timeout: 90 * time.Second,
+		Out: &out, LogFile: filepath.Join(t.TempDir(), "demo.log"),
+	})
+	require.NoError(t, err, out.String())
+	text := out.String()
+	for _, want := range []string{"Deploying", "audit rows written", "DLQ by reason", "send-to-row latency: p50", "Audit trail of", "latest status:"} {
+		assert.Contains(t, text, want)
+	}
+	assert.Regexp(t, `handled +400/400`, text, "every message is accounted for")
+}

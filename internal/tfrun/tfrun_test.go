@@ -1,0 +1,82 @@
+package tfrun_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
+)
+
+func TestProviderUnavailable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		give       string
+		wantSkip   bool
+		wantReason string
+	}{
+		{
+			name:     "opentofu offline",
+			give:     "Initializing provider plugins...\n- Finding hashicorp/aws versions matching \">= 5.46.0\"...\n\nError: Failed to resolve provider packages\n\nCould not resolve provider hashicorp/aws: could not connect to\nregistry.opentofu.org: failed to request discovery document: Get\n\"https://registry.opentofu.org/.well-known/terraform.json\": dial tcp\n",
+			wantSkip: true, wantReason: "init: Failed to resolve provider packages: Could not resolve provider hashicorp/aws: could not connect to registry.opentofu.org)",
+		},
+		{
+			name:     "terraform offline",
+			give:     "Error: Failed to query available provider packages\n\nCould not retrieve the list of available versions for provider\nhashicorp/aws: could not connect to registry.terraform.io: failed to request\n",
+			wantSkip: true, wantReason: "Failed to query available provider packages: Could not retrieve the list of available versions for provider hashicorp/aws: could not connect to registry.terraform.io",
+		},
+		{
+			name: "a syntax error is a failure, not a skip",
+			give: "Error: Unsupported argument\n\n  on main.tf line 3, in module \"pipeline\":\n   3:   nme = 1\n",
+		},
+		{name: "success", give: "OpenTofu has been successfully initialized!"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reason, skip := tfrun.ProviderUnavailable(tt.give)
+			assert.Equal(t, tt.wantSkip, skip)
+			if tt.wantSkip {
+				assert.Contains(t, reason, tt.wantReason)
+				assert.NotContains(t, reason, "\n", "a skip reason is one line")
+			}
+		})
+	}
+}
+
+func TestLocalEndpointOverride(t *testing.T) {
+	t.Parallel()
+	hcl := tfrun.LocalEndpointOverride("http://127.0.0.1:4566")
+	for _, want := range []string{`backend "local"`, "skip_credentials_validation = true", `sqs        = "http://127.0.0.1:4566"`, `scheduler  = "http://127.0.0.1:4566"`} {
+		assert.Contains(t, hcl, want)
+	}
+}
+
+func TestCopyRootsLeavesLocalStateOut(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	for path, body := range map[string]string{
+		"modules/m/main.tf":             "# m",
+		"envs/dev/main.tf":              "# dev",
+		"envs/dev/localaws_override.tf": "# override",
+		"envs/dev/terraform.tfstate":    "{}",
+		"envs/dev/.terraform/x":         "cache",
+		"internal/ignored.go":           "package x",
+	} {
+		p := filepath.Join(root, path)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o750))
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	}
+	dst := t.TempDir()
+	require.NoError(t, tfrun.CopyRoots(root, dst))
+	assert.FileExists(t, filepath.Join(dst, "modules/m/main.tf"))
+	assert.FileExists(t, filepath.Join(dst, "envs/dev/main.tf"))
+	for _, gone := range []string{"envs/dev/localaws_override.tf", "envs/dev/terraform.tfstate", "envs/dev/.terraform", "internal"} {
+		assert.NoFileExists(t, filepath.Join(dst, gone))
+		assert.NoDirExists(t, filepath.Join(dst, gone))
+	}
+}
