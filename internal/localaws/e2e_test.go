@@ -244,3 +244,33 @@ func TestTransientFailureRedriveAndMoveBack(t *testing.T) {
 	})
 	assert.Equal(t, []string{"e1"}, s.trailIDs(t, "P9"))
 }
+
+// TestScheduleRunsMaintenance fires the maintenance schedule now: the job
+// digests the DLQ and stores its report.
+func TestScheduleRunsMaintenance(t *testing.T) {
+	t.Parallel()
+	s := deploy(t, nil)
+	s.send(t, `{"tracking_id":"P5","status":"lost"}`)
+	eventually(t, "poison in the DLQ", func() error {
+		if v, f := s.queueCounts(t, s.out.DLQURL); v+f != 1 {
+			return fmt.Errorf("%d messages in the DLQ", v+f)
+		}
+		return nil
+	})
+	resp, err := http.Post(s.srv.URL+"/_localaws/schedules/"+s.out.MaintenanceScheduleName+"/trigger", "application/json", nil) //nolint:noctx // test
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	_ = resp.Body.Close()
+
+	var digest struct {
+		ByReason map[string]int `json:"by_reason"`
+	}
+	eventually(t, "DLQ digest stored by the maintenance job", func() error {
+		ok, err := s.store.Report(context.Background(), "DLQDIGEST", time.Now().UTC().Format(audit.DayLayout), &digest)
+		if err != nil || !ok {
+			return fmt.Errorf("no digest yet: %w", err)
+		}
+		return nil
+	})
+	assert.Equal(t, map[string]int{"CONTRACT_VIOLATION": 1}, digest.ByReason)
+}

@@ -96,6 +96,7 @@ type instance struct {
 	mu      sync.Mutex
 	current *invocation
 	timer   *time.Timer
+	polled  bool // reached the Runtime API: its init completed
 }
 
 // NewExecutor starts the executor's Runtime API on a loopback port. Function
@@ -308,6 +309,18 @@ func (e *Executor) start(f *function) {
 		initErr := f.initErr
 		f.mu.Unlock()
 		in.fail(fmt.Sprintf("Runtime.ExitError: process exited: %v", err))
+		in.mu.Lock()
+		initFailed := !in.polled
+		in.mu.Unlock()
+		if initFailed {
+			// As Lambda does, an init failure fails the invocation waiting for it.
+			initErr = "init failed"
+			select {
+			case inv := <-f.queue:
+				inv.finish(errorResult("Runtime.ExitError", fmt.Sprintf("the function's process exited during init (%v); see its log", err)))
+			default:
+			}
+		}
 		if f.isStopped() {
 			return
 		}
@@ -363,6 +376,9 @@ func (e *Executor) next(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"errorType":"InvalidInstance"}`, http.StatusForbidden)
 		return
 	}
+	in.mu.Lock()
+	in.polled = true
+	in.mu.Unlock()
 	var inv *invocation
 	select {
 	case inv = <-f.queue:

@@ -67,6 +67,7 @@ type Server struct {
 	queues   map[string]map[string]string // queue name -> attributes kumo drops
 	lambdas  map[string]*lambdaExtras     // function name -> configuration kumo drops
 	rotation map[string]bool              // KMS key id -> rotation enabled
+	tables   map[string]*tableExtras      // table name -> PITR and SSE
 }
 
 // Start runs kumo and the front server.
@@ -89,6 +90,7 @@ func Start(opts Options) (*Server, error) {
 	s := &Server{
 		opts: opts, log: opts.Log,
 		queues: map[string]map[string]string{}, lambdas: map[string]*lambdaExtras{}, rotation: map[string]bool{},
+		tables: map[string]*tableExtras{},
 	}
 	if s.opts.WorkDir == "" {
 		dir, err := os.MkdirTemp("", "localaws-*")
@@ -173,8 +175,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) fixResponse(resp *http.Response) error {
 	target := resp.Request.Header.Get("X-Amz-Target")
 	rewrite := strings.HasPrefix(target, "AmazonSQS.") && s.URL != kumoQueueHost
-	crc := strings.HasPrefix(target, "DynamoDB_") && resp.Header.Get("X-Amz-Crc32") == ""
-	if !rewrite && !crc {
+	needCRC := strings.HasPrefix(target, "DynamoDB_") && resp.Header.Get("X-Amz-Crc32") == ""
+	if !rewrite && !needCRC {
 		return nil
 	}
 	body, err := io.ReadAll(resp.Body)
@@ -185,14 +187,17 @@ func (s *Server) fixResponse(resp *http.Response) error {
 	if rewrite {
 		body = bytes.ReplaceAll(body, []byte(kumoQueueHost), []byte(s.URL))
 	}
-	if crc {
-		resp.Header.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	if needCRC {
+		resp.Header.Set("X-Amz-Crc32", crc(body))
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	return nil
 }
+
+// crc is the X-Amz-Crc32 value of a DynamoDB response body.
+func crc(body []byte) string { return strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10) }
 
 // forward sends a request to kumo with body and returns its status, headers
 // and body, for handlers that need to read or amend kumo's answer.

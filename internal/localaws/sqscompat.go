@@ -13,8 +13,11 @@ var keptQueueAttributes = []string{"KmsMasterKeyId", "KmsDataKeyReusePeriodSecon
 // targetHandler returns the layer's handler for a JSON-protocol operation,
 // or nil to pass it to kumo.
 func (s *Server) targetHandler(service, op string) http.HandlerFunc {
-	if service == "TrentService" {
+	switch service {
+	case "TrentService":
 		return s.kmsHandler(op)
+	case "DynamoDB_20120810":
+		return s.ddbHandler(op)
 	}
 	if service != "AmazonSQS" {
 		return nil

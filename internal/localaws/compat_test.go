@@ -1,0 +1,229 @@
+package localaws_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/sivchari/kumo"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+)
+
+func configFor(url string) aws.Config {
+	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(url)}
+}
+
+// compatChecks are the gaps of the layer's README table: each must fail on
+// bare kumo and pass through the layer.
+var compatChecks = []struct {
+	gap   string
+	check func(ctx context.Context, t *testing.T, url string) error
+}{
+	{"SQS keeps KmsMasterKeyId, KmsDataKeyReusePeriodSeconds, RedriveAllowPolicy", func(ctx context.Context, t *testing.T, url string) error {
+		q := sqs.NewFromConfig(configFor(url))
+		allow := `{"redrivePermission":"byQueue","sourceQueueArns":["arn:aws:sqs:us-east-1:000000000000:src"]}`
+		out, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("kms")), Attributes: map[string]string{
+			"KmsMasterKeyId": "alias/tp", "KmsDataKeyReusePeriodSeconds": "300", "RedriveAllowPolicy": allow,
+		}})
+		if err != nil {
+			return err
+		}
+		got, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []sqstypesName{"All"}})
+		if err != nil {
+			return err
+		}
+		if got.Attributes["KmsMasterKeyId"] != "alias/tp" || got.Attributes["KmsDataKeyReusePeriodSeconds"] != "300" || got.Attributes["RedriveAllowPolicy"] != allow {
+			return fmt.Errorf("attributes read back as %v", got.Attributes)
+		}
+		return nil
+	}},
+	{"SQS queue URLs name the endpoint that was called", func(ctx context.Context, t *testing.T, url string) error {
+		out, err := sqs.NewFromConfig(configFor(url)).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("url"))})
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(aws.ToString(out.QueueUrl), url) {
+			return fmt.Errorf("queue URL %s is not on %s", aws.ToString(out.QueueUrl), url)
+		}
+		return nil
+	}},
+	{"SQS StartMessageMoveTask and ListMessageMoveTasks", func(ctx context.Context, t *testing.T, url string) error {
+		q := sqs.NewFromConfig(configFor(url))
+		dlq, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("dlq"))})
+		if err != nil {
+			return err
+		}
+		src, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("src"))})
+		if err != nil {
+			return err
+		}
+		arn := func(u *string) string {
+			a, _ := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: u, AttributeNames: []sqstypesName{"QueueArn"}})
+			return a.Attributes["QueueArn"]
+		}
+		if _, err := q.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: aws.String(arn(dlq.QueueUrl)), DestinationArn: aws.String(arn(src.QueueUrl))}); err != nil {
+			return err
+		}
+		_, err = q.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(arn(dlq.QueueUrl))})
+		return err
+	}},
+	{"KMS EnableKeyRotation and GetKeyRotationStatus", func(ctx context.Context, t *testing.T, url string) error {
+		k := kms.NewFromConfig(configFor(url))
+		key, err := k.CreateKey(ctx, &kms.CreateKeyInput{})
+		if err != nil {
+			return err
+		}
+		if _, err := k.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: key.KeyMetadata.KeyId}); err != nil {
+			return err
+		}
+		st, err := k.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: key.KeyMetadata.KeyId})
+		if err != nil {
+			return err
+		}
+		if !st.KeyRotationEnabled {
+			return errors.New("rotation reads back disabled")
+		}
+		return nil
+	}},
+	{"DynamoDB point-in-time recovery and SSEDescription", func(ctx context.Context, t *testing.T, url string) error {
+		d := dynamodb.NewFromConfig(configFor(url), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+		in := audit.CreateTableInput(testenv.Unique("pitr"))
+		in.SSESpecification = &ddbtypes.SSESpecification{Enabled: aws.Bool(true), SSEType: ddbtypes.SSETypeKms, KMSMasterKeyId: aws.String("arn:aws:kms:us-east-1:000000000000:key/k")}
+		if _, err := d.CreateTable(ctx, in); err != nil {
+			return err
+		}
+		if _, err := d.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
+			TableName: in.TableName, PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)},
+		}); err != nil {
+			return err
+		}
+		cb, err := d.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: in.TableName})
+		if err != nil {
+			return err
+		}
+		if cb.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != ddbtypes.PointInTimeRecoveryStatusEnabled {
+			return errors.New("PITR reads back disabled")
+		}
+		desc, err := d.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName})
+		if err != nil {
+			return err
+		}
+		if desc.Table.SSEDescription == nil || aws.ToString(desc.Table.SSEDescription.KMSMasterKeyArn) == "" {
+			return errors.New("no SSEDescription")
+		}
+		return nil
+	}},
+	{"DynamoDB responses carry X-Amz-Crc32", func(ctx context.Context, t *testing.T, url string) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(`{}`))
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		_ = resp.Body.Close()
+		if resp.Header.Get("X-Amz-Crc32") == "" {
+			return errors.New("no X-Amz-Crc32 header")
+		}
+		return nil
+	}},
+	{"Lambda runs deployed code, keeps tracing/logging config, concurrency, event invoke config and event source settings", func(ctx context.Context, t *testing.T, url string) error {
+		l := lambda.NewFromConfig(configFor(url))
+		name := testenv.Unique("fn")
+		code, err := os.ReadFile(testenv.LambdaZip(t, "maintenance"))
+		if err != nil {
+			return err
+		}
+		if _, err := l.CreateFunction(ctx, &lambda.CreateFunctionInput{
+			FunctionName: &name, Role: aws.String("arn:aws:iam::000000000000:role/r"), Runtime: lambdatypes.RuntimeProvidedal2023,
+			Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: code},
+			TracingConfig: &lambdatypes.TracingConfig{Mode: lambdatypes.TracingModeActive},
+		}); err != nil {
+			return err
+		}
+		conf, err := l.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &name})
+		if err != nil {
+			return err
+		}
+		if conf.TracingConfig == nil || conf.TracingConfig.Mode != lambdatypes.TracingModeActive {
+			return errors.New("tracing config dropped")
+		}
+		if _, err := l.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: &name, ReservedConcurrentExecutions: aws.Int32(3)}); err != nil {
+			return err
+		}
+		c, err := l.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: &name})
+		if err != nil || aws.ToInt32(c.ReservedConcurrentExecutions) != 3 {
+			return fmt.Errorf("reserved concurrency reads back as %v: %w", c, err)
+		}
+		if _, err := l.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: &name, MaximumRetryAttempts: aws.Int32(1)}); err != nil {
+			return err
+		}
+		if eic, err := l.GetFunctionEventInvokeConfig(ctx, &lambda.GetFunctionEventInvokeConfigInput{FunctionName: &name}); err != nil || aws.ToInt32(eic.MaximumRetryAttempts) != 1 {
+			return fmt.Errorf("event invoke config reads back as %v: %w", eic, err)
+		}
+		m, err := l.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
+			FunctionName: &name, EventSourceArn: aws.String("arn:aws:sqs:us-east-1:000000000000:" + testenv.Unique("none")), Enabled: aws.Bool(false),
+			FunctionResponseTypes: []lambdatypes.FunctionResponseType{lambdatypes.FunctionResponseTypeReportBatchItemFailures},
+			ScalingConfig:         &lambdatypes.ScalingConfig{MaximumConcurrency: aws.Int32(7)},
+		})
+		if err != nil {
+			return err
+		}
+		got, err := l.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: m.UUID})
+		if err != nil || len(got.FunctionResponseTypes) != 1 || got.ScalingConfig == nil || aws.ToInt32(got.ScalingConfig.MaximumConcurrency) != 7 {
+			return fmt.Errorf("mapping reads back as %+v: %w", got, err)
+		}
+		// The maintenance job rejects an unknown task: proof the code ran with its environment missing.
+		out, err := l.Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{"tasks":["x"]}`)})
+		if err != nil {
+			return err
+		}
+		if aws.ToString(out.FunctionError) == "" {
+			return fmt.Errorf("expected the function's own error, got %s", out.Payload)
+		}
+		var fnErr struct{ ErrorType string }
+		if json.Unmarshal(out.Payload, &fnErr) != nil || fnErr.ErrorType != "Runtime.ExitError" {
+			return fmt.Errorf("unexpected function error %s", out.Payload)
+		}
+		return nil
+	}},
+}
+
+type sqstypesName = sqstypes.QueueAttributeName
+
+func TestCompatibilityLayerFillsKumoGaps(t *testing.T) {
+	t.Parallel()
+	bare := kumo.NewServer()
+	t.Cleanup(bare.Close)
+	layer, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
+	require.NoError(t, err)
+	t.Cleanup(layer.Close)
+	for _, c := range compatChecks {
+		t.Run(c.gap, func(t *testing.T) {
+			ctx := context.Background()
+			assert.Error(t, c.check(ctx, t, bare.URL), "bare kumo already does this: drop the gap from the layer")
+			assert.NoError(t, c.check(ctx, t, layer.URL), "the layer does not fill this gap")
+		})
+	}
+}

@@ -1,0 +1,149 @@
+package localaws_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+)
+
+// handlerZip builds testdata/handler as a Lambda zip.
+func handlerZip(t *testing.T) []byte {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-tags", "lambda.norpc", "-o", bin, "./testdata/handler")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	return zipOf(t, bin)
+}
+
+func zipOf(t *testing.T, bin string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(bin)
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	f, err := zw.Create("bootstrap")
+	require.NoError(t, err)
+	_, err = f.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
+}
+
+func newExecutor(t *testing.T) *localaws.Executor {
+	t.Helper()
+	e, err := localaws.NewExecutor(zaptest.NewLogger(t), t.TempDir(), testWriter{t})
+	require.NoError(t, err)
+	t.Cleanup(e.Close)
+	return e
+}
+
+func invoke(t *testing.T, e *localaws.Executor, fn string, event string) localaws.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := e.Invoke(ctx, fn, []byte(event))
+	require.NoError(t, err)
+	return res
+}
+
+func TestExecutorRunsReplacesAndTimesOut(t *testing.T) {
+	t.Parallel()
+	e := newExecutor(t)
+	require.NoError(t, e.Deploy(localaws.FunctionSpec{
+		Name: "h", Zip: handlerZip(t), Env: map[string]string{"GREETING": "hello"},
+		Timeout: 500 * time.Millisecond, Instances: 1, Region: "us-east-1",
+	}))
+
+	res := invoke(t, e, "h", `{"echo":"one"}`)
+	assert.Empty(t, res.FunctionError)
+	assert.JSONEq(t, `{"echo":"one","env":"hello","fn":"h"}`, string(res.Payload), "the function gets its environment")
+
+	res = invoke(t, e, "h", `{"fail":true}`)
+	assert.Equal(t, "Unhandled", res.FunctionError)
+	assert.Contains(t, string(res.Payload), "asked to fail")
+
+	res = invoke(t, e, "h", `{"exit":true}`)
+	assert.Equal(t, "Unhandled", res.FunctionError)
+	assert.Contains(t, string(res.Payload), "Runtime.ExitError", "a crash fails its invocation")
+	res = invoke(t, e, "h", `{"echo":"after crash"}`)
+	assert.Contains(t, string(res.Payload), "after crash", "a crashed process is replaced")
+
+	res = invoke(t, e, "h", `{"sleep_ms":3000}`)
+	assert.Equal(t, "Unhandled", res.FunctionError)
+	var fnErr struct{ ErrorType string }
+	require.NoError(t, json.Unmarshal(res.Payload, &fnErr))
+	assert.Equal(t, "Sandbox.Timedout", fnErr.ErrorType)
+	res = invoke(t, e, "h", `{"echo":"after timeout"}`)
+	assert.Contains(t, string(res.Payload), "after timeout", "a timed-out process is replaced")
+}
+
+func TestExecutorConcurrency(t *testing.T) {
+	t.Parallel()
+	e := newExecutor(t)
+	zip := handlerZip(t)
+	require.NoError(t, e.Deploy(localaws.FunctionSpec{Name: "c", Zip: zip, Timeout: 5 * time.Second, Instances: 3, Region: "us-east-1"}))
+
+	// Three processes serve three 400 ms invocations at once.
+	start := time.Now()
+	type outcome struct {
+		res localaws.Result
+		err error
+	}
+	done := make(chan outcome, 3)
+	for range 3 {
+		go func() {
+			res, err := e.Invoke(context.Background(), "c", []byte(`{"sleep_ms":400}`))
+			done <- outcome{res, err}
+		}()
+	}
+	for range 3 {
+		o := <-done
+		require.NoError(t, o.err)
+		assert.Empty(t, o.res.FunctionError)
+	}
+	assert.Less(t, time.Since(start), 1100*time.Millisecond, "invocations ran one after another")
+
+	require.NoError(t, e.SetConcurrency("c", 0, true))
+	_, err := e.Invoke(context.Background(), "c", []byte(`{}`))
+	assert.ErrorIs(t, err, localaws.ErrThrottled, "reserved concurrency 0 throttles")
+}
+
+func TestExecutorRefusesAnotherArchitecture(t *testing.T) {
+	t.Parallel()
+	machine := uint16(183) // EM_AARCH64: the other architecture on amd64 hosts
+	if runtime.GOARCH == "arm64" {
+		machine = 62 // EM_X86_64
+	}
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	require.NoError(t, os.WriteFile(bin, minimalELF(machine), 0o600))
+	err := newExecutor(t).Deploy(localaws.FunctionSpec{Name: "a", Zip: zipOf(t, bin), Instances: 1})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "make build ARCH="+runtime.GOARCH)
+}
+
+// minimalELF is the 64-byte header of a little-endian ELF64 executable.
+func minimalELF(machine uint16) []byte {
+	h := make([]byte, 64)
+	copy(h, []byte{0x7f, 'E', 'L', 'F', 2, 1, 1})
+	binary.LittleEndian.PutUint16(h[16:], 2) // ET_EXEC
+	binary.LittleEndian.PutUint16(h[18:], machine)
+	binary.LittleEndian.PutUint32(h[20:], 1)  // EV_CURRENT
+	binary.LittleEndian.PutUint16(h[52:], 64) // header size
+	return h
+}
