@@ -77,6 +77,7 @@ type function struct {
 	mu        sync.Mutex
 	instances map[string]*instance
 	initErr   string
+	initTimes []time.Duration // process start to first Runtime API poll
 }
 
 type invocation struct {
@@ -97,6 +98,7 @@ type instance struct {
 	current *invocation
 	timer   *time.Timer
 	polled  bool // reached the Runtime API: its init completed
+	started time.Time
 }
 
 // NewExecutor starts the executor's Runtime API on a loopback port. Function
@@ -295,6 +297,7 @@ func (e *Executor) start(f *function) {
 	f.instances[in.id] = in
 	f.mu.Unlock()
 
+	in.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		e.log.Error("function process did not start", zap.String("function", f.spec.Name), zap.Error(err))
 		f.mu.Lock()
@@ -377,8 +380,14 @@ func (e *Executor) next(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.mu.Lock()
+	first := !in.polled
 	in.polled = true
 	in.mu.Unlock()
+	if first {
+		f.mu.Lock()
+		f.initTimes = append(f.initTimes, time.Since(in.started))
+		f.mu.Unlock()
+	}
 	var inv *invocation
 	select {
 	case inv = <-f.queue:
@@ -579,4 +588,18 @@ func (e *Executor) Crash(name string) error {
 		in.kill()
 	}
 	return nil
+}
+
+// InitTimes returns, for each process a function has started, the time from
+// process start to its first Runtime API poll (its init).
+func (e *Executor) InitTimes(name string) []time.Duration {
+	e.mu.Lock()
+	f, ok := e.funcs[name]
+	e.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.initTimes...)
 }

@@ -46,6 +46,8 @@ type Settings struct {
 	MaxReceiveCount               int    `hcl:"max_receive_count"`
 	KMSDataKeyReusePeriodSeconds  int    `hcl:"kms_data_key_reuse_period_seconds"`
 	RetentionDays                 int    `hcl:"retention_days"`
+	PointInTimeRecovery           bool   `hcl:"point_in_time_recovery"`
+	DeletionProtection            bool   `hcl:"deletion_protection"`
 	MaintenanceTimeoutSeconds     int    `hcl:"maintenance_timeout_seconds"`
 	MaintenanceScheduleExpression string `hcl:"maintenance_schedule_expression"`
 	MaintenanceScheduleTimezone   string `hcl:"maintenance_schedule_timezone"`
@@ -71,6 +73,8 @@ func Defaults(namePrefix string) Settings {
 		MaxReceiveCount:               5,
 		KMSDataKeyReusePeriodSeconds:  300,
 		RetentionDays:                 90,
+		PointInTimeRecovery:           true,
+		DeletionProtection:            false,
 		MaintenanceTimeoutSeconds:     300,
 		MaintenanceScheduleExpression: "cron(15 0 * * ? *)",
 		MaintenanceScheduleTimezone:   "UTC",
@@ -262,8 +266,15 @@ func (st *Stack) table(ctx context.Context, name, keyARN string) error {
 	d := dynamodb.NewFromConfig(st.cfg)
 	in := audit.CreateTableInput(name)
 	in.SSESpecification = &ddbtypes.SSESpecification{Enabled: aws.Bool(true), SSEType: ddbtypes.SSETypeKms, KMSMasterKeyId: &keyARN}
+	in.DeletionProtectionEnabled = aws.Bool(st.s.DeletionProtection)
 	if _, err := d.CreateTable(ctx, in); err != nil {
 		return fmt.Errorf("create audit table: %w", err)
+	}
+	if _, err := d.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
+		TableName:                        &name,
+		PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(st.s.PointInTimeRecovery)},
+	}); err != nil {
+		return fmt.Errorf("set point-in-time recovery of the audit table: %w", err)
 	}
 	if _, err := d.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName:               &name,

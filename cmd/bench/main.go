@@ -1,0 +1,257 @@
+// Command bench measures the processor on the local AWS and prints figures
+// next to a baseline measured in the same run:
+//   - the processor zip's size;
+//   - init time, from process start to the first Runtime API poll;
+//   - kumo's raw conditional PutItem rate at the processor's concurrency
+//     (the ceiling), then the processor's sustained messages per second for
+//     batch sizes 10 and 100, as a share of that ceiling.
+//
+//	bench -zip dist/amd64/processor.zip
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/contract"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/synth"
+)
+
+const (
+	instances = 4  // processor processes (the executor's default concurrency)
+	workers   = 10 // MAX_CONCURRENCY per process, the module default
+)
+
+func main() {
+	zip := flag.String("zip", "dist/amd64/processor.zip", "host-architecture processor zip")
+	messages := flag.Int("messages", 4000, "messages per batch-size run")
+	flag.Parse()
+	if err := run(*zip, *messages); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(zip string, messages int) error {
+	ctx := context.Background()
+	info, err := os.Stat(zip)
+	if err != nil {
+		return fmt.Errorf("%w (run make build-host)", err)
+	}
+	fmt.Printf("processor zip: %.2f MB (target < 8 MB)\n", float64(info.Size())/1e6)
+
+	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Instances: instances})
+	if err != nil {
+		return fmt.Errorf("start the local AWS: %w", err)
+	}
+	defer srv.Close()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
+	ddb := dynamodb.NewFromConfig(cfg)
+
+	ceiling, err := putItemCeiling(ctx, ddb, instances*workers, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("ceiling: kumo conditional PutItem, %d concurrent writers, 1 KB items: %.0f items/s\n", instances*workers, ceiling)
+	writePath, err := writePathRate(ctx, ddb, instances*workers, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("baseline: the processor's write path (audit.Store.Record: transactional row + day counter, latest status) called directly, same concurrency: %.0f records/s = %.0f%% of the ceiling\n",
+		writePath, 100*writePath/ceiling)
+
+	for _, batch := range []int{10, 100} {
+		rate, inits, err := processorRate(ctx, srv, cfg, zip, batch, messages)
+		if err != nil {
+			return err
+		}
+		if batch == 10 {
+			fmt.Printf("init, process start to first Runtime API poll: p50 %s, max %s over %d processes (target < 30 ms)\n",
+				pct(inits, 50), inits[len(inits)-1], len(inits))
+		}
+		fmt.Printf("processor, batch size %3d: %.0f msgs/s sustained = %.0f%% of the ceiling (target >= 70%%), %.0f%% of its write path\n",
+			batch, rate, 100*rate/ceiling, 100*rate/writePath)
+	}
+	return nil
+}
+
+// putItemCeiling is the rate of conditional PutItems of audit-row-sized
+// items that n goroutines sustain for d.
+func putItemCeiling(ctx context.Context, ddb *dynamodb.Client, n int, d time.Duration) (float64, error) {
+	table := "bench-ceiling"
+	if _, err := ddb.CreateTable(ctx, audit.CreateTableInput(table)); err != nil {
+		return 0, fmt.Errorf("create ceiling table: %w", err)
+	}
+	payload := string(make([]byte, 900))
+	var done atomic.Int64
+	var firstErr error
+	var once sync.Once
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				_, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{
+					TableName: &table,
+					Item: map[string]ddbtypes.AttributeValue{
+						"pk":      &ddbtypes.AttributeValueMemberS{Value: "TRK#" + strconv.Itoa(w)},
+						"sk":      &ddbtypes.AttributeValueMemberS{Value: "EVT#" + strconv.Itoa(i)},
+						"payload": &ddbtypes.AttributeValueMemberS{Value: payload},
+					},
+					ConditionExpression: aws.String("attribute_not_exists(pk)"),
+				})
+				if err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, fmt.Errorf("ceiling PutItem: %w", firstErr)
+	}
+	return float64(done.Load()) / d.Seconds(), nil
+}
+
+// writePathRate is how many updates n goroutines record per second through
+// audit.Store, the processor's own DynamoDB work, without SQS or Lambda.
+func writePathRate(ctx context.Context, ddb *dynamodb.Client, n int, d time.Duration) (float64, error) {
+	table := "bench-writepath"
+	if _, err := ddb.CreateTable(ctx, audit.CreateTableInput(table)); err != nil {
+		return 0, fmt.Errorf("create write-path table: %w", err)
+	}
+	store := audit.NewStore(ddb, table, 90)
+	msgs := synth.Generate(synth.Options{Seed: 1, Count: 200000, DuplicateRate: 1e-9, ConflictRate: 1e-9, PoisonRate: 1e-9})
+	var next, done atomic.Int64
+	var firstErr error
+	var once sync.Once
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+				m := msgs[int(next.Add(1))%len(msgs)]
+				u, err := contract.Parse([]byte(m.Body))
+				if err == nil {
+					_, err = store.Record(ctx, audit.Entry{Update: u, Payload: m.Body, MessageID: "bench", SentAt: time.Now()})
+				}
+				if err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, fmt.Errorf("write path: %w", firstErr)
+	}
+	return float64(done.Load()) / d.Seconds(), nil
+}
+
+// processorRate deploys a stack with batch size batch, floods its queue and
+// returns messages per second from the first to the last row written.
+func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zip string, batch, n int) (float64, []time.Duration, error) {
+	s := provision.Defaults(fmt.Sprintf("bench-b%d", batch))
+	s.LambdaArchitecture = map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.GOARCH]
+	s.BatchSize = batch
+	if batch > 10 {
+		s.MaximumBatchingWindowSeconds = 1
+	}
+	s.EventSourceMaximumConcurrency = instances
+	out, err := provision.New(cfg, s).Apply(ctx, provision.Zips{Processor: zip, Maintenance: filepath.Join(filepath.Dir(zip), "maintenance.zip")})
+	if err != nil {
+		return 0, nil, fmt.Errorf("deploy: %w", err)
+	}
+	q := sqs.NewFromConfig(cfg)
+	msgs := synth.Generate(synth.Options{Seed: uint64(batch), Count: n, DuplicateRate: 1e-9, ConflictRate: 1e-9, PoisonRate: 1e-9})
+	for i := 0; i < len(msgs); i += 10 {
+		entries := []sqstypes.SendMessageBatchRequestEntry{}
+		for j, m := range msgs[i:min(i+10, len(msgs))] {
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(j)), MessageBody: aws.String(m.Body)})
+		}
+		if _, err := q.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &out.IngestQueueURL, Entries: entries}); err != nil {
+			return 0, nil, fmt.Errorf("send: %w", err)
+		}
+	}
+	store := audit.NewStore(dynamodb.NewFromConfig(cfg), out.AuditTableName, 90)
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		st, err := store.DailyStats(ctx, time.Now())
+		if err != nil {
+			return 0, nil, fmt.Errorf("stats: %w", err)
+		}
+		if st.Total >= int64(len(msgs)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, nil, fmt.Errorf("batch %d: only %d of %d rows after 3 minutes", batch, st.Total, len(msgs))
+		}
+		time.Sleep(100 * time.Millisecond) // polling a counter, not waiting for an event
+	}
+	first, last, err := writeWindow(ctx, store, msgs)
+	if err != nil {
+		return 0, nil, err
+	}
+	inits := srv.Executor.InitTimes(out.ProcessorFunctionName)
+	sort.Slice(inits, func(i, j int) bool { return inits[i] < inits[j] })
+	return float64(len(msgs)) / last.Sub(first).Seconds(), inits, nil
+}
+
+// writeWindow returns the first and last received_at of the stream's rows.
+func writeWindow(ctx context.Context, store *audit.Store, msgs []synth.Message) (time.Time, time.Time, error) {
+	var first, last time.Time
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if seen[m.TrackingID] {
+			continue
+		}
+		seen[m.TrackingID] = true
+		rows, err := store.Trail(ctx, m.TrackingID)
+		if err != nil {
+			return first, last, fmt.Errorf("trail: %w", err)
+		}
+		for _, r := range rows {
+			t, err := time.Parse(time.RFC3339Nano, r.ReceivedAt)
+			if err != nil {
+				continue
+			}
+			if first.IsZero() || t.Before(first) {
+				first = t
+			}
+			if t.After(last) {
+				last = t
+			}
+		}
+	}
+	return first, last, nil
+}
+
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, len(sorted)*p/100)].Round(100 * time.Microsecond)
+}
