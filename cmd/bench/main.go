@@ -1,12 +1,15 @@
 // Command bench measures the processor on the local AWS and prints figures
 // next to a baseline measured in the same run:
+//
 //   - the processor zip's size;
+//
 //   - init time, from process start to the first Runtime API poll;
+//
 //   - kumo's raw conditional PutItem rate at the processor's concurrency
 //     (the ceiling), then the processor's sustained messages per second for
 //     batch sizes 10 and 100, as a share of that ceiling.
 //
-//	bench -zip dist/amd64/processor.zip
+//     bench -zip dist/amd64/processor.zip
 package main
 
 import (
@@ -186,7 +189,8 @@ func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zi
 		return 0, nil, fmt.Errorf("deploy: %w", err)
 	}
 	q := sqs.NewFromConfig(cfg)
-	msgs := synth.Generate(synth.Options{Seed: uint64(batch), Count: n, DuplicateRate: 1e-9, ConflictRate: 1e-9, PoisonRate: 1e-9})
+	msgs := synth.Generate(synth.Options{Seed: uint64(batch), Count: n, //nolint:gosec // 10 or 100
+		DuplicateRate: 1e-9, ConflictRate: 1e-9, PoisonRate: 1e-9})
 	for i := 0; i < len(msgs); i += 10 {
 		entries := []sqstypes.SendMessageBatchRequestEntry{}
 		for j, m := range msgs[i:min(i+10, len(msgs))] {
