@@ -1,0 +1,252 @@
+package test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/gruntwork-io/terratest/modules/random"
+	"github.com/gruntwork-io/terratest/modules/retry"
+	"github.com/gruntwork-io/terratest/modules/terraform"
+	teststructure "github.com/gruntwork-io/terratest/modules/test-structure"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
+)
+
+// target says where the suite deploys: the local AWS (default) or, with
+// TRACKING_E2E_TARGET=aws and credentials, a real account.
+type target struct {
+	name     string
+	endpoint string // "" on AWS
+	cfg      aws.Config
+	arch     string
+}
+
+func chooseTarget(t *testing.T) target {
+	t.Helper()
+	if os.Getenv("TRACKING_E2E_TARGET") == "aws" {
+		cfg, err := config.LoadDefaultConfig(t.Context())
+		require.NoError(t, err)
+		if _, err := cfg.Credentials.Retrieve(t.Context()); err != nil {
+			t.Skipf("TRACKING_E2E_TARGET=aws but no AWS credentials: %v", err)
+		}
+		return target{name: "aws", cfg: cfg, arch: "arm64"}
+	}
+	url := os.Getenv("TRACKING_LOCALAWS_URL")
+	if url == "" {
+		srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0"})
+		require.NoError(t, err)
+		t.Cleanup(srv.Close)
+		url = srv.URL
+	}
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(url)}
+	return target{name: "local", endpoint: url, cfg: cfg, arch: tfharness.LambdaArchitecture()}
+}
+
+// TestPipelineModule applies the fixture, sends updates and checks the audit
+// rows, the DLQ and the configuration, then destroys it. Stages can be
+// skipped with SKIP_deploy, SKIP_validate, SKIP_teardown (terratest's
+// test_structure convention) to iterate on a deployed stack.
+func TestPipelineModule(t *testing.T) {
+	t.Parallel()
+	tgt := chooseTarget(t)
+	dir := tfharness.CopyRoots(t, "test/fixtures/pipeline")
+	if tgt.endpoint != "" {
+		tfharness.WriteLocalOverride(t, dir, tgt.endpoint)
+	}
+	opts := tfharness.Options(dir, nil)
+	tfharness.Init(t, opts)
+
+	processor, maintenance := zipsFor(t, tgt)
+	prefix := "tp-" + strings.ToLower(random.UniqueId())
+	opts.Vars = map[string]any{
+		"name_prefix": prefix, "processor_zip_path": processor, "maintenance_zip_path": maintenance,
+		"lambda_architecture": tgt.arch, "max_receive_count": 2, "processor_timeout_seconds": 10,
+	}
+	if tgt.name == "aws" {
+		opts.Vars["region"] = tgt.cfg.Region
+	}
+
+	defer teststructure.RunTestStage(t, "teardown", func() {
+		terraform.Destroy(t, opts)
+		assertNothingLeft(t, tgt, prefix)
+	})
+	teststructure.RunTestStage(t, "deploy", func() {
+		terraform.Apply(t, opts)
+	})
+	teststructure.RunTestStage(t, "validate", func() {
+		out := terraform.OutputAll(t, opts)
+		validateOutputs(t, out, prefix)
+		validatePipeline(t, tgt, out)
+		validateConfiguration(t, tgt, out)
+	})
+}
+
+// zipsFor returns zips the target can run: the host's for the local AWS,
+// arm64 from `make build` for AWS.
+func zipsFor(t *testing.T, tgt target) (string, string) {
+	t.Helper()
+	if tgt.name == "local" {
+		return tfharness.HostZips(t)
+	}
+	p, m := tfharness.RepoRoot()+"/dist/processor.zip", tfharness.RepoRoot()+"/dist/maintenance.zip"
+	for _, z := range []string{p, m} {
+		if _, err := os.Stat(z); err != nil {
+			t.Fatalf("%s is missing: run make build", z)
+		}
+	}
+	return p, m
+}
+
+func str(out map[string]any, key string) string {
+	s, _ := out[key].(string)
+	return s
+}
+
+func validateOutputs(t *testing.T, out map[string]any, prefix string) {
+	t.Helper()
+	for _, k := range []string{"ingest_queue_url", "dlq_url"} {
+		assert.Contains(t, str(out, k), "/"+prefix+"-", k)
+	}
+	for _, k := range []string{"ingest_queue_arn", "dlq_arn"} {
+		assert.Regexp(t, `^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:`+prefix+`-`, str(out, k), k)
+	}
+	assert.Regexp(t, `^arn:aws[a-z-]*:kms:`, str(out, "kms_key_arn"))
+	assert.Regexp(t, `^arn:aws[a-z-]*:sns:`, str(out, "alert_topic_arn"))
+	assert.Equal(t, prefix+"-processor", str(out, "processor_function_name"))
+	assert.Equal(t, prefix+"-audit", str(out, "audit_table_name"))
+	alarms, _ := out["alarm_names"].(map[string]any)
+	assert.Len(t, alarms, 6)
+}
+
+func validatePipeline(t *testing.T, tgt target, out map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	q := sqs.NewFromConfig(tgt.cfg)
+	store := audit.NewStore(dynamodb.NewFromConfig(tgt.cfg), str(out, "audit_table_name"), 90)
+	ingest, dlq := str(out, "ingest_queue_url"), str(out, "dlq_url")
+	send := func(body string) {
+		_, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &ingest, MessageBody: &body})
+		require.NoError(t, err)
+	}
+	ev := func(id, status, at string) string {
+		return fmt.Sprintf(`{"tracking_id":"T1","event_id":%q,"status":%q,"event_time":%q}`, id, status, at)
+	}
+	send(ev("e2", "IN_TRANSIT", "2026-11-25T10:00:00Z"))
+	send(ev("e3", "DELIVERED", "2026-11-25T12:00:00Z"))
+	send(ev("e1", "PICKED_UP", "2026-11-25T08:00:00Z"))
+	send(ev("e2", "IN_TRANSIT", "2026-11-25T10:00:00Z")) // duplicate
+	send(`{"tracking_id":"T1","status":"DELIVERED"}`)    // poison
+
+	retry.DoWithRetry(t, "three rows for T1", 60, 2*time.Second, func() (string, error) {
+		rows, err := store.Trail(ctx, "T1")
+		if err != nil || len(rows) != 3 {
+			return "", fmt.Errorf("%d rows: %w", len(rows), err)
+		}
+		return "", nil
+	})
+	latest, ok, err := store.LatestStatus(ctx, "T1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "DELIVERED", latest.Status, "out-of-order arrival keeps the newest status")
+
+	retry.DoWithRetry(t, "poison in the DLQ with its reason", 60, 2*time.Second, func() (string, error) {
+		msgs, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &dlq, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}, VisibilityTimeout: 5})
+		if err != nil || len(msgs.Messages) != 1 {
+			return "", fmt.Errorf("%d messages: %w", len(msgs.Messages), err)
+		}
+		m := msgs.Messages[0]
+		// Make it visible again at once for the redrive below.
+		if _, err := q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &dlq, ReceiptHandle: m.ReceiptHandle}); err != nil {
+			return "", fmt.Errorf("release: %w", err)
+		}
+		if code := aws.ToString(m.MessageAttributes["ErrorCode"].StringValue); code != "CONTRACT_VIOLATION" {
+			return "", fmt.Errorf("ErrorCode %q", code)
+		}
+		return "", nil
+	})
+
+	// A redrive of the DLQ re-rejects the poison and adds no row.
+	dlqARN := str(out, "dlq_arn")
+	_, err = q.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: &dlqARN})
+	require.NoError(t, err)
+	retry.DoWithRetry(t, "move task done", 60, 2*time.Second, func() (string, error) {
+		l, err := q.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: &dlqARN})
+		if err != nil || len(l.Results) == 0 || aws.ToString(l.Results[0].Status) != "COMPLETED" {
+			return "", fmt.Errorf("not completed: %w", err)
+		}
+		return "", nil
+	})
+	rows, err := store.Trail(ctx, "T1")
+	require.NoError(t, err)
+	assert.Len(t, rows, 3)
+}
+
+func validateConfiguration(t *testing.T, tgt target, out map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	attrs, err := sqs.NewFromConfig(tgt.cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(str(out, "ingest_queue_url")), AttributeNames: []sqstypes.QueueAttributeName{"All"},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, str(out, "kms_key_arn"), attrs.Attributes["KmsMasterKeyId"])
+	vis, _ := strconv.Atoi(attrs.Attributes["VisibilityTimeout"])
+	assert.Equal(t, 60, vis, "6 x the 10 s function timeout")
+
+	table, err := dynamodb.NewFromConfig(tgt.cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(str(out, "audit_table_name"))})
+	require.NoError(t, err)
+	require.NotNil(t, table.Table.SSEDescription)
+	assert.Equal(t, str(out, "kms_key_arn"), aws.ToString(table.Table.SSEDescription.KMSMasterKeyArn))
+
+	alarmNames := []string{}
+	for _, v := range out["alarm_names"].(map[string]any) {
+		alarmNames = append(alarmNames, v.(string))
+	}
+	alarms, err := cloudwatch.NewFromConfig(tgt.cfg).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: alarmNames})
+	require.NoError(t, err)
+	require.Len(t, alarms.MetricAlarms, 6)
+	thresholds := map[string]float64{}
+	for _, a := range alarms.MetricAlarms {
+		thresholds[strings.TrimPrefix(aws.ToString(a.AlarmName), strings.TrimSuffix(str(out, "processor_function_name"), "processor"))] = aws.ToFloat64(a.Threshold)
+		assert.Equal(t, []string{str(out, "alert_topic_arn")}, a.AlarmActions, aws.ToString(a.AlarmName))
+		assert.Equal(t, []string{str(out, "alert_topic_arn")}, a.OKActions, aws.ToString(a.AlarmName))
+	}
+	assert.Equal(t, map[string]float64{
+		"queue-depth": 1000, "oldest-message-age": 300, "dlq-not-empty": 0,
+		"processor-errors": 5, "processor-throttles": 5, "maintenance-errors": 0,
+	}, thresholds)
+
+	tags, err := sqs.NewFromConfig(tgt.cfg).ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: aws.String(str(out, "ingest_queue_url"))})
+	require.NoError(t, err)
+	assert.Equal(t, "tracking-pipeline", tags.Tags["Project"])
+	assert.Equal(t, "test", tags.Tags["Environment"])
+}
+
+// assertNothingLeft checks that no queue or table with the prefix remains.
+func assertNothingLeft(t *testing.T, tgt target, prefix string) {
+	t.Helper()
+	ctx := context.Background()
+	queues, err := sqs.NewFromConfig(tgt.cfg).ListQueues(ctx, &sqs.ListQueuesInput{QueueNamePrefix: aws.String(prefix)})
+	require.NoError(t, err)
+	assert.Empty(t, queues.QueueUrls)
+	tables, err := dynamodb.NewFromConfig(tgt.cfg).ListTables(ctx, &dynamodb.ListTablesInput{ExclusiveStartTableName: aws.String(prefix)})
+	require.NoError(t, err)
+	for _, name := range tables.TableNames {
+		assert.False(t, strings.HasPrefix(name, prefix), "table %s is left", name)
+	}
+}
