@@ -1,0 +1,135 @@
+// Package trackctl is the operator CLI: send updates, read a package's
+// audit trail, list and redrive the DLQ, read daily stats, run maintenance.
+package trackctl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
+)
+
+// Stack names the deployed resources, as the module's outputs do.
+type Stack struct {
+	IngestQueueURL          string `json:"ingest_queue_url"`
+	IngestQueueARN          string `json:"ingest_queue_arn"`
+	DLQURL                  string `json:"dlq_url"`
+	DLQARN                  string `json:"dlq_arn"`
+	AuditTableName          string `json:"audit_table_name"`
+	MaintenanceFunctionName string `json:"maintenance_function_name"`
+}
+
+// StackFlags are the ways to find the stack, in order of precedence: flags
+// override an outputs file, which overrides an env directory.
+type StackFlags struct {
+	EnvDir, OutputsFile, Endpoint string
+	Stack
+}
+
+// ErrNoStack is returned when a command needs a resource nobody named.
+var ErrNoStack = errors.New("stack not found")
+
+// resolve fills the stack from the env directory or outputs file, then flags.
+func (f StackFlags) resolve(ctx context.Context) (Stack, error) {
+	var s Stack
+	switch {
+	case f.OutputsFile != "":
+		raw, err := os.ReadFile(f.OutputsFile)
+		if err != nil {
+			return s, fmt.Errorf("read outputs file: %w", err)
+		}
+		if err := decodeOutputs(raw, &s); err != nil {
+			return s, fmt.Errorf("outputs file %s: %w", f.OutputsFile, err)
+		}
+	case f.EnvDir != "":
+		root, _ := os.Getwd()
+		raw, err := tfrun.Run(ctx, tfrun.Binary(root), f.EnvDir, "output", "-json")
+		if err != nil {
+			return s, fmt.Errorf("read outputs of %s: %w", f.EnvDir, err)
+		}
+		if err := decodeOutputs([]byte(raw), &s); err != nil {
+			return s, fmt.Errorf("outputs of %s: %w", f.EnvDir, err)
+		}
+	}
+	override := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	override(&s.IngestQueueURL, f.IngestQueueURL)
+	override(&s.IngestQueueARN, f.IngestQueueARN)
+	override(&s.DLQURL, f.DLQURL)
+	override(&s.DLQARN, f.DLQARN)
+	override(&s.AuditTableName, f.AuditTableName)
+	override(&s.MaintenanceFunctionName, f.MaintenanceFunctionName)
+	return s, nil
+}
+
+// decodeOutputs reads `terraform output -json` ({"name": {"value": ...}})
+// or a plain {"name": value} object.
+func decodeOutputs(raw []byte, s *Stack) error {
+	var wrapped map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &wrapped); err != nil {
+		return fmt.Errorf("not a JSON object: %w", err)
+	}
+	flat := map[string]json.RawMessage{}
+	for k, v := range wrapped {
+		var o struct {
+			Value json.RawMessage `json:"value"`
+		}
+		if json.Unmarshal(v, &o) == nil && o.Value != nil {
+			flat[k] = o.Value
+		} else {
+			flat[k] = v
+		}
+	}
+	b, _ := json.Marshal(flat)
+	if err := json.Unmarshal(b, s); err != nil {
+		return fmt.Errorf("decode outputs: %w", err)
+	}
+	return nil
+}
+
+func need(name, value, flag string) error {
+	if value == "" {
+		return fmt.Errorf("%w: no %s; pass --env-dir, --outputs or %s", ErrNoStack, name, flag)
+	}
+	return nil
+}
+
+// clients are the AWS clients of one run, built once.
+type clients struct {
+	sqs    *sqs.Client
+	ddb    *dynamodb.Client
+	lambda *lambda.Client
+}
+
+func newClients(ctx context.Context, endpoint string) (*clients, error) {
+	var opts []func(*config.LoadOptions) error
+	if endpoint != "" {
+		opts = append(opts, config.WithBaseEndpoint(endpoint))
+		if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
+			opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+		}
+		if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
+			opts = append(opts, config.WithRegion("us-east-1"))
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return &clients{sqs: sqs.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg)}, nil
+}
+
+func (c *clients) store(s Stack) *audit.Store { return audit.NewStore(c.ddb, s.AuditTableName, 90) }

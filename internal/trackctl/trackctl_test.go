@@ -1,0 +1,168 @@
+package trackctl_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/gruntwork-io/terratest/modules/retry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/trackctl"
+)
+
+func run(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = trackctl.Run(context.Background(), args, trackctl.IO{In: strings.NewReader(stdin), Out: &out, Err: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+func TestArgumentHandling(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		wantCode int
+		wantOut  string // in stdout
+		wantErr  string // in stderr
+	}{
+		{"help", []string{"help"}, "", 0, "Examples:", ""},
+		{"no command", nil, "", 0, "Commands:", ""},
+		{"unknown command", []string{"deploy"}, "", 2, "", `unknown command "deploy"`},
+		{"unknown dlq command", []string{"dlq", "purge"}, "", 2, "", `unknown command "dlq purge"`},
+		{"audit without id", []string{"audit", "--table", "t"}, "", 2, "", "exactly one tracking id"},
+		{"bad output format", []string{"audit", "T1", "--table", "t", "--output", "yaml"}, "", 2, "", "--output must be table or json"},
+		{"bad day", []string{"stats", "--table", "t", "--day", "24/11/2026"}, "", 2, "", "--day must be YYYY-MM-DD"},
+		{"no stack", []string{"stats"}, "", 2, "", "pass --env-dir, --outputs or --table"},
+		{"bad flag", []string{"send", "--sped", "3"}, "", 2, "", "flag provided but not defined: -sped"},
+		{"redrive rate out of range", []string{"dlq", "redrive", "--rate", "900", "--dlq-url", "u"}, "", 2, "", "--rate must be from 1 to 500"},
+		{
+			"invalid NDJSON names its lines, sends nothing", []string{"send", "--ingest-queue-url", "http://127.0.0.1:1/q"},
+			"{\"tracking_id\":\"a\"}\nnot json\n\n{\"ok\":true}\n{broken\n", 2, "", "not JSON at line(s) 2, 5; nothing was sent",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := run(t, tt.stdin, tt.args...)
+			assert.Equal(t, tt.wantCode, code, "stderr: %s", errOut)
+			assert.Contains(t, out, tt.wantOut)
+			assert.Contains(t, errOut, tt.wantErr)
+		})
+	}
+}
+
+// TestOperatorWorkflow runs trackctl against the pipeline on the local AWS:
+// send, audit, DLQ list, redrive, audit again, stats, maintenance.
+func TestOperatorWorkflow(t *testing.T) {
+	t.Parallel()
+	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Instances: 2})
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
+	s := provision.Defaults(testenv.Unique("ctl"))
+	s.LambdaArchitecture = map[bool]string{true: "x86_64", false: "arm64"}[isAMD64()]
+	out, err := provision.New(cfg, s).Apply(context.Background(), provision.Zips{
+		Processor: testenv.LambdaZip(t, "processor"), Maintenance: testenv.LambdaZip(t, "maintenance"),
+	})
+	require.NoError(t, err)
+	outputs := filepath.Join(t.TempDir(), "outputs.json")
+	raw, _ := json.Marshal(out)
+	require.NoError(t, os.WriteFile(outputs, raw, 0o600))
+	stack := []string{"--outputs", outputs, "--endpoint", srv.URL}
+	ctl := func(stdin string, args ...string) (string, string) {
+		t.Helper()
+		code, o, e := run(t, stdin, append(args, stack...)...)
+		require.Equal(t, 0, code, "trackctl %v: %s", args, e)
+		return o, e
+	}
+
+	updates := strings.Join([]string{
+		`{"tracking_id":"OPS1","event_id":"e1","status":"PICKED_UP","event_time":"2026-11-25T08:00:00Z"}`,
+		`{"tracking_id":"OPS1","event_id":"e2","status":"DELIVERED","event_time":"2026-11-25T12:00:00Z"}`,
+		`{"tracking_id":"OPS1","event_id":"e1","status":"PICKED_UP","event_time":"2026-11-25T08:00:00Z"}`,
+		`{"tracking_id":"OPS1","status":"LOST"}`,
+	}, "\n")
+	o, e := ctl(updates, "send")
+	assert.Contains(t, o, "sent 4 of 4")
+	assert.Contains(t, e, "4/4")
+
+	var view struct {
+		Latest struct{ Status string }
+		Trail  []struct {
+			EventID string `json:"event_id"`
+		}
+	}
+	retry.DoWithRetry(t, "two rows for OPS1", 60, 250*time.Millisecond, func() (string, error) {
+		o, _ := ctl("", "audit", "OPS1", "--output", "json")
+		if err := json.Unmarshal([]byte(o), &view); err != nil || len(view.Trail) != 2 {
+			return "", fmt.Errorf("trail %s: %w", o, err)
+		}
+		return "", nil
+	})
+	assert.Equal(t, "DELIVERED", view.Latest.Status)
+	table, _ := ctl("", "audit", "OPS1")
+	assert.Contains(t, table, "latest status:")
+
+	var list struct {
+		ByReason map[string]int `json:"by_reason"`
+	}
+	retry.DoWithRetry(t, "poison listed in the DLQ", 60, 250*time.Millisecond, func() (string, error) {
+		o, _ := ctl("", "dlq", "list", "--output", "json")
+		if err := json.Unmarshal([]byte(o), &list); err != nil || list.ByReason["CONTRACT_VIOLATION"] != 1 {
+			return "", fmt.Errorf("list %s: %w", o, err)
+		}
+		return "", nil
+	})
+
+	o, _ = ctl("", "dlq", "redrive", "--reason", "CONTRACT_VIOLATION", "--dry-run")
+	assert.Contains(t, o, "1 of 1 inspected message(s) have reason CONTRACT_VIOLATION")
+	o, _ = ctl("", "dlq", "redrive", "--reason", "CONTRACT_VIOLATION", "--rate", "50")
+	assert.Contains(t, o, "redrove 1 message(s)")
+	// The redriven poison is rejected again; the trail gains no row.
+	retry.DoWithRetry(t, "poison back in the DLQ", 60, 250*time.Millisecond, func() (string, error) {
+		o, _ := ctl("", "dlq", "list", "--output", "json")
+		if err := json.Unmarshal([]byte(o), &list); err != nil || list.ByReason["CONTRACT_VIOLATION"] != 1 {
+			return "", fmt.Errorf("list %s: %w", o, err)
+		}
+		return "", nil
+	})
+	o, _ = ctl("", "audit", "OPS1", "--output", "json")
+	require.NoError(t, json.Unmarshal([]byte(o), &view))
+	assert.Len(t, view.Trail, 2, "no duplicate rows")
+
+	var st struct {
+		Total      int64 `json:"total"`
+		Duplicates int64 `json:"duplicates"`
+		Invalid    int64 `json:"invalid"`
+	}
+	o, _ = ctl("", "stats", "--output", "json")
+	require.NoError(t, json.Unmarshal([]byte(o), &st))
+	assert.Equal(t, int64(2), st.Total)
+	assert.Equal(t, int64(1), st.Duplicates)
+	assert.Equal(t, int64(2), st.Invalid, "the poison, rejected twice")
+
+	o, _ = ctl("", "maintenance", "run", "--day", time.Now().UTC().Format("2006-01-02"), "--tasks", "daily-stats")
+	var res struct {
+		Stats struct{ Total int64 } `json:"daily_stats"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(o), &res), o)
+	assert.Equal(t, int64(2), res.Stats.Total)
+}
+
+func isAMD64() bool { return runtime.GOARCH == "amd64" }
