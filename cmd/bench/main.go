@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -67,7 +66,7 @@ func run(zip string, messages int) error {
 		return fmt.Errorf("start the local AWS: %w", err)
 	}
 	defer srv.Close()
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
+	cfg := srv.ClientConfig()
 	ddb := dynamodb.NewFromConfig(cfg)
 
 	ceiling, err := putItemCeiling(ctx, ddb, instances*workers, 5*time.Second)
@@ -97,14 +96,9 @@ func run(zip string, messages int) error {
 	return nil
 }
 
-// putItemCeiling is the rate of conditional PutItems of audit-row-sized
-// items that n goroutines sustain for d.
-func putItemCeiling(ctx context.Context, ddb *dynamodb.Client, n int, d time.Duration) (float64, error) {
-	table := "bench-ceiling"
-	if _, err := ddb.CreateTable(ctx, audit.CreateTableInput(table)); err != nil {
-		return 0, fmt.Errorf("create ceiling table: %w", err)
-	}
-	payload := string(make([]byte, 900))
+// rate runs op from n goroutines for d and returns completed ops per second;
+// op gets its goroutine's number and a count that is unique to the goroutine.
+func rate(n int, d time.Duration, op func(worker, i int) error) (float64, error) {
 	var done atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -113,16 +107,7 @@ func putItemCeiling(ctx context.Context, ddb *dynamodb.Client, n int, d time.Dur
 	for w := range n {
 		wg.Go(func() {
 			for i := 0; time.Now().Before(stop); i++ {
-				_, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{
-					TableName: &table,
-					Item: map[string]ddbtypes.AttributeValue{
-						"pk":      &ddbtypes.AttributeValueMemberS{Value: "TRK#" + strconv.Itoa(w)},
-						"sk":      &ddbtypes.AttributeValueMemberS{Value: "EVT#" + strconv.Itoa(i)},
-						"payload": &ddbtypes.AttributeValueMemberS{Value: payload},
-					},
-					ConditionExpression: aws.String("attribute_not_exists(pk)"),
-				})
-				if err != nil {
+				if err := op(w, i); err != nil {
 					once.Do(func() { firstErr = err })
 					return
 				}
@@ -131,10 +116,33 @@ func putItemCeiling(ctx context.Context, ddb *dynamodb.Client, n int, d time.Dur
 		})
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return 0, fmt.Errorf("ceiling PutItem: %w", firstErr)
+	return float64(done.Load()) / d.Seconds(), firstErr
+}
+
+// putItemCeiling is the rate of conditional PutItems of audit-row-sized
+// items that n goroutines sustain for d.
+func putItemCeiling(ctx context.Context, ddb *dynamodb.Client, n int, d time.Duration) (float64, error) {
+	table := "bench-ceiling"
+	if _, err := ddb.CreateTable(ctx, audit.CreateTableInput(table)); err != nil {
+		return 0, fmt.Errorf("create ceiling table: %w", err)
 	}
-	return float64(done.Load()) / d.Seconds(), nil
+	payload := string(make([]byte, 900))
+	r, err := rate(n, d, func(w, i int) error {
+		_, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: &table,
+			Item: map[string]ddbtypes.AttributeValue{
+				"pk":      &ddbtypes.AttributeValueMemberS{Value: "TRK#" + strconv.Itoa(w)},
+				"sk":      &ddbtypes.AttributeValueMemberS{Value: "EVT#" + strconv.Itoa(i)},
+				"payload": &ddbtypes.AttributeValueMemberS{Value: payload},
+			},
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		})
+		return err //nolint:wrapcheck // wrapped below
+	})
+	if err != nil {
+		return 0, fmt.Errorf("ceiling PutItem: %w", err)
+	}
+	return r, nil
 }
 
 // writePathRate is how many updates n goroutines record per second through
@@ -146,32 +154,19 @@ func writePathRate(ctx context.Context, ddb *dynamodb.Client, n int, d time.Dura
 	}
 	store := audit.NewStore(ddb, table, 90)
 	msgs := synth.Generate(synth.Options{Seed: 1, Count: 200000, DuplicateRate: 1e-9, ConflictRate: 1e-9, PoisonRate: 1e-9})
-	var next, done atomic.Int64
-	var firstErr error
-	var once sync.Once
-	stop := time.Now().Add(d)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			for time.Now().Before(stop) {
-				m := msgs[int(next.Add(1))%len(msgs)]
-				u, err := contract.Parse([]byte(m.Body))
-				if err == nil {
-					_, err = store.Record(ctx, audit.Entry{Update: u, Payload: m.Body, MessageID: "bench", SentAt: time.Now()})
-				}
-				if err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-				done.Add(1)
-			}
-		})
+	var next atomic.Int64
+	r, err := rate(n, d, func(int, int) error {
+		m := msgs[int(next.Add(1))%len(msgs)]
+		u, err := contract.Parse([]byte(m.Body))
+		if err == nil {
+			_, err = store.Record(ctx, audit.Entry{Update: u, Payload: m.Body, MessageID: "bench", SentAt: time.Now()})
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("write path: %w", err)
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return 0, fmt.Errorf("write path: %w", firstErr)
-	}
-	return float64(done.Load()) / d.Seconds(), nil
+	return r, nil
 }
 
 // processorRate deploys a stack with batch size batch, floods its queue and

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -60,7 +59,7 @@ func Run(ctx context.Context, o Options) error {
 	defer srv.Close()
 	fmt.Fprintf(w, "    endpoint %s, logs in %s\n", srv.URL, o.LogFile)
 
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
+	cfg := srv.ClientConfig()
 	out, err := deploy(ctx, w, srv, cfg, o)
 	if err != nil {
 		return err

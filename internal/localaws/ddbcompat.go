@@ -38,9 +38,8 @@ func (s *Server) ddbCreateTable(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	status, h, out, err := s.forward(r, body)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "InternalServerError", err.Error())
+	status, h, out, ok := s.exchange(w, r, body)
+	if !ok {
 		return
 	}
 	if status < 300 {
@@ -57,9 +56,8 @@ func (s *Server) ddbDescribeTable(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	status, h, out, err := s.forward(r, body)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "InternalServerError", err.Error())
+	status, h, out, ok := s.exchange(w, r, body)
+	if !ok {
 		return
 	}
 	if status < 300 {
@@ -73,9 +71,8 @@ func (s *Server) ddbDeleteTable(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	status, h, out, err := s.forward(r, body)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "InternalServerError", err.Error())
+	status, h, out, ok := s.exchange(w, r, body)
+	if !ok {
 		return
 	}
 	if status < 300 {

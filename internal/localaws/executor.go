@@ -238,13 +238,7 @@ func (f *function) stop() {
 	default:
 	}
 	close(f.stopped)
-	f.mu.Lock()
-	insts := make([]*instance, 0, len(f.instances))
-	for _, in := range f.instances {
-		insts = append(insts, in)
-	}
-	f.mu.Unlock()
-	for _, in := range insts {
+	for _, in := range f.running() {
 		in.kill()
 	}
 	go func() { // let killed processes exit before their code goes
@@ -578,16 +572,21 @@ func (e *Executor) Crash(name string) error {
 	if !ok {
 		return ErrNoFunction
 	}
+	for _, in := range f.running() {
+		in.kill()
+	}
+	return nil
+}
+
+// running returns the function's current processes.
+func (f *function) running() []*instance {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	insts := make([]*instance, 0, len(f.instances))
 	for _, in := range f.instances {
 		insts = append(insts, in)
 	}
-	f.mu.Unlock()
-	for _, in := range insts {
-		in.kill()
-	}
-	return nil
+	return insts
 }
 
 // InitTimes returns, for each process a function has started, the time from

@@ -103,9 +103,8 @@ type functionRequest struct {
 // createFunction checks the zip can run here, lets kumo store the function,
 // keeps what kumo drops, and starts the code.
 func (s *Server) createFunction(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValueException", err.Error())
+	body, ok := readOrReject(w, r)
+	if !ok {
 		return
 	}
 	var req functionRequest
@@ -119,9 +118,8 @@ func (s *Server) createFunction(w http.ResponseWriter, r *http.Request) {
 		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValueException", err.Error())
 		return
 	}
-	status, h, out, err := s.forward(r, body)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "ServiceException", err.Error())
+	status, h, out, ok := s.exchange(w, r, body)
+	if !ok {
 		return
 	}
 	if status >= 300 {
@@ -190,9 +188,8 @@ func (s *Server) checkZip(spec FunctionSpec) error {
 
 func (s *Server) updateFunction(w http.ResponseWriter, r *http.Request, name string, code bool) {
 	name = functionName(name)
-	body, err := readBody(r)
-	if err != nil {
-		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValueException", err.Error())
+	body, ok := readOrReject(w, r)
+	if !ok {
 		return
 	}
 	var req functionRequest
@@ -207,9 +204,8 @@ func (s *Server) updateFunction(w http.ResponseWriter, r *http.Request, name str
 			return
 		}
 	}
-	status, h, out, err := s.forward(r, body)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "ServiceException", err.Error())
+	status, h, out, ok := s.exchange(w, r, body)
+	if !ok {
 		return
 	}
 	if status < 300 {
@@ -235,9 +231,8 @@ func (s *Server) updateFunction(w http.ResponseWriter, r *http.Request, name str
 }
 
 func (s *Server) getFunction(w http.ResponseWriter, r *http.Request, name string, wrapped bool) {
-	status, h, out, err := s.forward(r, nil)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "ServiceException", err.Error())
+	status, h, out, ok := s.exchange(w, r, nil)
+	if !ok {
 		return
 	}
 	if status < 300 {
@@ -258,9 +253,8 @@ func (s *Server) getFunction(w http.ResponseWriter, r *http.Request, name string
 }
 
 func (s *Server) deleteFunction(w http.ResponseWriter, r *http.Request, name string) {
-	status, h, out, err := s.forward(r, nil)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "ServiceException", err.Error())
+	status, h, out, ok := s.exchange(w, r, nil)
+	if !ok {
 		return
 	}
 	if status < 300 {

@@ -141,9 +141,8 @@ func (p *Poller) create(w http.ResponseWriter, r *http.Request) {
 		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValueException", "MaximumConcurrency must be from 2 to 1000")
 		return
 	}
-	status, h, out, err := p.s.forward(r, body)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "ServiceException", err.Error())
+	status, h, out, ok := p.s.exchange(w, r, body)
+	if !ok {
 		return
 	}
 	if status >= 300 {
@@ -192,14 +191,12 @@ func (p *Poller) listMappings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Poller) mapping(w http.ResponseWriter, r *http.Request, uuid string) {
-	body, err := readBody(r)
-	if err != nil {
-		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValueException", err.Error())
+	body, ok := readOrReject(w, r)
+	if !ok {
 		return
 	}
-	status, h, out, err := p.s.forward(r, body)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "ServiceException", err.Error())
+	status, h, out, ok := p.s.exchange(w, r, body)
+	if !ok {
 		return
 	}
 	p.mu.Lock()

@@ -87,21 +87,20 @@ func (sc *Scheduler) Trigger(_ context.Context, name string) error {
 
 // handle keeps the layer's copy of a schedule in step with kumo's.
 func (sc *Scheduler) handle(w http.ResponseWriter, r *http.Request, name string) {
-	body, err := readBody(r)
-	if err != nil {
-		writeAWSError(w, http.StatusBadRequest, "ValidationException", err.Error())
+	body, ok := readOrReject(w, r)
+	if !ok {
 		return
 	}
 	var parsed *schedule
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
+		var err error
 		if parsed, err = parseSchedule(name, body); err != nil {
 			writeAWSError(w, http.StatusBadRequest, "ValidationException", err.Error())
 			return
 		}
 	}
-	status, h, out, err := sc.s.forward(r, body)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "InternalServerException", err.Error())
+	status, h, out, ok := sc.s.exchange(w, r, body)
+	if !ok {
 		return
 	}
 	if status < 300 {

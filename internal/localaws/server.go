@@ -136,6 +136,15 @@ func Start(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// ClientConfig is an AWS SDK configuration for clients of this local AWS.
+func (s *Server) ClientConfig() aws.Config {
+	return aws.Config{
+		Region:       s.opts.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(s.URL),
+	}
+}
+
 // Close stops everything Start started.
 func (s *Server) Close() {
 	s.scheduler.stop()
@@ -224,6 +233,27 @@ func (s *Server) forward(r *http.Request, body []byte) (int, http.Header, []byte
 		out = bytes.ReplaceAll(out, []byte(kumoQueueHost), []byte(s.URL))
 	}
 	return resp.StatusCode, resp.Header, out, nil
+}
+
+// exchange forwards body to kumo and returns its answer; when kumo cannot be
+// reached it answers the client itself and returns ok false.
+func (s *Server) exchange(w http.ResponseWriter, r *http.Request, body []byte) (int, http.Header, []byte, bool) {
+	status, h, out, err := s.forward(r, body)
+	if err != nil {
+		writeAWSError(w, http.StatusBadGateway, "InternalFailure", err.Error())
+		return 0, nil, nil, false
+	}
+	return status, h, out, true
+}
+
+// readOrReject reads the request body, answering 400 itself when it cannot.
+func readOrReject(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := readBody(r)
+	if err != nil {
+		writeAWSError(w, http.StatusBadRequest, "InvalidRequest", err.Error())
+		return nil, false
+	}
+	return body, true
 }
 
 // relay writes kumo's answer back unchanged.

@@ -56,14 +56,12 @@ func (q queueRequest) name() string {
 // keepQueueAttributes stores the attributes kumo would drop, then lets kumo
 // do the rest.
 func (s *Server) keepQueueAttributes(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValue", err.Error())
+	body, ok := readOrReject(w, r)
+	if !ok {
 		return
 	}
-	status, h, out, err := s.forward(r, body)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "InternalError", err.Error())
+	status, h, out, ok := s.exchange(w, r, body)
+	if !ok {
 		return
 	}
 	var req queueRequest
@@ -86,14 +84,12 @@ func (s *Server) keepQueueAttributes(w http.ResponseWriter, r *http.Request) {
 
 // echoQueueAttributes adds the kept attributes to kumo's answer.
 func (s *Server) echoQueueAttributes(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValue", err.Error())
+	body, ok := readOrReject(w, r)
+	if !ok {
 		return
 	}
-	status, h, out, err := s.forward(r, body)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "InternalError", err.Error())
+	status, h, out, ok := s.exchange(w, r, body)
+	if !ok {
 		return
 	}
 	var req queueRequest
@@ -124,14 +120,12 @@ func (s *Server) echoQueueAttributes(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) forgetQueue(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	if err != nil {
-		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValue", err.Error())
+	body, ok := readOrReject(w, r)
+	if !ok {
 		return
 	}
-	status, h, out, err := s.forward(r, body)
-	if err != nil {
-		writeAWSError(w, http.StatusBadGateway, "InternalError", err.Error())
+	status, h, out, ok := s.exchange(w, r, body)
+	if !ok {
 		return
 	}
 	var req queueRequest
@@ -164,9 +158,8 @@ func (s *Server) kmsHandler(op string) http.HandlerFunc {
 		desc := r.Clone(r.Context())
 		desc.Header = r.Header.Clone()
 		desc.Header.Set("X-Amz-Target", "TrentService.DescribeKey")
-		status, h, out, err := s.forward(desc, body)
-		if err != nil {
-			writeAWSError(w, http.StatusBadGateway, "KMSInternalException", err.Error())
+		status, h, out, ok := s.exchange(w, desc, body)
+		if !ok {
 			return
 		}
 		if status >= 300 {

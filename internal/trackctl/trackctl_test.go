@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/gruntwork-io/terratest/modules/retry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -74,7 +72,7 @@ func TestOperatorWorkflow(t *testing.T) {
 	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Instances: 2})
 	require.NoError(t, err)
 	t.Cleanup(srv.Close)
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(srv.URL)}
+	cfg := srv.ClientConfig()
 	s := provision.Defaults(testenv.Unique("ctl"))
 	s.LambdaArchitecture = map[bool]string{true: "x86_64", false: "arm64"}[isAMD64()]
 	out, err := provision.New(cfg, s).Apply(context.Background(), provision.Zips{
