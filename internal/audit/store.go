@@ -108,7 +108,7 @@ func (s *Store) Record(ctx context.Context, e Entry) (Result, error) {
 		row["extra_fields"] = &types.AttributeValueMemberSS{Value: names}
 	}
 
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{
 			TableName:           &s.table,
 			Item:                row,
@@ -140,7 +140,7 @@ func (s *Store) Record(ctx context.Context, e Entry) (Result, error) {
 		if err := s.advanceLatest(ctx, e, now); err != nil {
 			return Duplicate, err
 		}
-		if _, err := s.db.UpdateItem(ctx, updateInput(s.countUpdate(e.SentAt, u.TrackingID, "duplicates"))); err != nil {
+		if err := s.update(ctx, updateInput(s.countUpdate(e.SentAt, u.TrackingID, "duplicates"))); err != nil {
 			return Duplicate, classify(fmt.Errorf("count duplicate %s/%s: %w", u.TrackingID, u.EventID, err))
 		}
 		return Duplicate, nil
@@ -152,7 +152,7 @@ func (s *Store) Record(ctx context.Context, e Entry) (Result, error) {
 // counts it once; a redelivery of a recorded conflict is a duplicate.
 func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string, now time.Time) (Result, error) {
 	u := e.Update
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{
 			TableName: &s.table,
 			Item: map[string]types.AttributeValue{
@@ -179,7 +179,7 @@ func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string
 	case !firstConditionFailed(err):
 		return 0, classify(fmt.Errorf("record conflict %s/%s: %w", u.TrackingID, u.EventID, err))
 	}
-	if _, err := s.db.UpdateItem(ctx, updateInput(s.countUpdate(e.SentAt, u.TrackingID, "duplicates"))); err != nil {
+	if err := s.update(ctx, updateInput(s.countUpdate(e.SentAt, u.TrackingID, "duplicates"))); err != nil {
 		return Duplicate, classify(fmt.Errorf("count duplicate conflict %s/%s: %w", u.TrackingID, u.EventID, err))
 	}
 	return Duplicate, nil
@@ -218,7 +218,7 @@ func (s *Store) advanceLatest(ctx context.Context, e Entry, now time.Time) error
 
 // CountInvalid counts a rejected message in its day's stats; key spreads the writes.
 func (s *Store) CountInvalid(ctx context.Context, sentAt time.Time, key string) error {
-	if _, err := s.db.UpdateItem(ctx, updateInput(s.countUpdate(sentAt, key, "invalid"))); err != nil {
+	if err := s.update(ctx, updateInput(s.countUpdate(sentAt, key, "invalid"))); err != nil {
 		return fmt.Errorf("count invalid message: %w", err)
 	}
 	return nil

@@ -1,0 +1,73 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// conflictAttempts bounds the retries of a write that lost a race with a
+// concurrent transaction on the same item (a day counter is shared by many
+// writers); after that the message goes back to SQS as a transient failure.
+const conflictAttempts = 6
+
+// transact runs a transaction, retrying with jittered backoff while it is
+// cancelled only because another transaction held one of its items.
+func (s *Store) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInput) error {
+	return s.retryConflicts(ctx, func() error {
+		_, err := s.db.TransactWriteItems(ctx, in)
+		return err //nolint:wrapcheck // callers wrap with what they wrote
+	})
+}
+
+// update runs an UpdateItem, retrying the same way when a transaction holds the item.
+func (s *Store) update(ctx context.Context, in *dynamodb.UpdateItemInput) error {
+	return s.retryConflicts(ctx, func() error {
+		_, err := s.db.UpdateItem(ctx, in)
+		return err //nolint:wrapcheck // callers wrap with what they wrote
+	})
+}
+
+func (s *Store) retryConflicts(ctx context.Context, op func() error) error {
+	backoff := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil || !isTransactionConflict(err) || attempt == conflictAttempts {
+			return err
+		}
+		wait := backoff/2 + time.Duration(rand.Int64N(int64(backoff))) //nolint:gosec // jitter, not security
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return fmt.Errorf("%w (after a transaction conflict)", ctx.Err())
+		}
+		backoff *= 2
+	}
+}
+
+// isTransactionConflict reports a write refused only because a concurrent
+// transaction held one of its items: nothing failed that a retry cannot fix.
+func isTransactionConflict(err error) bool {
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		conflict := false
+		for _, r := range tce.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "TransactionConflict":
+				conflict = true
+			case "", "None":
+			default:
+				return false
+			}
+		}
+		return conflict
+	}
+	var tc *types.TransactionConflictException
+	return errors.As(err, &tc)
+}
