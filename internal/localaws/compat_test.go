@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -145,6 +147,51 @@ var compatChecks = []struct {
 		_ = resp.Body.Close()
 		if resp.Header.Get("X-Amz-Crc32") == "" {
 			return errors.New("no X-Amz-Crc32 header")
+		}
+		return nil
+	}},
+	{"CloudWatch dashboards (SDK's CBOR protocol)", func(ctx context.Context, t *testing.T, url string) error {
+		cw := cloudwatch.NewFromConfig(configFor(url))
+		name := testenv.Unique("board")
+		body := `{"widgets":[]}`
+		if _, err := cw.PutDashboard(ctx, &cloudwatch.PutDashboardInput{DashboardName: &name, DashboardBody: &body}); err != nil {
+			return err
+		}
+		got, err := cw.GetDashboard(ctx, &cloudwatch.GetDashboardInput{DashboardName: &name})
+		if err != nil {
+			return err
+		}
+		if aws.ToString(got.DashboardBody) != body {
+			return fmt.Errorf("body reads back as %q", aws.ToString(got.DashboardBody))
+		}
+		if _, err := cw.DeleteDashboards(ctx, &cloudwatch.DeleteDashboardsInput{DashboardNames: []string{name}}); err != nil {
+			return err
+		}
+		if _, err := cw.GetDashboard(ctx, &cloudwatch.GetDashboardInput{DashboardName: &name}); err == nil {
+			return errors.New("a deleted dashboard is still there")
+		}
+		return nil
+	}},
+	{"CloudWatch dashboards (Terraform provider's Query protocol)", func(ctx context.Context, t *testing.T, url string) error {
+		post := func(form string) (int, string, error) {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/", strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=x")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return 0, "", err
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b), nil
+		}
+		name := testenv.Unique("qboard")
+		if code, body, err := post("Action=PutDashboard&Version=2010-08-01&DashboardName=" + name + "&DashboardBody=%7B%22widgets%22%3A%5B%5D%7D"); err != nil || code != 200 {
+			return fmt.Errorf("PutDashboard: %d %s %w", code, body, err)
+		}
+		code, body, err := post("Action=GetDashboard&Version=2010-08-01&DashboardName=" + name)
+		if err != nil || code != 200 || !strings.Contains(body, "<DashboardBody>{&#34;widgets&#34;:[]}</DashboardBody>") {
+			return fmt.Errorf("GetDashboard: %d %s %w", code, body, err)
 		}
 		return nil
 	}},

@@ -62,6 +62,7 @@ type Server struct {
 	poller    *Poller
 	moves     *moveTasks
 	scheduler *Scheduler
+	boards    *dashboards
 
 	mu       sync.Mutex
 	queues   map[string]map[string]string // queue name -> attributes kumo drops
@@ -129,6 +130,7 @@ func Start(opts Options) (*Server, error) {
 	s.moves = newMoveTasks(s)
 	s.poller = newPoller(s)
 	s.scheduler = newScheduler(s)
+	s.boards = newDashboards(opts.Region)
 
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
@@ -173,7 +175,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if s.routeREST(w, r) {
+	if s.routeREST(w, r) || s.boards.route(w, r) {
 		return
 	}
 	s.proxy.ServeHTTP(w, r)
@@ -204,6 +206,8 @@ func (s *Server) fixResponse(resp *http.Response) error {
 	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	return nil
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // crc is the X-Amz-Crc32 value of a DynamoDB response body.
 func crc(body []byte) string { return strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10) }
