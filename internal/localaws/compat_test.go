@@ -16,9 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/sivchari/kumo"
@@ -192,6 +195,57 @@ var compatChecks = []struct {
 		code, body, err := post("Action=GetDashboard&Version=2010-08-01&DashboardName=" + name)
 		if err != nil || code != 200 || !strings.Contains(body, "<DashboardBody>{&#34;widgets&#34;:[]}</DashboardBody>") {
 			return fmt.Errorf("GetDashboard: %d %s %w", code, body, err)
+		}
+		return nil
+	}},
+	{"EventBridge delivers to SNS targets through an input transformer", func(ctx context.Context, t *testing.T, url string) error {
+		cfg := configFor(url)
+		topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(testenv.Unique("alerts"))})
+		if err != nil {
+			return err
+		}
+		q := sqs.NewFromConfig(cfg)
+		inbox, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("inbox"))})
+		if err != nil {
+			return err
+		}
+		attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: inbox.QueueUrl, AttributeNames: []sqstypesName{"QueueArn"}})
+		if err != nil {
+			return err
+		}
+		if _, err := sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+			Endpoint: aws.String(attrs.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+			return err
+		}
+		ev := eventbridge.NewFromConfig(cfg)
+		rule := testenv.Unique("alarms")
+		if _, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: &rule,
+			EventPattern: aws.String(`{"source":["aws.cloudwatch"],"detail-type":["CloudWatch Alarm State Change"],"detail":{"state":{"value":[{"prefix":"AL"}]}}}`)}); err != nil {
+			return err
+		}
+		if _, err := ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: &rule, Targets: []ebtypes.Target{{
+			Id: aws.String("topic"), Arn: topic.TopicArn,
+			InputTransformer: &ebtypes.InputTransformer{
+				InputPathsMap: map[string]string{"alarm": "$.detail.alarmName", "state": "$.detail.state.value"},
+				InputTemplate: aws.String(`"<alarm> is <state>"`),
+			},
+		}}}); err != nil {
+			return err
+		}
+		for _, state := range []string{"OK", "ALARM"} { // only the second matches
+			if _, err := ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+				Source: aws.String("aws.cloudwatch"), DetailType: aws.String("CloudWatch Alarm State Change"),
+				Detail: aws.String(`{"alarmName":"tp-dlq-not-empty","state":{"value":"` + state + `"}}`),
+			}}}); err != nil {
+				return err
+			}
+		}
+		got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: inbox.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2})
+		if err != nil {
+			return err
+		}
+		if len(got.Messages) != 1 || aws.ToString(got.Messages[0].Body) != `"tp-dlq-not-empty is ALARM"` {
+			return fmt.Errorf("topic delivered %d message(s): %v", len(got.Messages), got.Messages)
 		}
 		return nil
 	}},

@@ -24,6 +24,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/sivchari/kumo"
 	"go.uber.org/zap"
@@ -55,14 +56,16 @@ type Server struct {
 	srv     *http.Server
 	ownDir  bool
 
-	// SQS is a client on kumo itself, for the layer's own work.
+	// SQS and SNS are clients on kumo itself, for the layer's own work.
 	SQS *sqs.Client
+	SNS *sns.Client
 
 	Executor  *Executor
 	poller    *Poller
 	moves     *moveTasks
 	scheduler *Scheduler
 	boards    *dashboards
+	rules     *eventRules
 
 	mu       sync.Mutex
 	queues   map[string]map[string]string // queue name -> attributes kumo drops
@@ -121,6 +124,7 @@ func Start(opts Options) (*Server, error) {
 		BaseEndpoint: aws.String(s.kumo.URL),
 	}
 	s.SQS = sqs.NewFromConfig(cfg)
+	s.SNS = sns.NewFromConfig(cfg)
 	s.Executor, err = NewExecutor(s.log.Named("executor"), s.opts.WorkDir, opts.FunctionOutput)
 	if err != nil {
 		s.kumo.Close()
@@ -131,6 +135,7 @@ func Start(opts Options) (*Server, error) {
 	s.poller = newPoller(s)
 	s.scheduler = newScheduler(s)
 	s.boards = newDashboards(opts.Region)
+	s.rules = newEventRules(s)
 
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()

@@ -18,6 +18,8 @@ func (s *Server) targetHandler(service, op string) http.HandlerFunc {
 		return s.kmsHandler(op)
 	case "DynamoDB_20120810":
 		return s.ddbHandler(op)
+	case "AWSEvents":
+		return s.rules.handler(op)
 	}
 	if service != "AmazonSQS" {
 		return nil
