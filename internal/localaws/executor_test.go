@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gruntwork-io/terratest/modules/retry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
@@ -99,8 +101,10 @@ func TestExecutorConcurrency(t *testing.T) {
 	zip := handlerZip(t)
 	require.NoError(t, e.Deploy(localaws.FunctionSpec{Name: "c", Zip: zip, Timeout: 5 * time.Second, Instances: 3, Region: "us-east-1"}))
 
-	// Three processes serve three 400 ms invocations at once.
-	start := time.Now()
+	// Three processes take three invocations at once: each marks its start,
+	// then all wait for one release.
+	marks, release := t.TempDir(), filepath.Join(t.TempDir(), "go")
+	event := fmt.Sprintf(`{"mark_dir":%q,"release":%q}`, marks, release)
 	type outcome struct {
 		res localaws.Result
 		err error
@@ -108,16 +112,23 @@ func TestExecutorConcurrency(t *testing.T) {
 	done := make(chan outcome, 3)
 	for range 3 {
 		go func() {
-			res, err := e.Invoke(context.Background(), "c", []byte(`{"sleep_ms":400}`))
+			res, err := e.Invoke(context.Background(), "c", []byte(event))
 			done <- outcome{res, err}
 		}()
 	}
+	retry.DoWithRetry(t, "three invocations running at once", 100, 50*time.Millisecond, func() (string, error) {
+		entries, err := os.ReadDir(marks)
+		if err != nil || len(entries) != 3 {
+			return "", fmt.Errorf("%d running: %w", len(entries), err)
+		}
+		return "", nil
+	})
+	require.NoError(t, os.WriteFile(release, nil, 0o600))
 	for range 3 {
 		o := <-done
 		require.NoError(t, o.err)
 		assert.Empty(t, o.res.FunctionError)
 	}
-	assert.Less(t, time.Since(start), 1100*time.Millisecond, "invocations ran one after another")
 
 	require.NoError(t, e.SetConcurrency("c", 0, true))
 	_, err := e.Invoke(context.Background(), "c", []byte(`{}`))

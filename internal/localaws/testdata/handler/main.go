@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,10 +18,23 @@ type event struct {
 	Fail    bool   `json:"fail"`
 	Exit    bool   `json:"exit"`
 	Echo    string `json:"echo"`
+	MarkDir string `json:"mark_dir"` // write a file here on start
+	Release string `json:"release"`  // then wait until this file exists
 }
 
 func main() {
-	lambda.Start(func(_ context.Context, e event) (map[string]string, error) {
+	lambda.Start(func(ctx context.Context, e event) (map[string]string, error) {
+		if e.MarkDir != "" {
+			if err := os.WriteFile(filepath.Join(e.MarkDir, strconv.Itoa(os.Getpid())), nil, 0o600); err != nil {
+				return nil, err
+			}
+			for {
+				if _, err := os.Stat(e.Release); err == nil || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 		time.Sleep(time.Duration(e.SleepMS) * time.Millisecond)
 		switch {
 		case e.Exit:
