@@ -94,6 +94,7 @@ func TestPipelineModule(t *testing.T) {
 		validateOutputs(t, out, prefix)
 		validatePipeline(t, tgt, out)
 		validateConfiguration(t, tgt, out)
+		validateTransientFailure(t, tgt, out) // last: it deletes the table
 	})
 }
 
@@ -235,6 +236,41 @@ func validateConfiguration(t *testing.T, tgt target, out map[string]any) {
 	require.NoError(t, err)
 	assert.Equal(t, "tracking-pipeline", tags.Tags["Project"])
 	assert.Equal(t, "test", tags.Tags["Environment"])
+}
+
+// validateTransientFailure makes every write fail (the table is deleted):
+// the update is retried max_receive_count (2) times, then SQS moves it to
+// the DLQ without a processor reason.
+func validateTransientFailure(t *testing.T, tgt target, out map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	table := str(out, "audit_table_name")
+	_, err := dynamodb.NewFromConfig(tgt.cfg).DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &table})
+	require.NoError(t, err)
+	q := sqs.NewFromConfig(tgt.cfg)
+	ingest, dlq := str(out, "ingest_queue_url"), str(out, "dlq_url")
+	body := `{"tracking_id":"T2","event_id":"e1","status":"DELIVERED","event_time":"2026-11-25T10:00:00Z"}`
+	_, err = q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &ingest, MessageBody: &body})
+	require.NoError(t, err)
+	// Two receives with a 60 s visibility timeout: about two minutes on AWS.
+	retry.DoWithRetry(t, "transient failure redriven to the DLQ", 60, 5*time.Second, func() (string, error) {
+		msgs, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl: &dlq, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}, VisibilityTimeout: 5,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		})
+		if err != nil {
+			return "", fmt.Errorf("receive: %w", err)
+		}
+		for _, m := range msgs.Messages {
+			if aws.ToString(m.Body) == body {
+				if m.MessageAttributes["ErrorCode"].StringValue != nil {
+					return "", retry.FatalError{Underlying: fmt.Errorf("a transient failure was rejected as permanent")}
+				}
+				return "", nil
+			}
+		}
+		return "", fmt.Errorf("not in the DLQ yet (%d other messages)", len(msgs.Messages))
+	})
 }
 
 // assertNothingLeft checks that no queue or table with the prefix remains.
