@@ -15,14 +15,10 @@ type tableExtras struct {
 // ddbHandler serves the DynamoDB operations the layer owns or amends.
 func (s *Server) ddbHandler(op string) http.HandlerFunc {
 	switch op {
-	case "CreateTable":
-		return s.ddbCreateTable
-	case "DescribeTable":
-		return s.ddbDescribeTable
+	case "CreateTable", "DescribeTable", "DeleteTable":
+		return s.ddbTable(op)
 	case "UpdateContinuousBackups", "DescribeContinuousBackups":
 		return s.ddbContinuousBackups(op)
-	case "DeleteTable":
-		return s.ddbDeleteTable
 	}
 	return nil
 }
@@ -33,54 +29,35 @@ type tableRequest struct {
 	PointInTimeRecoverySpecification *struct{ PointInTimeRecoveryEnabled bool }
 }
 
-func (s *Server) ddbCreateTable(w http.ResponseWriter, r *http.Request) {
-	body, req, ok := readTableRequest(w, r)
-	if !ok {
-		return
+// ddbTable lets kumo run a table operation, then keeps or amends what kumo
+// drops: the SSE specification on create, SSEDescription on describe.
+func (s *Server) ddbTable(op string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, req, ok := readTableRequest(w, r)
+		if !ok {
+			return
+		}
+		status, h, out, ok := s.exchange(w, r, body)
+		if !ok {
+			return
+		}
+		if status < 300 {
+			switch op {
+			case "CreateTable":
+				s.mu.Lock()
+				s.tables[req.TableName] = &tableExtras{SSE: req.SSESpecification}
+				s.mu.Unlock()
+				out = s.withSSE(out, "TableDescription", req.TableName)
+			case "DescribeTable":
+				out = s.withSSE(out, "Table", req.TableName)
+			case "DeleteTable":
+				s.mu.Lock()
+				delete(s.tables, req.TableName)
+				s.mu.Unlock()
+			}
+		}
+		relayDDB(w, status, h, out)
 	}
-	status, h, out, ok := s.exchange(w, r, body)
-	if !ok {
-		return
-	}
-	if status < 300 {
-		s.mu.Lock()
-		s.tables[req.TableName] = &tableExtras{SSE: req.SSESpecification}
-		s.mu.Unlock()
-		out = s.withSSE(out, "TableDescription", req.TableName)
-	}
-	relayDDB(w, status, h, out)
-}
-
-func (s *Server) ddbDescribeTable(w http.ResponseWriter, r *http.Request) {
-	body, req, ok := readTableRequest(w, r)
-	if !ok {
-		return
-	}
-	status, h, out, ok := s.exchange(w, r, body)
-	if !ok {
-		return
-	}
-	if status < 300 {
-		out = s.withSSE(out, "Table", req.TableName)
-	}
-	relayDDB(w, status, h, out)
-}
-
-func (s *Server) ddbDeleteTable(w http.ResponseWriter, r *http.Request) {
-	body, req, ok := readTableRequest(w, r)
-	if !ok {
-		return
-	}
-	status, h, out, ok := s.exchange(w, r, body)
-	if !ok {
-		return
-	}
-	if status < 300 {
-		s.mu.Lock()
-		delete(s.tables, req.TableName)
-		s.mu.Unlock()
-	}
-	relayDDB(w, status, h, out)
 }
 
 // withSSE adds the SSEDescription AWS reports for a table created with a

@@ -25,12 +25,10 @@ func (s *Server) targetHandler(service, op string) http.HandlerFunc {
 		return nil
 	}
 	switch op {
-	case "CreateQueue", "SetQueueAttributes":
-		return s.keepQueueAttributes
+	case "CreateQueue", "SetQueueAttributes", "DeleteQueue":
+		return s.queueLifecycle(op)
 	case "GetQueueAttributes":
 		return s.echoQueueAttributes
-	case "DeleteQueue":
-		return s.forgetQueue
 	case "StartMessageMoveTask":
 		return s.moves.start
 	case "ListMessageMoveTasks":
@@ -55,33 +53,39 @@ func (q queueRequest) name() string {
 	return queueName(q.QueueURL)
 }
 
-// keepQueueAttributes stores the attributes kumo would drop, then lets kumo
-// do the rest.
-func (s *Server) keepQueueAttributes(w http.ResponseWriter, r *http.Request) {
-	body, ok := readOrReject(w, r)
-	if !ok {
-		return
-	}
-	status, h, out, ok := s.exchange(w, r, body)
-	if !ok {
-		return
-	}
-	var req queueRequest
-	if status < 300 && json.Unmarshal(body, &req) == nil {
-		s.mu.Lock()
-		kept := s.queues[req.name()]
-		if kept == nil {
-			kept = map[string]string{}
-			s.queues[req.name()] = kept
+// queueLifecycle lets kumo create, update or delete a queue, then keeps
+// (or forgets) the attributes kumo drops.
+func (s *Server) queueLifecycle(op string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, ok := readOrReject(w, r)
+		if !ok {
+			return
 		}
-		for _, a := range keptQueueAttributes {
-			if v, ok := req.Attributes[a]; ok {
-				kept[a] = v
+		status, h, out, ok := s.exchange(w, r, body)
+		if !ok {
+			return
+		}
+		var req queueRequest
+		if status < 300 && json.Unmarshal(body, &req) == nil {
+			s.mu.Lock()
+			if op == "DeleteQueue" {
+				delete(s.queues, req.name())
+			} else {
+				kept := s.queues[req.name()]
+				if kept == nil {
+					kept = map[string]string{}
+					s.queues[req.name()] = kept
+				}
+				for _, a := range keptQueueAttributes {
+					if v, ok := req.Attributes[a]; ok {
+						kept[a] = v
+					}
+				}
 			}
+			s.mu.Unlock()
 		}
-		s.mu.Unlock()
+		relay(w, status, h, out)
 	}
-	relay(w, status, h, out)
 }
 
 // echoQueueAttributes adds the kept attributes to kumo's answer.
@@ -119,24 +123,6 @@ func (s *Server) echoQueueAttributes(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	resp["Attributes"] = attrs
 	writeJSON(w, status, resp)
-}
-
-func (s *Server) forgetQueue(w http.ResponseWriter, r *http.Request) {
-	body, ok := readOrReject(w, r)
-	if !ok {
-		return
-	}
-	status, h, out, ok := s.exchange(w, r, body)
-	if !ok {
-		return
-	}
-	var req queueRequest
-	if status < 300 && json.Unmarshal(body, &req) == nil {
-		s.mu.Lock()
-		delete(s.queues, req.name())
-		s.mu.Unlock()
-	}
-	relay(w, status, h, out)
 }
 
 // isQueueARN reports whether s looks like an SQS queue ARN.
