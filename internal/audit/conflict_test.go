@@ -48,7 +48,7 @@ func cancelled(codes ...string) error {
 	return &types.TransactionCanceledException{Message: aws.String("cancelled"), CancellationReasons: reasons}
 }
 
-func TestRecordRetriesTransactionConflicts(t *testing.T) {
+func TestRecordTransactionOutcomes(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
@@ -60,6 +60,7 @@ func TestRecordRetriesTransactionConflicts(t *testing.T) {
 	}{
 		{"conflicts on the day counter are retried", []error{cancelled("None", "TransactionConflict"), cancelled("None", "TransactionConflict")}, audit.Written, false, 3, 0},
 		{"a plain conflict exception is retried", []error{&types.TransactionConflictException{Message: aws.String("busy")}}, audit.Written, false, 2, 0},
+		{"a later latest status: row and count written without it", []error{cancelled("None", "None", "ConditionalCheckFailed")}, audit.Written, false, 2, 0},
 		{"an existing row is not retried", []error{cancelled("ConditionalCheckFailed", "TransactionConflict")}, audit.Conflict, false, 2, 1},
 		{"endless conflicts become a transient error", []error{
 			cancelled("TransactionConflict", "None"), cancelled("TransactionConflict", "None"), cancelled("TransactionConflict", "None"),

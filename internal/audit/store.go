@@ -108,19 +108,24 @@ func (s *Store) Record(ctx context.Context, e Entry) (Result, error) {
 		row["extra_fields"] = &types.AttributeValueMemberSS{Value: names}
 	}
 
-	err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	// One transaction writes the row, counts it and moves the latest status:
+	// one round trip in the usual, in-order case. When a later event already
+	// holds the latest status, the row and its count are written without it.
+	items := []types.TransactWriteItem{
 		{Put: &types.Put{
 			TableName:           &s.table,
 			Item:                row,
 			ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}},
 		{Update: s.countUpdate(e.SentAt, u.TrackingID, "total", StatusCounter(u.Status))},
-	}})
+		{Update: s.latestUpdate(e, now)},
+	}
+	err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if conditionFailedOnlyAt(err, 2) {
+		err = s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items[:2]})
+	}
 	switch {
 	case err == nil:
-		if err := s.advanceLatest(ctx, e, now); err != nil {
-			return Written, err
-		}
 		return Written, nil
 	case !firstConditionFailed(err):
 		return 0, classify(fmt.Errorf("write audit row %s/%s: %w", u.TrackingID, u.EventID, err))
@@ -186,11 +191,21 @@ func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string
 }
 
 // advanceLatest sets the latest status unless a later event is already there.
-// Events are ordered by event time, then event id, so the order is total.
 func (s *Store) advanceLatest(ctx context.Context, e Entry, now time.Time) error {
+	_, err := s.db.UpdateItem(ctx, updateInput(s.latestUpdate(e, now)))
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return classify(fmt.Errorf("advance latest status of %s: %w", e.Update.TrackingID, err))
+	}
+	return nil
+}
+
+// latestUpdate moves the latest status to e unless a later event holds it.
+// Events are ordered by event time, then event id, so the order is total.
+func (s *Store) latestUpdate(e Entry, now time.Time) *types.Update {
 	u := e.Update
 	order := u.EventTimeKey() + "#" + u.EventID
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	return &types.Update{
 		TableName:           &s.table,
 		Key:                 key(trackPK(u.TrackingID), skLatest),
 		UpdateExpression:    aws.String("SET #status = :status, event_time = :time, event_id = :id, latest_order = :order, message_id = :msg, updated_at = :now, tracking_id = :tid, expires_at = :exp"),
@@ -208,12 +223,7 @@ func (s *Store) advanceLatest(ctx context.Context, e Entry, now time.Time) error
 			":tid":    str(u.TrackingID),
 			":exp":    s.expiresAt(now),
 		},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
-		return classify(fmt.Errorf("advance latest status of %s: %w", u.TrackingID, err))
 	}
-	return nil
 }
 
 // CountInvalid counts a rejected message in its day's stats; key spreads the writes.
@@ -253,6 +263,7 @@ func updateInput(u *types.Update) *dynamodb.UpdateItemInput {
 		TableName:                 u.TableName,
 		Key:                       u.Key,
 		UpdateExpression:          u.UpdateExpression,
+		ConditionExpression:       u.ConditionExpression,
 		ExpressionAttributeNames:  u.ExpressionAttributeNames,
 		ExpressionAttributeValues: u.ExpressionAttributeValues,
 	}
@@ -274,6 +285,22 @@ func firstConditionFailed(err error) bool {
 		return false
 	}
 	return aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed"
+}
+
+// conditionFailedOnlyAt reports a transaction cancelled by the condition of
+// item i alone.
+func conditionFailedOnlyAt(err error, i int) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) || len(tce.CancellationReasons) <= i {
+		return false
+	}
+	for j, r := range tce.CancellationReasons {
+		code := aws.ToString(r.Code)
+		if j == i && code != "ConditionalCheckFailed" || j != i && code != "" && code != "None" {
+			return false
+		}
+	}
+	return true
 }
 
 // classify marks errors that no retry can fix with ErrRejected.

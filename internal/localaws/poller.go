@@ -270,7 +270,9 @@ func (p *Poller) poll(ctx context.Context, m mapping) {
 			sleep(ctx, time.Second)
 			continue
 		}
-		p.deleteExcept(ctx, queueURL, batch, failed)
+		// Delete while the next batch is received, as Lambda's pollers overlap
+		// their work; a delete lost at shutdown only means a redelivery.
+		go p.deleteExcept(context.WithoutCancel(ctx), queueURL, batch, failed)
 	}
 }
 
