@@ -16,6 +16,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -46,14 +47,15 @@ const (
 func main() {
 	zip := flag.String("zip", "dist/amd64/processor.zip", "host-architecture processor zip")
 	messages := flag.Int("messages", 4000, "messages per batch-size run")
+	logFile := flag.String("log", "", "write function output here (default: discard)")
 	flag.Parse()
-	if err := run(*zip, *messages); err != nil {
+	if err := run(*zip, *messages, *logFile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(zip string, messages int) error {
+func run(zip string, messages int, logFile string) error {
 	ctx := context.Background()
 	info, err := os.Stat(zip)
 	if err != nil {
@@ -61,7 +63,16 @@ func run(zip string, messages int) error {
 	}
 	fmt.Printf("processor zip: %.2f MB (target < 8 MB)\n", float64(info.Size())/1e6)
 
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Instances: instances})
+	var fnOut io.Writer
+	if logFile != "" {
+		f, err := os.Create(logFile)
+		if err != nil {
+			return fmt.Errorf("create log: %w", err)
+		}
+		defer f.Close()
+		fnOut = f
+	}
+	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Instances: instances, FunctionOutput: fnOut})
 	if err != nil {
 		return fmt.Errorf("start the local AWS: %w", err)
 	}
@@ -179,6 +190,9 @@ func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zi
 		s.MaximumBatchingWindowSeconds = 1
 	}
 	s.EventSourceMaximumConcurrency = instances
+	if lvl := os.Getenv("BENCH_LOG_LEVEL"); lvl != "" {
+		s.LogLevel = lvl
+	}
 	out, err := provision.New(cfg, s).Apply(ctx, provision.Zips{Processor: zip, Maintenance: filepath.Join(filepath.Dir(zip), "maintenance.zip")})
 	if err != nil {
 		return 0, nil, fmt.Errorf("deploy: %w", err)
@@ -219,18 +233,21 @@ func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zi
 		}
 		time.Sleep(200 * time.Millisecond) // polling the queue depth; SQS offers no completion signal
 	}
-	first, last, err := writeWindow(ctx, store, msgs)
+	times, err := writeTimes(ctx, store, msgs)
 	if err != nil {
 		return 0, nil, err
 	}
 	inits := srv.Executor.InitTimes(out.ProcessorFunctionName)
 	sort.Slice(inits, func(i, j int) bool { return inits[i] < inits[j] })
-	return float64(len(msgs)) / last.Sub(first).Seconds(), inits, nil
+	// Sustained: the rows written between the 10th and 90th percentile of
+	// write times, leaving out the start-up and the last partial batches.
+	lo, hi := len(times)/10, len(times)*9/10
+	return float64(hi-lo) / times[hi].Sub(times[lo]).Seconds(), inits, nil
 }
 
-// writeWindow returns the first and last received_at of the stream's rows.
-func writeWindow(ctx context.Context, store *audit.Store, msgs []synth.Message) (time.Time, time.Time, error) {
-	var first, last time.Time
+// writeTimes returns the received_at of every row of the stream, sorted.
+func writeTimes(ctx context.Context, store *audit.Store, msgs []synth.Message) ([]time.Time, error) {
+	var times []time.Time
 	seen := map[string]bool{}
 	for _, m := range msgs {
 		if seen[m.TrackingID] {
@@ -239,22 +256,16 @@ func writeWindow(ctx context.Context, store *audit.Store, msgs []synth.Message) 
 		seen[m.TrackingID] = true
 		rows, err := store.Trail(ctx, m.TrackingID)
 		if err != nil {
-			return first, last, fmt.Errorf("trail: %w", err)
+			return nil, fmt.Errorf("trail: %w", err)
 		}
 		for _, r := range rows {
-			t, err := time.Parse(time.RFC3339Nano, r.ReceivedAt)
-			if err != nil {
-				continue
-			}
-			if first.IsZero() || t.Before(first) {
-				first = t
-			}
-			if t.After(last) {
-				last = t
+			if t, err := time.Parse(time.RFC3339Nano, r.ReceivedAt); err == nil {
+				times = append(times, t)
 			}
 		}
 	}
-	return first, last, nil
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	return times, nil
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {

@@ -273,3 +273,28 @@ func TestScheduleRunsMaintenance(t *testing.T) {
 	})
 	assert.Equal(t, map[string]int{"CONTRACT_VIOLATION": 1}, digest.ByReason)
 }
+
+// TestBatchingWindowDoesNotStall sends fewer messages than a batch: the
+// poller must invoke when its 1 s window ends, not sit in the queue's 20 s
+// long poll (the SDK cannot send a wait of 0).
+func TestBatchingWindowDoesNotStall(t *testing.T) {
+	t.Parallel()
+	s := deploy(t, func(st *provision.Settings) {
+		st.BatchSize = 100
+		st.MaximumBatchingWindowSeconds = 1
+	})
+	var want []string
+	for i := range 150 {
+		id := fmt.Sprintf("w%03d", i)
+		s.send(t, update("P7", id, "IN_TRANSIT", fmt.Sprintf("2026-11-25T10:%02d:%02dZ", i/60, i%60)))
+		want = append(want, id)
+	}
+	// Give up after 12 s of 250 ms polls: a stalled partial batch waits 20 s.
+	_, err := retry.DoWithRetryE(t, "150 rows", 48, 250*time.Millisecond, func() (string, error) {
+		if got := s.trailIDs(t, "P7"); len(got) != len(want) {
+			return "", fmt.Errorf("%d rows", len(got))
+		}
+		return "", nil
+	})
+	require.NoError(t, err)
+}

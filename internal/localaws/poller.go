@@ -283,9 +283,12 @@ func (p *Poller) receive(ctx context.Context, queueURL string, m mapping) []sqst
 	var batch []sqstypes.Message
 	var deadline time.Time
 	for ctx.Err() == nil {
+		// A wait of 0 cannot be sent (the SDK omits it and the queue's own
+		// long-poll default, often 20 s, applies): wait at most what is left
+		// of the window, in whole seconds.
 		wait := int32(1)
 		if len(batch) > 0 {
-			wait = 0
+			wait = int32(min(20, max(1, int(time.Until(deadline).Seconds()+0.999)))) //nolint:gosec // 1-20
 		}
 		out, err := p.s.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    &queueURL,
