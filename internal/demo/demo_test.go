@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -39,5 +40,8 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	for _, want := range []string{"Deploying", "audit rows written", "DLQ by reason", "send-to-row latency: p50", "Audit trail of", "latest status:"} {
 		assert.Contains(t, text, want)
 	}
-	assert.Regexp(t, `handled +400/400`, text, "every message is accounted for")
+	m := regexp.MustCompile(`audit rows written +(\d+) +(\d+)`).FindStringSubmatch(text)
+	require.Len(t, m, 3, "no rows line in the summary")
+	assert.Equal(t, m[2], m[1], "every new event became exactly one row")
+	assert.Regexp(t, `invalid, sent to the DLQ +(\d+) +(\d+)`, text)
 }
