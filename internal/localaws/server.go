@@ -106,10 +106,15 @@ func Start(opts Options) (*Server, error) {
 
 	s.kumo = kumo.NewServer()
 	s.kumoURL, _ = url.Parse(s.kumo.URL)
+	// Keep connections to kumo open: every SDK call of every function goes
+	// through here, and the default transport keeps only 2 idle per host.
+	toKumo := http.DefaultTransport.(*http.Transport).Clone()
+	toKumo.MaxIdleConns, toKumo.MaxIdleConnsPerHost = 512, 512
 	s.proxy = httputil.NewSingleHostReverseProxy(s.kumoURL)
+	s.proxy.Transport = toKumo
 	s.proxy.FlushInterval = -1
 	s.proxy.ModifyResponse = s.fixResponse
-	s.client = &http.Client{Timeout: 5 * time.Minute}
+	s.client = &http.Client{Timeout: 5 * time.Minute, Transport: toKumo}
 
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", opts.Addr)
 	if err != nil {
