@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"sync"
@@ -48,10 +49,17 @@ func main() {
 	zip := flag.String("zip", "dist/amd64/processor.zip", "host-architecture processor zip")
 	messages := flag.Int("messages", 4000, "messages per batch-size run")
 	logFile := flag.String("log", "", "write function output here (default: discard)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (kumo, the layer, the poller) here")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile) //nolint:gosec // the caller names its own file
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := run(*zip, *messages, *logFile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
+		os.Exit(1) //nolint:gocritic // the profile is not needed on failure
 	}
 }
 
