@@ -34,7 +34,7 @@ resource "aws_iam_role" "processor" {
 data "aws_iam_policy_document" "processor" {
   statement {
     sid       = "ConsumeIngestQueue"
-    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.ingest.arn]
   }
 
@@ -46,8 +46,9 @@ data "aws_iam_policy_document" "processor" {
 
   statement {
     sid = "WriteAuditTrail"
-    # TransactWriteItems is authorised per item as PutItem and UpdateItem.
-    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"]
+    # TransactWriteItems is authorised per item as PutItem and UpdateItem;
+    # GetItem tells a duplicate from a conflict.
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"]
     resources = [aws_dynamodb_table.audit.arn]
   }
 
@@ -119,7 +120,7 @@ data "aws_iam_policy_document" "maintenance" {
 
   statement {
     sid       = "ReadDayCountersWriteReports"
-    actions   = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:GetItem"]
+    actions   = ["dynamodb:Query", "dynamodb:PutItem"]
     resources = [aws_dynamodb_table.audit.arn]
   }
 
