@@ -14,7 +14,7 @@ locals {
       description         = "More than ${var.alarm_thresholds.queue_depth} tracking updates wait on ${aws_sqs_queue.ingest.name}: the processor is not keeping up."
       namespace           = "AWS/SQS"
       metric_name         = "ApproximateNumberOfMessagesVisible"
-      dimensions          = { QueueName = aws_sqs_queue.ingest.name }
+      dimensions          = tomap({ QueueName = aws_sqs_queue.ingest.name })
       statistic           = "Maximum"
       period              = 60
       evaluation_periods  = 5
@@ -26,7 +26,7 @@ locals {
       description         = "The oldest message on ${aws_sqs_queue.ingest.name} is over ${var.alarm_thresholds.oldest_message_age_seconds} s old: updates are late."
       namespace           = "AWS/SQS"
       metric_name         = "ApproximateAgeOfOldestMessage"
-      dimensions          = { QueueName = aws_sqs_queue.ingest.name }
+      dimensions          = tomap({ QueueName = aws_sqs_queue.ingest.name })
       statistic           = "Maximum"
       period              = 60
       evaluation_periods  = 5
@@ -38,7 +38,7 @@ locals {
       description         = "Messages are in ${aws_sqs_queue.ingest_dlq.name}: see their ErrorCode attribute or run trackctl dlq list."
       namespace           = "AWS/SQS"
       metric_name         = "ApproximateNumberOfMessagesVisible"
-      dimensions          = { QueueName = aws_sqs_queue.ingest_dlq.name }
+      dimensions          = tomap({ QueueName = aws_sqs_queue.ingest_dlq.name })
       statistic           = "Maximum"
       period              = 60
       evaluation_periods  = 1
@@ -50,7 +50,7 @@ locals {
       description         = "${local.processor_function_name} failed ${var.alarm_thresholds.processor_errors} or more invocations in 5 minutes."
       namespace           = "AWS/Lambda"
       metric_name         = "Errors"
-      dimensions          = { FunctionName = aws_lambda_function.processor.function_name }
+      dimensions          = tomap({ FunctionName = aws_lambda_function.processor.function_name })
       statistic           = "Sum"
       period              = 300
       evaluation_periods  = 1
@@ -62,7 +62,7 @@ locals {
       description         = "${local.processor_function_name} was throttled ${var.alarm_thresholds.processor_throttles} or more times in 5 minutes: raise its concurrency."
       namespace           = "AWS/Lambda"
       metric_name         = "Throttles"
-      dimensions          = { FunctionName = aws_lambda_function.processor.function_name }
+      dimensions          = tomap({ FunctionName = aws_lambda_function.processor.function_name })
       statistic           = "Sum"
       period              = 300
       evaluation_periods  = 1
@@ -74,7 +74,7 @@ locals {
       description         = "The maintenance job ${local.maintenance_function_name} failed; see its log group and ${aws_sqs_queue.maintenance_dlq.name}."
       namespace           = "AWS/Lambda"
       metric_name         = "Errors"
-      dimensions          = { FunctionName = aws_lambda_function.maintenance.function_name }
+      dimensions          = tomap({ FunctionName = aws_lambda_function.maintenance.function_name })
       statistic           = "Sum"
       period              = 300
       evaluation_periods  = 1

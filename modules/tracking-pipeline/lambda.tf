@@ -74,13 +74,6 @@ resource "aws_lambda_event_source_mapping" "ingest" {
       }
     }
   }
-
-  lifecycle {
-    precondition {
-      condition     = var.batch_size <= 10 || var.maximum_batching_window_seconds >= 1
-      error_message = "batch_size ${var.batch_size} needs maximum_batching_window_seconds of at least 1: AWS allows batches over 10 only with a batching window."
-    }
-  }
 }
 
 resource "aws_lambda_function" "maintenance" {

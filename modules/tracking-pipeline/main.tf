@@ -20,11 +20,6 @@ locals {
   create_alert_topic = var.alert_topic_arn == null
   alert_topic_arn    = local.create_alert_topic ? aws_sns_topic.alerts[0].arn : var.alert_topic_arn
 
-  # AWS's rule for an SQS event source: the queue's visibility timeout is at
-  # least six times the function timeout plus the batching window.
-  min_visibility_timeout = 6 * var.processor_timeout_seconds + var.maximum_batching_window_seconds
-  visibility_timeout     = coalesce(var.visibility_timeout_seconds, local.min_visibility_timeout)
-
   processor_function_name   = "${local.name}-processor"
   maintenance_function_name = "${local.name}-maintenance"
 

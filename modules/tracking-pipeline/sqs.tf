@@ -10,16 +10,7 @@ resource "aws_sqs_queue" "ingest" {
   kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
   tags                              = local.tags
 
-  lifecycle {
-    precondition {
-      condition     = local.visibility_timeout >= local.min_visibility_timeout
-      error_message = "visibility_timeout_seconds (${local.visibility_timeout}) must be at least 6 x processor_timeout_seconds + maximum_batching_window_seconds = ${local.min_visibility_timeout}, AWS's rule for a Lambda SQS event source; leave it null to derive it."
-    }
-    precondition {
-      condition     = var.dlq_message_retention_seconds > var.message_retention_seconds
-      error_message = "dlq_message_retention_seconds (${var.dlq_message_retention_seconds}) must be longer than message_retention_seconds (${var.message_retention_seconds}): a message moved to the DLQ keeps its original enqueue time and would expire early."
-    }
-  }
+  depends_on = [terraform_data.settings_check]
 }
 
 resource "aws_sqs_queue" "ingest_dlq" {
