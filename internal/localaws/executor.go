@@ -142,13 +142,12 @@ func (e *Executor) Deployed(name string) bool {
 // Deploy (re)starts a function from spec. A zip built for another CPU
 // architecture is refused with the command that builds the right one.
 func (e *Executor) Deploy(spec FunctionSpec) error {
+	if err := checkZip(spec.Zip); err != nil {
+		return fmt.Errorf("function %s: %w", spec.Name, err)
+	}
 	dir := filepath.Join(e.workDir, spec.Name+"-"+uuid.NewString()[:8])
 	if err := unzip(spec.Zip, dir); err != nil {
 		return fmt.Errorf("unpack %s: %w", spec.Name, err)
-	}
-	if err := checkArch(filepath.Join(dir, "bootstrap")); err != nil {
-		_ = os.RemoveAll(dir)
-		return fmt.Errorf("function %s: %w", spec.Name, err)
 	}
 	if spec.Timeout <= 0 {
 		spec.Timeout = 3 * time.Second
@@ -508,13 +507,31 @@ func extract(zf *zip.File, path string) error {
 	return nil
 }
 
-// checkArch refuses a bootstrap this machine cannot run.
-func checkArch(path string) error {
-	f, err := elf.Open(path)
+// checkZip refuses, from the zip in memory, code this machine cannot run:
+// no bootstrap, or a bootstrap built for another CPU.
+func checkZip(data []byte) error {
+	if len(data) == 0 {
+		return errors.New("only zip packages are supported by the local AWS: give Code.ZipFile")
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return fmt.Errorf("read zip: %w", err)
+	}
+	entry, err := zr.Open("bootstrap")
+	if err != nil {
+		return fmt.Errorf("the zip has no bootstrap (%w); build it with make build-host", err)
+	}
+	defer entry.Close()
+	// debug/elf needs random access; the header and program headers are small,
+	// but section headers may sit at the end, so read the whole binary.
+	bin, err := io.ReadAll(io.LimitReader(entry, 512<<20))
+	if err != nil {
+		return fmt.Errorf("read bootstrap: %w", err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(bin))
 	if err != nil {
 		return fmt.Errorf("bootstrap is not a Linux executable (%w); build it with make build-host", err)
 	}
-	defer f.Close()
 	machines := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
 	want, known := machines[runtime.GOARCH]
 	if known && f.Machine != want {

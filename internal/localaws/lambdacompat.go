@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -16,12 +15,20 @@ import (
 
 // lambdaExtras is a function's configuration that kumo drops or lacks.
 type lambdaExtras struct {
-	Zip              []byte
 	Config           map[string]json.RawMessage // TracingConfig, LoggingConfig, DeadLetterConfig, KMSKeyArn
 	Reserved         *int                       // PutFunctionConcurrency
 	EventInvokeConf  json.RawMessage            // Put/UpdateFunctionEventInvokeConfig body
 	OnFailureQueue   string                     // from EventInvokeConf
 	MaxRetryAttempts int
+}
+
+// keep copies the fields kumo drops from a create or update request.
+func (ex *lambdaExtras) keep(raw map[string]json.RawMessage) {
+	for _, k := range droppedConfig {
+		if v, ok := raw[k]; ok {
+			ex.Config[k] = v
+		}
+	}
 }
 
 // droppedConfig are CreateFunction fields kumo does not keep.
@@ -114,7 +121,7 @@ func (s *Server) createFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	spec := s.specFrom(req, nil)
-	if err := s.checkZip(spec); err != nil {
+	if err := checkZip(spec.Zip); err != nil {
 		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValueException", err.Error())
 		return
 	}
@@ -126,12 +133,8 @@ func (s *Server) createFunction(w http.ResponseWriter, r *http.Request) {
 		relay(w, status, h, out)
 		return
 	}
-	ex := &lambdaExtras{Zip: req.Code.ZipFile, Config: map[string]json.RawMessage{}}
-	for _, k := range droppedConfig {
-		if v, ok := raw[k]; ok {
-			ex.Config[k] = v
-		}
-	}
+	ex := &lambdaExtras{Config: map[string]json.RawMessage{}}
+	ex.keep(raw)
 	s.mu.Lock()
 	s.lambdas[req.FunctionName] = ex
 	s.mu.Unlock()
@@ -173,19 +176,6 @@ func (s *Server) specFrom(req functionRequest, prev *FunctionSpec) FunctionSpec 
 	return spec
 }
 
-// checkZip refuses code this machine cannot run before anything is stored.
-func (s *Server) checkZip(spec FunctionSpec) error {
-	if len(spec.Zip) == 0 {
-		return errors.New("only zip packages are supported by the local AWS: give Code.ZipFile")
-	}
-	dir := s.opts.WorkDir + "/check-" + spec.Name
-	defer removeAll(dir)
-	if err := unzip(spec.Zip, dir); err != nil {
-		return err
-	}
-	return checkArch(dir + "/bootstrap")
-}
-
 func (s *Server) updateFunction(w http.ResponseWriter, r *http.Request, name string, code bool) {
 	name = functionName(name)
 	body, ok := readOrReject(w, r)
@@ -199,7 +189,7 @@ func (s *Server) updateFunction(w http.ResponseWriter, r *http.Request, name str
 	prev, deployed := s.Executor.Spec(name)
 	spec := s.specFrom(req, &prev)
 	if code {
-		if err := s.checkZip(spec); err != nil {
+		if err := checkZip(spec.Zip); err != nil {
 			writeAWSError(w, http.StatusBadRequest, "InvalidParameterValueException", err.Error())
 			return
 		}
@@ -211,11 +201,7 @@ func (s *Server) updateFunction(w http.ResponseWriter, r *http.Request, name str
 	if status < 300 {
 		s.mu.Lock()
 		if ex := s.lambdas[name]; ex != nil && !code {
-			for _, k := range droppedConfig {
-				if v, ok := raw[k]; ok {
-					ex.Config[k] = v
-				}
-			}
+			ex.keep(raw)
 		}
 		s.mu.Unlock()
 		if deployed || code {
@@ -472,5 +458,3 @@ func (s *Server) eventInvokeConfig(w http.ResponseWriter, r *http.Request, name 
 		writeJSON(w, http.StatusOK, doc)
 	}
 }
-
-func removeAll(dir string) { _ = os.RemoveAll(dir) }
