@@ -27,7 +27,6 @@ unexport TF_CLI_CONFIG_FILE
 endif
 endif
 
-TF_DIRS := modules/tracking-pipeline envs/dev envs/prod test/fixtures/pipeline
 FUZZTIME ?= 60s
 
 ##@ Main
@@ -71,13 +70,8 @@ $(ZIPS): $(DIST)/%.zip: FORCE
 ##@ Development
 
 .PHONY: lint
-lint: tools ## go vet, golangci-lint, tofu fmt -check, tflint, trivy, terraform-docs freshness
-	go vet ./...
-	$(BIN)/golangci-lint run ./...
-	$(BIN)/tofu fmt -check -recursive -diff modules envs test/fixtures
-	@for d in $(TF_DIRS); do echo "tflint $$d"; $(BIN)/tflint --chdir=$$d --config=$(CURDIR)/.tflint.hcl; done
-	$(BIN)/trivy config --quiet --exit-code 1 --severity HIGH,CRITICAL --cache-dir $(CURDIR)/.cache/trivy --skip-check-update .
-	@$(MAKE) docs-check
+lint: tools ## go vet, golangci-lint, tofu fmt -check, tflint, trivy, terraform-docs freshness (make test without go test)
+	@bash scripts/test.sh lint
 
 .PHONY: fmt
 fmt: tools ## Format Go and HCL
