@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -117,7 +118,7 @@ func deploy(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Conf
 	if err != nil {
 		return out, fmt.Errorf("provision the stack: %w", err)
 	}
-	fmt.Fprintf(w, "    queue %s, table %s, functions %s and %s\n", queueName(out.IngestQueueURL), out.AuditTableName, out.ProcessorFunctionName, out.MaintenanceFunctionName)
+	fmt.Fprintf(w, "    queue %s, table %s, functions %s and %s\n", path.Base(out.IngestQueueURL), out.AuditTableName, out.ProcessorFunctionName, out.MaintenanceFunctionName)
 	return out, nil
 }
 
@@ -406,8 +407,6 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return line
 }
-
-func queueName(url string) string { return url[strings.LastIndex(url, "/")+1:] }
 
 // fileLogger writes the local AWS's own log lines to f as JSON.
 func fileLogger(f *os.File) *zap.Logger {
