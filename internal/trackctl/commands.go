@@ -474,9 +474,11 @@ func runMaintenance(ctx context.Context, args []string, io IO) error {
 	return nil
 }
 
+// truncate shortens s to n runes for a table cell.
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	r := []rune(s)
+	if len(r) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return string(r[:n]) + "…"
 }
