@@ -74,8 +74,9 @@ func NewStore(db DynamoDB, table string, retentionDays int) *Store {
 }
 
 // Record writes e's audit row once per (tracking id, event id), counts it in
-// its day's stats and moves the latest status forward. Calling it again with
-// the same entry is safe: a retry after a partial failure finishes the work.
+// its day's stats and moves the latest status forward, all in one
+// transaction, so a retry after any failure finds either nothing or all of
+// it done. Calling it again with the same entry is a counted duplicate.
 func (s *Store) Record(ctx context.Context, e Entry) (Result, error) {
 	u := e.Update
 	now := s.now().UTC()
@@ -141,10 +142,8 @@ func (s *Store) Record(ctx context.Context, e Entry) (Result, error) {
 		return 0, classify(fmt.Errorf("read audit row %s/%s: %w", u.TrackingID, u.EventID, err))
 	}
 	if stringAttr(existing.Item, "payload_hash") == u.PayloadHash {
-		// A redelivery. Finish what an earlier, partly failed attempt may have left.
-		if err := s.advanceLatest(ctx, e, now); err != nil {
-			return Duplicate, err
-		}
+		// A redelivery: the transaction that wrote the row also counted it and
+		// moved the latest status, so only the duplicate is counted.
 		if err := s.update(ctx, updateInput(s.countUpdate(e.SentAt, u.TrackingID, "duplicates"))); err != nil {
 			return Duplicate, classify(fmt.Errorf("count duplicate %s/%s: %w", u.TrackingID, u.EventID, err))
 		}
@@ -188,16 +187,6 @@ func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string
 		return Duplicate, classify(fmt.Errorf("count duplicate conflict %s/%s: %w", u.TrackingID, u.EventID, err))
 	}
 	return Duplicate, nil
-}
-
-// advanceLatest sets the latest status unless a later event is already there.
-func (s *Store) advanceLatest(ctx context.Context, e Entry, now time.Time) error {
-	_, err := s.db.UpdateItem(ctx, updateInput(s.latestUpdate(e, now)))
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
-		return classify(fmt.Errorf("advance latest status of %s: %w", e.Update.TrackingID, err))
-	}
-	return nil
 }
 
 // latestUpdate moves the latest status to e unless a later event holds it.
