@@ -35,19 +35,44 @@ func (s *Store) update(ctx context.Context, in *dynamodb.UpdateItemInput) error 
 }
 
 func (s *Store) retryConflicts(ctx context.Context, op func() error) error {
-	backoff := 10 * time.Millisecond
-	for attempt := 1; ; attempt++ {
+	var b backoff
+	for {
 		err := op()
-		if err == nil || !isTransactionConflict(err) || attempt == conflictAttempts {
+		if err == nil || !isTransactionConflict(err) {
 			return err
 		}
-		wait := backoff/2 + time.Duration(rand.Int64N(int64(backoff))) //nolint:gosec // jitter, not security
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return fmt.Errorf("%w (after a transaction conflict)", ctx.Err())
+		if werr := b.wait(ctx); werr != nil {
+			return fmt.Errorf("%w: %w", werr, err)
 		}
-		backoff *= 2
+	}
+}
+
+// errConflictsPersist ends the retries of a write that kept losing races.
+var errConflictsPersist = errors.New("transaction conflicts persisted")
+
+// backoff spaces the retries of writes that lost a race: jittered, doubling
+// from 10 ms, at most conflictAttempts attempts in all.
+type backoff struct {
+	attempts int
+	next     time.Duration
+}
+
+// wait sleeps before the next attempt, or says why there is none.
+func (b *backoff) wait(ctx context.Context) error {
+	b.attempts++
+	if b.attempts >= conflictAttempts {
+		return errConflictsPersist
+	}
+	if b.next == 0 {
+		b.next = 10 * time.Millisecond
+	}
+	wait := b.next/2 + time.Duration(rand.Int64N(int64(b.next))) //nolint:gosec // jitter, not security
+	b.next *= 2
+	select {
+	case <-time.After(wait):
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w (after a transaction conflict)", ctx.Err())
 	}
 }
 

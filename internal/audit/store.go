@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -78,12 +80,15 @@ func NewStore(db DynamoDB, table string, retentionDays int) *Store {
 // transaction, so a retry after any failure finds either nothing or all of
 // it done. Calling it again with the same entry is a counted duplicate.
 func (s *Store) Record(ctx context.Context, e Entry) (Result, error) {
-	u := e.Update
-	now := s.now().UTC()
-	pk := trackPK(u.TrackingID)
+	r := s.RecordBatch(ctx, []Entry{e})[0]
+	return r.Result, r.Err
+}
 
+// row is e's audit row, received now.
+func (s *Store) row(e Entry, now time.Time) map[string]types.AttributeValue {
+	u := e.Update
 	row := map[string]types.AttributeValue{
-		AttrPK:             str(pk),
+		AttrPK:             str(trackPK(u.TrackingID)),
 		AttrSK:             str(eventSK(u.EventID)),
 		AttrEventTS:        str(u.EventTimeKey() + "#" + u.EventID),
 		"tracking_id":      str(u.TrackingID),
@@ -106,50 +111,10 @@ func (s *Store) Record(ctx context.Context, e Entry) (Result, error) {
 		for name := range u.Extra {
 			names = append(names, name)
 		}
+		sort.Strings(names)
 		row["extra_fields"] = &types.AttributeValueMemberSS{Value: names}
 	}
-
-	// One transaction writes the row, counts it and moves the latest status:
-	// one round trip in the usual, in-order case. When a later event already
-	// holds the latest status, the row and its count are written without it.
-	items := []types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName:           &s.table,
-			Item:                row,
-			ConditionExpression: aws.String("attribute_not_exists(pk)"),
-		}},
-		{Update: s.countUpdate(e.SentAt, u.TrackingID, "total", StatusCounter(u.Status))},
-		{Update: s.latestUpdate(e, now)},
-	}
-	err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if conditionFailedOnlyAt(err, 2) {
-		err = s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items[:2]})
-	}
-	switch {
-	case err == nil:
-		return Written, nil
-	case !firstConditionFailed(err):
-		return 0, classify(fmt.Errorf("write audit row %s/%s: %w", u.TrackingID, u.EventID, err))
-	}
-
-	existing, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:            &s.table,
-		Key:                  key(pk, eventSK(u.EventID)),
-		ConsistentRead:       aws.Bool(true),
-		ProjectionExpression: aws.String("payload_hash"),
-	})
-	if err != nil {
-		return 0, classify(fmt.Errorf("read audit row %s/%s: %w", u.TrackingID, u.EventID, err))
-	}
-	if stringAttr(existing.Item, "payload_hash") == u.PayloadHash {
-		// A redelivery: the transaction that wrote the row also counted it and
-		// moved the latest status, so only the duplicate is counted.
-		if err := s.update(ctx, updateInput(s.countUpdate(e.SentAt, u.TrackingID, "duplicates"))); err != nil {
-			return Duplicate, classify(fmt.Errorf("count duplicate %s/%s: %w", u.TrackingID, u.EventID, err))
-		}
-		return Duplicate, nil
-	}
-	return s.recordConflict(ctx, e, stringAttr(existing.Item, "payload_hash"), now)
+	return row
 }
 
 // recordConflict keeps one record per distinct conflicting content and
@@ -175,7 +140,7 @@ func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string
 			},
 			ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}},
-		{Update: s.countUpdate(e.SentAt, u.TrackingID, "conflicts")},
+		{Update: s.countUpdate(e.SentAt, shardOf(u.TrackingID), map[string]int64{"conflicts": 1})},
 	}})
 	switch {
 	case err == nil:
@@ -183,7 +148,7 @@ func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string
 	case !firstConditionFailed(err):
 		return 0, classify(fmt.Errorf("record conflict %s/%s: %w", u.TrackingID, u.EventID, err))
 	}
-	if err := s.update(ctx, updateInput(s.countUpdate(e.SentAt, u.TrackingID, "duplicates"))); err != nil {
+	if err := s.update(ctx, updateInput(s.countUpdate(e.SentAt, shardOf(u.TrackingID), map[string]int64{"duplicates": 1}))); err != nil {
 		return Duplicate, classify(fmt.Errorf("count duplicate conflict %s/%s: %w", u.TrackingID, u.EventID, err))
 	}
 	return Duplicate, nil
@@ -217,33 +182,40 @@ func (s *Store) latestUpdate(e Entry, now time.Time) *types.Update {
 
 // CountInvalid counts a rejected message in its day's stats; key spreads the writes.
 func (s *Store) CountInvalid(ctx context.Context, sentAt time.Time, key string) error {
-	if err := s.update(ctx, updateInput(s.countUpdate(sentAt, key, "invalid"))); err != nil {
+	if err := s.update(ctx, updateInput(s.countUpdate(sentAt, shardOf(key), map[string]int64{"invalid": 1}))); err != nil {
 		return fmt.Errorf("count invalid message: %w", err)
 	}
 	return nil
 }
 
-// countUpdate adds one to each counter of a day's write shard.
-func (s *Store) countUpdate(day time.Time, shardKey string, counters ...string) *types.Update {
+// countUpdate adds counts to the counters of one write shard of a day.
+func (s *Store) countUpdate(day time.Time, shard int, counts map[string]int64) *types.Update {
+	counters := make([]string, 0, len(counts))
+	for c := range counts {
+		counters = append(counters, c)
+	}
+	sort.Strings(counters) // one expression per set of counters, whatever the map order
 	names := make(map[string]string, len(counters))
-	expr := "SET expires_at = if_not_exists(expires_at, :exp) ADD "
+	values := map[string]types.AttributeValue{
+		":exp": s.expiresAt(day.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)),
+	}
+	var expr strings.Builder
+	expr.WriteString("SET expires_at = if_not_exists(expires_at, :exp) ADD ")
 	for i, c := range counters {
-		ref := "#c" + strconv.Itoa(i)
-		names[ref] = c
+		ref := strconv.Itoa(i)
+		names["#c"+ref] = c
+		values[":n"+ref] = &types.AttributeValueMemberN{Value: strconv.FormatInt(counts[c], 10)}
 		if i > 0 {
-			expr += ", "
+			expr.WriteString(", ")
 		}
-		expr += ref + " :one"
+		expr.WriteString("#c" + ref + " :n" + ref)
 	}
 	return &types.Update{
-		TableName:                &s.table,
-		Key:                      key(DayPK(day, shardOf(shardKey)), skCounts),
-		UpdateExpression:         &expr,
-		ExpressionAttributeNames: names,
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": &types.AttributeValueMemberN{Value: "1"},
-			":exp": s.expiresAt(day.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)),
-		},
+		TableName:                 &s.table,
+		Key:                       key(DayPK(day, shard), skCounts),
+		UpdateExpression:          aws.String(expr.String()),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
 	}
 }
 
@@ -274,22 +246,6 @@ func firstConditionFailed(err error) bool {
 		return false
 	}
 	return aws.ToString(tce.CancellationReasons[0].Code) == "ConditionalCheckFailed"
-}
-
-// conditionFailedOnlyAt reports a transaction cancelled by the condition of
-// item i alone.
-func conditionFailedOnlyAt(err error, i int) bool {
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) || len(tce.CancellationReasons) <= i {
-		return false
-	}
-	for j, r := range tce.CancellationReasons {
-		code := aws.ToString(r.Code)
-		if j == i && code != "ConditionalCheckFailed" || j != i && code != "" && code != "None" {
-			return false
-		}
-	}
-	return true
 }
 
 // classify marks errors that no retry can fix with ErrRejected.

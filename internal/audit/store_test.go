@@ -202,3 +202,62 @@ func TestDailyStatsAndRetention(t *testing.T) {
 	wantExpiry := time.Now().Add(30 * 24 * time.Hour).Unix()
 	assert.InDelta(t, wantExpiry, exp, 60, "expires_at is now + 30 days")
 }
+
+func TestRecordBatchAgainstKumo(t *testing.T) {
+	t.Parallel()
+	store, _, _ := newStore(t)
+	ctx := context.Background()
+	ev := func(tid, eid, status, at string) string {
+		return fmt.Sprintf(`{"tracking_id":%q,"event_id":%q,"status":%q,"event_time":%q}`, tid, eid, status, at)
+	}
+	// 60 updates over 20 tracking ids, newest event first for each (out of
+	// order within the batch): three transactions.
+	var first []audit.Entry
+	for i := range 60 {
+		tid, n := fmt.Sprint("B", i%20), i/20
+		first = append(first, entry(t, fmt.Sprint("m", i), ev(tid, fmt.Sprint("e", 3-n), fmt.Sprint("S", 3-n, "_X"), fmt.Sprintf("2026-11-25T1%d:00:00Z", 3-n))))
+	}
+	for i, r := range store.RecordBatch(ctx, first) {
+		require.NoError(t, r.Err, i)
+		assert.Equal(t, audit.Written, r.Result, i)
+	}
+
+	// A second batch: a repeat of the first batch's update, the same update
+	// twice, an update and its conflicting twice, a new one.
+	second := []audit.Entry{
+		first[5],
+		entry(t, "n1", ev("C1", "e1", "IN_TRANSIT", "2026-11-25T10:00:00Z")),
+		entry(t, "n2", ev("C1", "e1", "IN_TRANSIT", "2026-11-25T10:00:00Z")),
+		entry(t, "n3", ev("C2", "e1", "IN_TRANSIT", "2026-11-25T10:00:00Z")),
+		entry(t, "n4", ev("C2", "e1", "DELIVERED", "2026-11-25T10:00:00Z")),
+		entry(t, "n5", ev("C3", "e1", "DELIVERED", "2026-11-25T10:00:00Z")),
+	}
+	var got []audit.Result
+	for _, r := range store.RecordBatch(ctx, second) {
+		require.NoError(t, r.Err)
+		got = append(got, r.Result)
+	}
+	assert.Equal(t, []audit.Result{audit.Duplicate, audit.Written, audit.Duplicate, audit.Written, audit.Conflict, audit.Written}, got)
+
+	for i := range 20 {
+		tid := fmt.Sprint("B", i)
+		rows, err := store.Trail(ctx, tid)
+		require.NoError(t, err)
+		assert.Len(t, rows, 3, tid)
+		latest, ok, err := store.LatestStatus(ctx, tid)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, "S3_X", latest.Status, "%s: the newest event holds the latest status, whatever the order in the batch", tid)
+	}
+	rows, err := store.Trail(ctx, "C2")
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	assert.Equal(t, "IN_TRANSIT", rows[0].Status, "the first of two conflicting updates in one batch is kept")
+
+	stats, err := store.DailyStats(ctx, sentAt)
+	require.NoError(t, err)
+	assert.Equal(t, audit.DayStats{
+		Day: "2026-11-25", Total: 63, Duplicates: 2, Conflicts: 1,
+		ByStatus: map[string]int64{"S1_X": 20, "S2_X": 20, "S3_X": 20, "IN_TRANSIT": 2, "DELIVERED": 1},
+	}, stats)
+}
