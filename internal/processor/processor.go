@@ -23,7 +23,7 @@ import (
 
 // Auditor records valid updates and counts rejected ones.
 type Auditor interface {
-	Record(ctx context.Context, e audit.Entry) (audit.Result, error)
+	RecordBatch(ctx context.Context, entries []audit.Entry) []audit.Recorded
 	CountInvalid(ctx context.Context, sentAt time.Time, key string) error
 }
 
@@ -61,8 +61,9 @@ const errorCodeAuditRejected = "AUDIT_REJECTED"
 
 // Config tunes a Handler.
 type Config struct {
-	MaxConcurrency int           // records processed at once
-	DeadlineMargin time.Duration // no record starts closer than this to the deadline
+	MaxConcurrency int           // jobs (a rejection, or a group of updates written together) run at once
+	GroupSize      int           // valid updates written together; 0 or more than audit.MaxTransactionEntries means that
+	DeadlineMargin time.Duration // no job starts closer than this to the deadline
 }
 
 // Handler processes SQS batches. It is safe for concurrent use.
@@ -80,6 +81,9 @@ func New(a Auditor, d DeadLetters, m Metrics, log *zap.Logger, cfg Config) *Hand
 	if cfg.MaxConcurrency < 1 {
 		cfg.MaxConcurrency = 1
 	}
+	if cfg.GroupSize < 1 || cfg.GroupSize > audit.MaxTransactionEntries {
+		cfg.GroupSize = audit.MaxTransactionEntries
+	}
 	return &Handler{auditor: a, dlq: d, metrics: m, log: log, cfg: cfg, now: time.Now}
 }
 
@@ -91,15 +95,30 @@ type result struct {
 	queueAge time.Duration // now - SentTimestamp
 }
 
+// record is one SQS record on its way: parsed, or with the reason it is
+// invalid, and its logger carrying its correlation fields.
+type record struct {
+	msg    *events.SQSMessage
+	log    *zap.Logger
+	sentAt time.Time
+	entry  audit.Entry
+	bad    *contract.Error // nil when the body is a valid update
+}
+
 // Handle processes a batch and reports the records to retry. It never
 // returns an error: a failed record is a batch item failure, not a failed batch.
+//
+// Each record is parsed; an invalid one is a job of its own (to the DLQ),
+// valid ones are written in groups of cfg.GroupSize, each group one job that
+// costs one DynamoDB transaction in the usual case. A worker pool of
+// cfg.MaxConcurrency runs the jobs.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	log := h.log
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		log = log.With(zap.String("aws_request_id", lc.AwsRequestID))
 	}
 
-	// Stop starting records at stopAt; cut in-flight calls at cutAt, leaving
+	// Stop starting jobs at stopAt; cut in-flight calls at cutAt, leaving
 	// half the margin to report back before Lambda's own timeout.
 	stopAt, hasDeadline := time.Time{}, false
 	if deadline, ok := ctx.Deadline(); ok {
@@ -111,24 +130,45 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	}
 
 	results := make([]result, len(ev.Records))
-	next := make(chan int)
+	recs := make([]record, len(ev.Records))
+	var jobs [][]int // indexes into recs: one invalid record, or a group of valid ones
+	var group []int
+	for i := range ev.Records {
+		recs[i], results[i] = h.parse(log, &ev.Records[i])
+		if recs[i].bad != nil {
+			jobs = append(jobs, []int{i})
+			continue
+		}
+		if group = append(group, i); len(group) == h.cfg.GroupSize {
+			jobs, group = append(jobs, group), nil
+		}
+	}
+	if len(group) > 0 {
+		jobs = append(jobs, group)
+	}
+
+	next := make(chan []int)
 	var wg sync.WaitGroup
-	for range min(h.cfg.MaxConcurrency, len(ev.Records)) {
+	for range min(h.cfg.MaxConcurrency, len(jobs)) {
 		wg.Go(func() {
-			for i := range next {
-				rec := &ev.Records[i]
+			for job := range next {
 				if hasDeadline && !h.now().Before(stopAt) {
-					results[i] = result{outcome: OutcomeDeferred}
-					log.Warn("record deferred: invocation deadline is near",
-						zap.String("message_id", rec.MessageId), zap.String("outcome", string(OutcomeDeferred)))
+					for _, i := range job {
+						results[i].outcome = OutcomeDeferred
+						recs[i].log.Warn("record deferred: invocation deadline is near", zap.String("outcome", string(OutcomeDeferred)))
+					}
 					continue
 				}
-				results[i] = h.process(ctx, log, rec)
+				if r := &recs[job[0]]; r.bad != nil {
+					results[job[0]].outcome = h.reject(ctx, r, string(r.bad.Code), r.bad.Error())
+					continue
+				}
+				h.write(ctx, recs, job, results)
 			}
 		})
 	}
-	for i := range ev.Records {
-		next <- i
+	for _, job := range jobs {
+		next <- job
 	}
 	close(next)
 	wg.Wait()
@@ -145,46 +185,57 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	return resp, nil
 }
 
-// process takes one record to its outcome and logs it once.
-func (h *Handler) process(ctx context.Context, log *zap.Logger, rec *events.SQSMessage) result {
-	log = log.With(zap.String("message_id", rec.MessageId))
+// parse reads one record's body into an audit entry, or the reason it is invalid.
+func (h *Handler) parse(log *zap.Logger, msg *events.SQSMessage) (record, result) {
 	now := h.now()
-	sentAt := msAttr(rec.Attributes, "SentTimestamp", now)
-	res := result{queueAge: now.Sub(sentAt)}
-
-	u, err := contract.Parse([]byte(rec.Body))
+	r := record{msg: msg, log: log.With(zap.String("message_id", msg.MessageId)), sentAt: msAttr(msg.Attributes, "SentTimestamp", now)}
+	res := result{queueAge: now.Sub(r.sentAt)}
+	u, err := contract.Parse([]byte(msg.Body))
 	if err != nil {
-		ce, _ := contract.AsError(err)
-		res.outcome = h.reject(ctx, log, rec, sentAt, string(ce.Code), ce.Error())
-		return res
+		var ok bool
+		if r.bad, ok = contract.AsError(err); !ok { // Parse says why in a *contract.Error; never lose one that does not
+			r.bad = &contract.Error{Code: contract.CodeMalformedJSON, Reason: err.Error()}
+		}
+		return r, res
 	}
-	log = log.With(zap.String("tracking_id", u.TrackingID), zap.String("event_id", u.EventID))
+	r.log = r.log.With(zap.String("tracking_id", u.TrackingID), zap.String("event_id", u.EventID))
+	r.entry = audit.Entry{Update: u, Payload: msg.Body, MessageID: msg.MessageId, SentAt: r.sentAt}
 	res.parsed, res.eventAge = true, now.Sub(u.EventTime)
+	return r, res
+}
 
-	got, err := h.auditor.Record(ctx, audit.Entry{Update: u, Payload: rec.Body, MessageID: rec.MessageId, SentAt: sentAt})
-	switch {
-	case errors.Is(err, audit.ErrRejected):
-		res.outcome = h.reject(ctx, log, rec, sentAt, errorCodeAuditRejected, err.Error())
-	case err != nil:
-		res.outcome = OutcomeRetry
-		log.Warn("record left for retry", zap.String("outcome", string(res.outcome)), zap.Error(err))
-	case got == audit.Conflict:
-		res.outcome = OutcomeConflict
-		log.Warn("event id reused with other content; first row kept, conflict recorded",
-			zap.String("outcome", string(res.outcome)), zap.String("payload_hash", u.PayloadHash))
-	case got == audit.Duplicate:
-		res.outcome = OutcomeDuplicate
-		log.Info("duplicate acknowledged", zap.String("outcome", string(res.outcome)))
-	default:
-		res.outcome = OutcomeWritten
-		log.Info("audit row written", zap.String("outcome", string(res.outcome)), zap.String("status", u.Status))
+// write records a group of valid updates and logs each one's outcome once.
+func (h *Handler) write(ctx context.Context, recs []record, group []int, results []result) {
+	entries := make([]audit.Entry, len(group))
+	for k, i := range group {
+		entries[k] = recs[i].entry
 	}
-	return res
+	for k, got := range h.auditor.RecordBatch(ctx, entries) {
+		r, res := &recs[group[k]], &results[group[k]]
+		switch {
+		case errors.Is(got.Err, audit.ErrRejected):
+			res.outcome = h.reject(ctx, r, errorCodeAuditRejected, got.Err.Error())
+		case got.Err != nil:
+			res.outcome = OutcomeRetry
+			r.log.Warn("record left for retry", zap.String("outcome", string(res.outcome)), zap.Error(got.Err))
+		case got.Result == audit.Conflict:
+			res.outcome = OutcomeConflict
+			r.log.Warn("event id reused with other content; first row kept, conflict recorded",
+				zap.String("outcome", string(res.outcome)), zap.String("payload_hash", r.entry.Update.PayloadHash))
+		case got.Result == audit.Duplicate:
+			res.outcome = OutcomeDuplicate
+			r.log.Info("duplicate acknowledged", zap.String("outcome", string(res.outcome)))
+		default:
+			res.outcome = OutcomeWritten
+			r.log.Info("audit row written", zap.String("outcome", string(res.outcome)), zap.String("status", r.entry.Update.Status))
+		}
+	}
 }
 
 // reject sends a record that can never succeed to the DLQ and acknowledges
 // it; when the DLQ cannot take it, the record stays on its queue.
-func (h *Handler) reject(ctx context.Context, log *zap.Logger, rec *events.SQSMessage, sentAt time.Time, code, reason string) Outcome {
+func (h *Handler) reject(ctx context.Context, r *record, code, reason string) Outcome {
+	rec, log := r.msg, r.log
 	err := h.dlq.Send(ctx, rec.Body, deadletter.Reason{
 		Code:              code,
 		Message:           reason,
@@ -198,7 +249,7 @@ func (h *Handler) reject(ctx context.Context, log *zap.Logger, rec *events.SQSMe
 			zap.String("outcome", string(OutcomeRetry)), zap.String("error_code", code), zap.Error(err))
 		return OutcomeRetry
 	}
-	if err := h.auditor.CountInvalid(ctx, sentAt, rec.MessageId); err != nil {
+	if err := h.auditor.CountInvalid(ctx, r.sentAt, rec.MessageId); err != nil {
 		// The message is safe in the DLQ; only the day's invalid counter is short.
 		log.Warn("invalid counter not updated", zap.Error(err))
 	}

@@ -23,20 +23,21 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/processor"
 )
 
-// fakeAuditor answers Record by tracking id: results[tid] or errs[tid].
+// fakeAuditor answers each entry by tracking id: results[tid] or errs[tid].
 type fakeAuditor struct {
 	mu       sync.Mutex
 	results  map[string]audit.Result
 	errs     map[string]error
 	entries  []audit.Entry
+	groups   [][]string // message ids of each RecordBatch call
 	invalid  int
 	inFlight atomic.Int32
 	peak     atomic.Int32
-	hold     chan struct{} // when set, Record waits for it or for ctx
-	entered  chan struct{} // when set, Record signals it on entry
+	hold     chan struct{} // when set, RecordBatch waits for it or for ctx
+	entered  chan struct{} // when set, RecordBatch signals it on entry
 }
 
-func (f *fakeAuditor) Record(ctx context.Context, e audit.Entry) (audit.Result, error) {
+func (f *fakeAuditor) RecordBatch(ctx context.Context, entries []audit.Entry) []audit.Recorded {
 	n := f.inFlight.Add(1)
 	defer f.inFlight.Add(-1)
 	for {
@@ -48,23 +49,32 @@ func (f *fakeAuditor) Record(ctx context.Context, e audit.Entry) (audit.Result, 
 	if f.entered != nil {
 		f.entered <- struct{}{}
 	}
+	out := make([]audit.Recorded, len(entries))
 	if f.hold != nil {
 		select {
 		case <-f.hold:
 		case <-ctx.Done():
-			return 0, fmt.Errorf("record: %w", ctx.Err())
+			for i := range out {
+				out[i].Err = fmt.Errorf("record: %w", ctx.Err())
+			}
+			return out
 		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.entries = append(f.entries, e)
-	if err := f.errs[e.Update.TrackingID]; err != nil {
-		return 0, err
+	var ids []string
+	for i, e := range entries {
+		f.entries = append(f.entries, e)
+		ids = append(ids, e.MessageID)
+		out[i].Result = audit.Written
+		if err := f.errs[e.Update.TrackingID]; err != nil {
+			out[i] = audit.Recorded{Err: err}
+		} else if r, ok := f.results[e.Update.TrackingID]; ok {
+			out[i].Result = r
+		}
 	}
-	if r, ok := f.results[e.Update.TrackingID]; ok {
-		return r, nil
-	}
-	return audit.Written, nil
+	f.groups = append(f.groups, ids)
+	return out
 }
 
 func (f *fakeAuditor) CountInvalid(context.Context, time.Time, string) error {
@@ -286,7 +296,7 @@ func TestHandleBoundsConcurrency(t *testing.T) {
 	t.Parallel()
 	const n, limit = 40, 4
 	aud := &fakeAuditor{hold: make(chan struct{}), entered: make(chan struct{}, n)}
-	h := processor.New(aud, &fakeDLQ{}, &fakeMetrics{}, zap.NewNop(), processor.Config{MaxConcurrency: limit})
+	h := processor.New(aud, &fakeDLQ{}, &fakeMetrics{}, zap.NewNop(), processor.Config{MaxConcurrency: limit, GroupSize: 1})
 	var recs []events.SQSMessage
 	for i := range n {
 		recs = append(recs, record(fmt.Sprint("m", i), body(fmt.Sprint("T", i))))
@@ -312,6 +322,53 @@ func TestHandleBoundsConcurrency(t *testing.T) {
 	assert.Empty(t, resp.BatchItemFailures)
 	assert.Equal(t, int32(limit), aud.peak.Load())
 	assert.Len(t, aud.entries, n)
+}
+
+func TestHandleWritesValidRecordsInGroups(t *testing.T) {
+	t.Parallel()
+	var recs []events.SQSMessage
+	for i := range 7 {
+		b := body(fmt.Sprint("T", i))
+		if i == 2 {
+			b = `{"tracking_id":"bad id"}`
+		}
+		recs = append(recs, record(fmt.Sprint("m", i), b))
+	}
+	many := make([]events.SQSMessage, 30)
+	for i := range many {
+		many[i] = record(fmt.Sprint("n", i), body(fmt.Sprint("U", i)))
+	}
+	tests := []struct {
+		name       string
+		records    []events.SQSMessage
+		groupSize  int
+		wantGroups [][]string
+	}{
+		{"in order, invalid records left out", recs, 3, [][]string{{"m0", "m1", "m3"}, {"m4", "m5", "m6"}}},
+		{"a group per transaction by default", many, 0, [][]string{messageIDs(many[:audit.MaxTransactionEntries]), messageIDs(many[audit.MaxTransactionEntries:])}},
+		{"a group size over the transaction limit is capped", many, 1000, [][]string{messageIDs(many[:audit.MaxTransactionEntries]), messageIDs(many[audit.MaxTransactionEntries:])}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			aud := &fakeAuditor{}
+			dlq := &fakeDLQ{}
+			h := processor.New(aud, dlq, &fakeMetrics{}, zap.NewNop(), processor.Config{MaxConcurrency: 1, GroupSize: tt.groupSize})
+			resp, err := h.Handle(context.Background(), events.SQSEvent{Records: tt.records})
+			require.NoError(t, err)
+			assert.Empty(t, resp.BatchItemFailures)
+			assert.Equal(t, tt.wantGroups, aud.groups)
+			assert.Len(t, dlq.sent, len(tt.records)-len(aud.entries), "every invalid record went to the DLQ")
+		})
+	}
+}
+
+func messageIDs(recs []events.SQSMessage) []string {
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.MessageId
+	}
+	return ids
 }
 
 func TestHandleDeadline(t *testing.T) {
