@@ -99,7 +99,7 @@ variable "processor_reserved_concurrency" {
 
 variable "processor_worker_concurrency" {
   type        = number
-  description = "Records one processor invocation handles at once (MAX_CONCURRENCY)."
+  description = "Jobs one processor invocation runs at once (MAX_CONCURRENCY): a job is one invalid record going to the DLQ, or a group of up to 25 valid updates written in one DynamoDB transaction."
   default     = 10
 
   validation {
