@@ -3,6 +3,7 @@ package localaws_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,21 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
+// queryPost sends a CloudWatch Query-protocol request, as the Terraform
+// provider does, and returns the status and body.
+func queryPost(ctx context.Context, url, form string) (int, string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=x")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), nil
+}
+
 func configFor(url string) aws.Config {
 	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(url)}
 }
@@ -44,7 +60,7 @@ var compatChecks = []struct {
 	gap   string
 	check func(ctx context.Context, t *testing.T, url string) error
 }{
-	{"SQS keeps KmsMasterKeyId, KmsDataKeyReusePeriodSeconds, RedriveAllowPolicy", func(ctx context.Context, t *testing.T, url string) error {
+	{"SQS keeps KmsMasterKeyId, KmsDataKeyReusePeriodSeconds, RedriveAllowPolicy; an empty value removes one", func(ctx context.Context, t *testing.T, url string) error {
 		q := sqs.NewFromConfig(configFor(url))
 		allow := `{"redrivePermission":"byQueue","sourceQueueArns":["arn:aws:sqs:us-east-1:000000000000:src"]}`
 		out, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("kms")), Attributes: map[string]string{
@@ -59,6 +75,18 @@ var compatChecks = []struct {
 		}
 		if got.Attributes["KmsMasterKeyId"] != "alias/tp" || got.Attributes["KmsDataKeyReusePeriodSeconds"] != "300" || got.Attributes["RedriveAllowPolicy"] != allow {
 			return fmt.Errorf("attributes read back as %v", got.Attributes)
+		}
+		// The provider destroys aws_sqs_queue_redrive_allow_policy so, then
+		// waits for the attribute to be gone.
+		if _, err := q.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: out.QueueUrl, Attributes: map[string]string{"RedriveAllowPolicy": ""}}); err != nil {
+			return err
+		}
+		got, err = q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []sqstypesName{"All"}})
+		if err != nil {
+			return err
+		}
+		if v, ok := got.Attributes["RedriveAllowPolicy"]; ok {
+			return fmt.Errorf("RedriveAllowPolicy set to empty still reads back (%q)", v)
 		}
 		return nil
 	}},
@@ -91,6 +119,21 @@ var compatChecks = []struct {
 		}
 		_, err = q.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(arn(dlq.QueueUrl))})
 		return err
+	}},
+	{"KMS key metadata carries CustomerMasterKeySpec", func(ctx context.Context, t *testing.T, url string) error {
+		k := kms.NewFromConfig(configFor(url))
+		key, err := k.CreateKey(ctx, &kms.CreateKeyInput{})
+		if err != nil {
+			return err
+		}
+		got, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: key.KeyMetadata.KeyId})
+		if err != nil {
+			return err
+		}
+		if got.KeyMetadata.CustomerMasterKeySpec != "SYMMETRIC_DEFAULT" { //nolint:staticcheck // deprecated by AWS, still returned, read by the provider
+			return fmt.Errorf("CustomerMasterKeySpec %q", got.KeyMetadata.CustomerMasterKeySpec) //nolint:staticcheck // as above
+		}
+		return nil
 	}},
 	{"KMS EnableKeyRotation and GetKeyRotationStatus", func(ctx context.Context, t *testing.T, url string) error {
 		k := kms.NewFromConfig(configFor(url))
@@ -176,18 +219,7 @@ var compatChecks = []struct {
 		return nil
 	}},
 	{"CloudWatch dashboards (Terraform provider's Query protocol)", func(ctx context.Context, t *testing.T, url string) error {
-		post := func(form string) (int, string, error) {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/", strings.NewReader(form))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=x")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return 0, "", err
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			return resp.StatusCode, string(b), nil
-		}
+		post := func(form string) (int, string, error) { return queryPost(ctx, url, form) }
 		name := testenv.Unique("qboard")
 		if code, body, err := post("Action=PutDashboard&Version=2010-08-01&DashboardName=" + name + "&DashboardBody=%7B%22widgets%22%3A%5B%5D%7D"); err != nil || code != 200 {
 			return fmt.Errorf("PutDashboard: %d %s %w", code, body, err)
@@ -195,6 +227,50 @@ var compatChecks = []struct {
 		code, body, err := post("Action=GetDashboard&Version=2010-08-01&DashboardName=" + name)
 		if err != nil || code != 200 || !strings.Contains(body, "<DashboardBody>{&#34;widgets&#34;:[]}</DashboardBody>") {
 			return fmt.Errorf("GetDashboard: %d %s %w", code, body, err)
+		}
+		return nil
+	}},
+	{"CloudWatch alarms read back dimensions, actions, TreatMissingData, DatapointsToAlarm and tags (Query protocol)", func(ctx context.Context, t *testing.T, url string) error {
+		name := testenv.Unique("alarm")
+		topic := "arn:aws:sns:us-east-1:000000000000:" + name
+		put := "Action=PutMetricAlarm&Version=2010-08-01&AlarmName=" + name +
+			"&MetricName=ApproximateNumberOfMessagesVisible&Namespace=AWS%2FSQS&Statistic=Maximum&Period=60&EvaluationPeriods=5" +
+			"&DatapointsToAlarm=3&Threshold=1000&ComparisonOperator=GreaterThanOrEqualToThreshold&TreatMissingData=notBreaching" +
+			"&Dimensions.member.1.Name=QueueName&Dimensions.member.1.Value=ingest" +
+			"&AlarmActions.member.1=" + topic + "&OKActions.member.1=" + topic +
+			"&Tags.member.1.Key=Project&Tags.member.1.Value=tracking-pipeline"
+		if code, body, err := queryPost(ctx, url, put); err != nil || code != 200 {
+			return fmt.Errorf("PutMetricAlarm: %d %s %w", code, body, err)
+		}
+		code, body, err := queryPost(ctx, url, "Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.1="+name)
+		if err != nil || code != 200 {
+			return fmt.Errorf("DescribeAlarms: %d %s %w", code, body, err)
+		}
+		var described struct {
+			Alarms []struct {
+				AlarmName         string
+				Dimensions        []struct{ Name, Value string } `xml:"Dimensions>member"`
+				AlarmActions      []string                       `xml:"AlarmActions>member"`
+				OKActions         []string                       `xml:"OKActions>member"`
+				TreatMissingData  string
+				DatapointsToAlarm int
+			} `xml:"DescribeAlarmsResult>MetricAlarms>member"`
+		}
+		if err := xml.Unmarshal([]byte(body), &described); err != nil || len(described.Alarms) != 1 {
+			return fmt.Errorf("DescribeAlarms answer %s: %w", body, err)
+		}
+		a := described.Alarms[0]
+		if len(a.Dimensions) != 1 || a.Dimensions[0].Value != "ingest" || len(a.AlarmActions) != 1 || a.AlarmActions[0] != topic ||
+			len(a.OKActions) != 1 || a.TreatMissingData != "notBreaching" || a.DatapointsToAlarm != 3 {
+			return fmt.Errorf("alarm read back as %+v", a)
+		}
+		arn := "arn:aws:cloudwatch:us-east-1:000000000000:alarm:" + name
+		if code, body, err := queryPost(ctx, url, "Action=TagResource&Version=2010-08-01&ResourceARN="+arn+"&Tags.member.1.Key=Env&Tags.member.1.Value=test"); err != nil || code != 200 {
+			return fmt.Errorf("TagResource: %d %s %w", code, body, err)
+		}
+		code, body, err = queryPost(ctx, url, "Action=ListTagsForResource&Version=2010-08-01&ResourceARN="+arn)
+		if err != nil || code != 200 || !strings.Contains(body, "<Key>Project</Key><Value>tracking-pipeline</Value>") || !strings.Contains(body, "<Key>Env</Key><Value>test</Value>") {
+			return fmt.Errorf("ListTagsForResource: %d %s %w", code, body, err)
 		}
 		return nil
 	}},

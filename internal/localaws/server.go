@@ -65,6 +65,7 @@ type Server struct {
 	moves     *moveTasks
 	scheduler *Scheduler
 	boards    *dashboards
+	alarms    *alarms
 	rules     *eventRules
 
 	mu       sync.Mutex
@@ -140,6 +141,7 @@ func Start(opts Options) (*Server, error) {
 	s.poller = newPoller(s)
 	s.scheduler = newScheduler(s)
 	s.boards = newDashboards(opts.Region)
+	s.alarms = newAlarms()
 	s.rules = newEventRules(s)
 
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
@@ -185,7 +187,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if s.routeREST(w, r) || s.boards.route(w, r) {
+	if s.routeREST(w, r) || s.boards.route(w, r) || s.routeAlarms(w, r) {
 		return
 	}
 	s.proxy.ServeHTTP(w, r)

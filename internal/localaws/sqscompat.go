@@ -77,7 +77,10 @@ func (s *Server) queueLifecycle(op string) http.HandlerFunc {
 					s.queues[req.name()] = kept
 				}
 				for _, a := range keptQueueAttributes {
-					if v, ok := req.Attributes[a]; ok {
+					switch v, ok := req.Attributes[a]; {
+					case ok && v == "": // as on AWS, an empty value removes the attribute
+						delete(kept, a)
+					case ok:
 						kept[a] = v
 					}
 				}
@@ -128,10 +131,13 @@ func (s *Server) echoQueueAttributes(w http.ResponseWriter, r *http.Request) {
 // isQueueARN reports whether s looks like an SQS queue ARN.
 func isQueueARN(s string) bool { return strings.HasPrefix(s, "arn:") && strings.Contains(s, ":sqs:") }
 
-// kmsHandler serves the key-rotation operations kumo lacks.
+// kmsHandler serves the key-rotation operations kumo lacks, and completes
+// its key descriptions.
 func (s *Server) kmsHandler(op string) http.HandlerFunc {
 	switch op {
 	case "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus":
+	case "CreateKey", "DescribeKey":
+		return s.keyMetadata
 	default:
 		return nil
 	}
@@ -170,4 +176,27 @@ func (s *Server) kmsHandler(op string) http.HandlerFunc {
 			writeJSON(w, http.StatusOK, map[string]any{"KeyRotationEnabled": s.rotation[id], "KeyId": id, "RotationPeriodInDays": 365})
 		}
 	}
+}
+
+// keyMetadata adds CustomerMasterKeySpec, which AWS still returns beside
+// KeySpec, to kumo's key metadata: the Terraform provider reads it, and an
+// empty value would make every plan replace the key.
+func (s *Server) keyMetadata(w http.ResponseWriter, r *http.Request) {
+	body, ok := readOrReject(w, r)
+	if !ok {
+		return
+	}
+	status, h, out, ok := s.exchange(w, r, body)
+	if !ok {
+		return
+	}
+	var resp map[string]any
+	if status >= 300 || json.Unmarshal(out, &resp) != nil {
+		relay(w, status, h, out)
+		return
+	}
+	if meta, _ := resp["KeyMetadata"].(map[string]any); meta != nil && meta["CustomerMasterKeySpec"] == nil && meta["KeySpec"] != nil {
+		meta["CustomerMasterKeySpec"] = meta["KeySpec"]
+	}
+	writeJSON(w, status, resp)
 }

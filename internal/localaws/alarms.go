@@ -1,0 +1,231 @@
+package localaws
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+// alarms fills what kumo leaves out of CloudWatch metric alarms in the Query
+// protocol, the one the Terraform provider speaks: kumo's DescribeAlarms
+// answer has no dimensions, actions, TreatMissingData, DatapointsToAlarm or
+// Unit, and it keeps no alarm tags. Without them every plan after an apply
+// would show changes. The layer keeps these parts of each PutMetricAlarm,
+// adds them to kumo's DescribeAlarms answer and serves alarm tags itself.
+type alarms struct {
+	mu     sync.Mutex
+	extras map[string]string            // alarm name -> XML elements kumo leaves out
+	tags   map[string]map[string]string // alarm name -> tags
+}
+
+func newAlarms() *alarms {
+	return &alarms{extras: map[string]string{}, tags: map[string]map[string]string{}}
+}
+
+// alarmListElements are the list-valued alarm fields kumo leaves out.
+var alarmListElements = []string{"AlarmActions", "OKActions", "InsufficientDataActions"}
+
+// alarmScalarElements are the scalar alarm fields kumo leaves out.
+var alarmScalarElements = []string{"TreatMissingData", "DatapointsToAlarm", "Unit"}
+
+// route serves the alarm operations the layer completes, when r is one.
+func (s *Server) routeAlarms(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodPost || r.URL.Path != "/" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return false
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return false
+	}
+	form, err := url.ParseQuery(string(body))
+	arn := form.Get("ResourceARN") // CloudWatch's spelling; SNS says ResourceArn
+	switch action := form.Get("Action"); {
+	case err != nil:
+	case action == "PutMetricAlarm" || action == "DeleteAlarms" || action == "DescribeAlarms":
+		s.alarmCall(w, r, body, form)
+		return true
+	case strings.Contains(arn, ":cloudwatch:") && strings.Contains(arn, ":alarm:") &&
+		(action == "ListTagsForResource" || action == "TagResource" || action == "UntagResource"):
+		s.alarms.tagCall(w, action, arn, form)
+		return true
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body)) // not ours: let kumo have it
+	return false
+}
+
+// alarmCall lets kumo run an alarm operation, then keeps, forgets or adds
+// the parts kumo leaves out.
+func (s *Server) alarmCall(w http.ResponseWriter, r *http.Request, body []byte, form url.Values) {
+	status, h, out, ok := s.exchange(w, r, body)
+	if !ok {
+		return
+	}
+	if status < 300 {
+		a := s.alarms
+		a.mu.Lock()
+		switch form.Get("Action") {
+		case "PutMetricAlarm":
+			name := form.Get("AlarmName")
+			a.extras[name] = alarmExtras(form)
+			if a.tags[name] == nil {
+				// As on AWS, tags given to PutMetricAlarm apply when it creates the alarm.
+				a.tags[name] = members(form, "Tags", "Key", "Value")
+			}
+		case "DeleteAlarms":
+			for _, name := range list(form, "AlarmNames") {
+				delete(a.extras, name)
+				delete(a.tags, name)
+			}
+		case "DescribeAlarms":
+			out = a.complete(out)
+		}
+		a.mu.Unlock()
+	}
+	h.Del("Content-Length")
+	relay(w, status, h, out)
+}
+
+// complete adds each alarm's kept elements to its member of a DescribeAlarms
+// answer, unless kumo wrote the element itself.
+func (a *alarms) complete(out []byte) []byte {
+	for name, extra := range a.extras {
+		var esc bytes.Buffer
+		_ = xml.EscapeText(&esc, []byte(name))
+		needle := []byte("<AlarmName>" + esc.String() + "</AlarmName>")
+		at := bytes.Index(out, needle)
+		if at < 0 {
+			continue
+		}
+		end := at + bytes.Index(out[at:], []byte("</member>"))
+		if end < at {
+			continue
+		}
+		var add strings.Builder
+		for _, el := range splitElements(extra) {
+			if !bytes.Contains(out[at:end], []byte("<"+el.name+">")) {
+				add.WriteString(el.xml)
+			}
+		}
+		insert := at + len(needle)
+		out = append(out[:insert:insert], append([]byte(add.String()), out[insert:]...)...)
+	}
+	return out
+}
+
+// tagCall serves alarm tags.
+func (a *alarms) tagCall(w http.ResponseWriter, action, arn string, form url.Values) {
+	_, name, _ := strings.Cut(arn, ":alarm:")
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	tags := a.tags[name]
+	if tags == nil {
+		tags = map[string]string{}
+		a.tags[name] = tags
+	}
+	var result strings.Builder
+	switch action {
+	case "TagResource":
+		for k, v := range members(form, "Tags", "Key", "Value") {
+			tags[k] = v
+		}
+	case "UntagResource":
+		for _, k := range list(form, "TagKeys") {
+			delete(tags, k)
+		}
+	default:
+		keys := make([]string, 0, len(tags))
+		for k := range tags {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		result.WriteString("<" + action + "Result><Tags>")
+		for _, k := range keys {
+			result.WriteString("<member><Key>" + escape(k) + "</Key><Value>" + escape(tags[k]) + "</Value></member>")
+		}
+		result.WriteString("</Tags></" + action + "Result>")
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, `<`+action+`Response xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/">`+result.String()+
+		`<ResponseMetadata><RequestId>`+uuid.NewString()+`</RequestId></ResponseMetadata></`+action+`Response>`)
+}
+
+// alarmExtras renders the parts of a PutMetricAlarm request kumo leaves out
+// as DescribeAlarms member elements.
+func alarmExtras(form url.Values) string {
+	var b strings.Builder
+	if dims := members(form, "Dimensions", "Name", "Value"); len(dims) > 0 {
+		names := make([]string, 0, len(dims))
+		for n := range dims {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		b.WriteString("<Dimensions>")
+		for _, n := range names {
+			b.WriteString("<member><Name>" + escape(n) + "</Name><Value>" + escape(dims[n]) + "</Value></member>")
+		}
+		b.WriteString("</Dimensions>")
+	}
+	for _, el := range alarmListElements {
+		if vs := list(form, el); len(vs) > 0 {
+			b.WriteString("<" + el + ">")
+			for _, v := range vs {
+				b.WriteString("<member>" + escape(v) + "</member>")
+			}
+			b.WriteString("</" + el + ">")
+		}
+	}
+	for _, el := range alarmScalarElements {
+		if v := form.Get(el); v != "" {
+			b.WriteString("<" + el + ">" + escape(v) + "</" + el + ">")
+		}
+	}
+	return b.String()
+}
+
+type element struct{ name, xml string }
+
+// splitElements splits a run of sibling elements written by alarmExtras.
+func splitElements(s string) []element {
+	var out []element
+	for s != "" {
+		name := s[1:strings.IndexByte(s, '>')]
+		closing := "</" + name + ">"
+		end := strings.Index(s, closing) + len(closing)
+		out = append(out, element{name: name, xml: s[:end]})
+		s = s[end:]
+	}
+	return out
+}
+
+// list reads a Query-protocol list: Name.member.1, Name.member.2, ...
+func list(form url.Values, name string) []string {
+	var out []string
+	for i := 1; form.Has(name + ".member." + itoa(i)); i++ {
+		out = append(out, form.Get(name+".member."+itoa(i)))
+	}
+	return out
+}
+
+// members reads a Query-protocol list of key/value structures into a map.
+func members(form url.Values, name, key, value string) map[string]string {
+	out := map[string]string{}
+	for i := 1; form.Has(name + ".member." + itoa(i) + "." + key); i++ {
+		p := name + ".member." + itoa(i) + "."
+		out[form.Get(p+key)] = form.Get(p + value)
+	}
+	return out
+}
+
+func escape(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
