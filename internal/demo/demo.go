@@ -112,7 +112,8 @@ func deploy(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Conf
 		return out, nil
 	}
 	step(w, "Deploying with the Go provisioner (module defaults): "+reason.why)
-	s := provision.Defaults(prefix)
+	// A failed apply may have left part of its stack: deploy beside it.
+	s := provision.Defaults(prefix + "g")
 	s.LambdaArchitecture = arch
 	out, err := provision.New(cfg, s).Apply(ctx, zips)
 	if err != nil {
@@ -158,9 +159,9 @@ func terraformPath(ctx context.Context, w io.Writer, srv *localaws.Server, o Opt
 		return tfResult{why: reason}
 	}
 	step(w, "Deploying envs/dev with "+filepath.Base(bin)+" apply (provider endpoints pointed at the local AWS)")
-	if _, err := tfrun.Run(ctx, bin, env, "apply", "-auto-approve", "-input=false", "-no-color",
+	if out, err := tfrun.Run(ctx, bin, env, "apply", "-auto-approve", "-input=false", "-no-color",
 		"-var", "name_prefix="+prefix, "-var", "lambda_zip_dir="+o.ZipDir, "-var", "lambda_architecture="+arch); err != nil {
-		return tfResult{why: "terraform apply against the local AWS failed (" + firstLine(err.Error()) + ")"}
+		return tfResult{why: "terraform apply against the local AWS failed (" + firstLine(err.Error()) + "): " + tfrun.FirstError(out)}
 	}
 	raw, err := tfrun.Run(ctx, bin, env, "output", "-json")
 	if err != nil {

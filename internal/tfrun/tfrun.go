@@ -92,6 +92,18 @@ func Run(ctx context.Context, bin, dir string, args ...string) (string, error) {
 	return string(out), nil
 }
 
+// FirstError returns the first "Error:" line of Terraform's output, or the
+// output's first line when there is none.
+func FirstError(output string) string {
+	for l := range strings.Lines(output) {
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "Error:") {
+			return t
+		}
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(output), "\n")
+	return first
+}
+
 // Init runs init in dir. When the aws provider cannot be installed it
 // returns a one-line reason and ok false; other failures are errors.
 func Init(ctx context.Context, bin, dir string) (reason string, ok bool, err error) {

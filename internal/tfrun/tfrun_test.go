@@ -80,3 +80,18 @@ func TestCopyRootsLeavesLocalStateOut(t *testing.T) {
 		assert.NoDirExists(t, filepath.Join(dst, gone))
 	}
 }
+
+func TestFirstError(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, output, want string }{
+		{"the first error", "module.x: Creating...\n\nError: creating SQS Queue (q): boom\n\n  with module.x\n\nError: second\n", "Error: creating SQS Queue (q): boom"},
+		{"no error line", "\nsomething odd\nmore\n", "something odd"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, tfrun.FirstError(tt.output))
+		})
+	}
+}
