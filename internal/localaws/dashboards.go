@@ -47,20 +47,28 @@ func (d *dashboards) route(w http.ResponseWriter, r *http.Request) bool {
 		d.cbor(w, r, op)
 		return true
 	}
-	if r.Method != http.MethodPost || r.URL.Path != "/" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		return false
-	}
-	body, err := readBody(r)
-	if err != nil {
-		return false
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil || !dashboardOps[form.Get("Action")] {
-		r.Body = io.NopCloser(bytes.NewReader(body)) // not ours: let kumo have it
+	form, _, ok := queryForm(r)
+	if !ok || !dashboardOps[form.Get("Action")] {
 		return false
 	}
 	d.query(w, form)
 	return true
+}
+
+// queryForm reads a Query-protocol request (a form POST to /) and leaves
+// its body readable again for whoever serves it; ok is false for any other
+// request.
+func queryForm(r *http.Request) (url.Values, []byte, bool) {
+	if r.Method != http.MethodPost || r.URL.Path != "/" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return nil, nil, false
+	}
+	body, err := readBody(r)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, false
+	}
+	form, err := url.ParseQuery(string(body))
+	return form, body, err == nil
 }
 
 type dashboardRequest struct {

@@ -262,6 +262,26 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request, body []byte) (
 	return status, h, out, true
 }
 
+// amendJSON forwards r to kumo and lets amend change a successful JSON
+// answer, given the request body; amend returns false to relay kumo's answer
+// as is, as is any failure.
+func (s *Server) amendJSON(w http.ResponseWriter, r *http.Request, amend func(body []byte, resp map[string]any) bool) {
+	body, ok := readOrReject(w, r)
+	if !ok {
+		return
+	}
+	status, h, out, ok := s.exchange(w, r, body)
+	if !ok {
+		return
+	}
+	var resp map[string]any
+	if status >= 300 || json.Unmarshal(out, &resp) != nil || !amend(body, resp) {
+		relay(w, status, h, out)
+		return
+	}
+	writeJSON(w, status, resp)
+}
+
 // readOrReject reads the request body, answering 400 itself when it cannot.
 func readOrReject(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := readBody(r)

@@ -93,39 +93,31 @@ func (s *Server) queueLifecycle(op string) http.HandlerFunc {
 
 // echoQueueAttributes adds the kept attributes to kumo's answer.
 func (s *Server) echoQueueAttributes(w http.ResponseWriter, r *http.Request) {
-	body, ok := readOrReject(w, r)
-	if !ok {
-		return
-	}
-	status, h, out, ok := s.exchange(w, r, body)
-	if !ok {
-		return
-	}
-	var req queueRequest
-	var resp map[string]any
-	if status >= 300 || json.Unmarshal(body, &req) != nil || json.Unmarshal(out, &resp) != nil {
-		relay(w, status, h, out)
-		return
-	}
-	all := false
-	wanted := map[string]bool{}
-	for _, n := range req.AttributeNames {
-		all = all || n == "All"
-		wanted[n] = true
-	}
-	attrs, _ := resp["Attributes"].(map[string]any)
-	if attrs == nil {
-		attrs = map[string]any{}
-	}
-	s.mu.Lock()
-	for k, v := range s.queues[req.name()] {
-		if all || wanted[k] {
-			attrs[k] = v
+	s.amendJSON(w, r, func(body []byte, resp map[string]any) bool {
+		var req queueRequest
+		if json.Unmarshal(body, &req) != nil {
+			return false
 		}
-	}
-	s.mu.Unlock()
-	resp["Attributes"] = attrs
-	writeJSON(w, status, resp)
+		all := false
+		wanted := map[string]bool{}
+		for _, n := range req.AttributeNames {
+			all = all || n == "All"
+			wanted[n] = true
+		}
+		attrs, _ := resp["Attributes"].(map[string]any)
+		if attrs == nil {
+			attrs = map[string]any{}
+		}
+		s.mu.Lock()
+		for k, v := range s.queues[req.name()] {
+			if all || wanted[k] {
+				attrs[k] = v
+			}
+		}
+		s.mu.Unlock()
+		resp["Attributes"] = attrs
+		return true
+	})
 }
 
 // isQueueARN reports whether s looks like an SQS queue ARN.
@@ -182,21 +174,10 @@ func (s *Server) kmsHandler(op string) http.HandlerFunc {
 // KeySpec, to kumo's key metadata: the Terraform provider reads it, and an
 // empty value would make every plan replace the key.
 func (s *Server) keyMetadata(w http.ResponseWriter, r *http.Request) {
-	body, ok := readOrReject(w, r)
-	if !ok {
-		return
-	}
-	status, h, out, ok := s.exchange(w, r, body)
-	if !ok {
-		return
-	}
-	var resp map[string]any
-	if status >= 300 || json.Unmarshal(out, &resp) != nil {
-		relay(w, status, h, out)
-		return
-	}
-	if meta, _ := resp["KeyMetadata"].(map[string]any); meta != nil && meta["CustomerMasterKeySpec"] == nil && meta["KeySpec"] != nil {
-		meta["CustomerMasterKeySpec"] = meta["KeySpec"]
-	}
-	writeJSON(w, status, resp)
+	s.amendJSON(w, r, func(_ []byte, resp map[string]any) bool {
+		if meta, _ := resp["KeyMetadata"].(map[string]any); meta != nil && meta["CustomerMasterKeySpec"] == nil && meta["KeySpec"] != nil {
+			meta["CustomerMasterKeySpec"] = meta["KeySpec"]
+		}
+		return true
+	})
 }
