@@ -113,7 +113,10 @@ func Start(opts Options) (*Server, error) {
 	toKumo.MaxIdleConns, toKumo.MaxIdleConnsPerHost = 512, 512
 	s.proxy = httputil.NewSingleHostReverseProxy(s.kumoURL)
 	s.proxy.Transport = toKumo
-	s.proxy.FlushInterval = -1
+	// No FlushInterval: flushing every write sent kumo's chunked answers in
+	// pieces, and the Terraform provider's client then failed about one
+	// apply in ten with "use of closed network connection" while reading a
+	// 200 answer (SNS GetTopicAttributes, ListTagsForResource).
 	s.proxy.ModifyResponse = s.fixResponse
 	s.client = &http.Client{Timeout: 5 * time.Minute, Transport: toKumo}
 
