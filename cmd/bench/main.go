@@ -51,7 +51,7 @@ const (
 
 func main() {
 	zip := flag.String("zip", "dist/amd64/processor.zip", "host-architecture processor zip")
-	messages := flag.Int("messages", 4000, "messages per batch-size run")
+	messages := flag.Int("messages", 10000, "messages per batch-size run")
 	logFile := flag.String("log", "", "write function output here (default: discard)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (kumo, the layer, the poller) here")
 	flag.Parse()
