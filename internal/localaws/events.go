@@ -74,11 +74,7 @@ type eventsRequest struct {
 // handle lets kumo do its part, then keeps rules and targets, or delivers
 // published events to SNS targets.
 func (e *eventRules) handle(w http.ResponseWriter, r *http.Request, op string) {
-	body, ok := readOrReject(w, r)
-	if !ok {
-		return
-	}
-	status, h, out, ok := e.s.exchange(w, r, body)
+	body, status, h, out, ok := e.s.readAndExchange(w, r)
 	if !ok {
 		return
 	}

@@ -191,11 +191,7 @@ func (p *Poller) listMappings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Poller) mapping(w http.ResponseWriter, r *http.Request, uuid string) {
-	body, ok := readOrReject(w, r)
-	if !ok {
-		return
-	}
-	status, h, out, ok := p.s.exchange(w, r, body)
+	body, status, h, out, ok := p.s.readAndExchange(w, r)
 	if !ok {
 		return
 	}

@@ -265,15 +265,22 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request, body []byte) (
 	return status, h, out, true
 }
 
+// readAndExchange reads r's body and forwards it to kumo; it returns the
+// body and kumo's answer, or ok false when it has answered the client itself.
+func (s *Server) readAndExchange(w http.ResponseWriter, r *http.Request) ([]byte, int, http.Header, []byte, bool) {
+	body, ok := readOrReject(w, r)
+	if !ok {
+		return nil, 0, nil, nil, false
+	}
+	status, h, out, ok := s.exchange(w, r, body)
+	return body, status, h, out, ok
+}
+
 // amendJSON forwards r to kumo and lets amend change a successful JSON
 // answer, given the request body; amend returns false to relay kumo's answer
 // as is, as is any failure.
 func (s *Server) amendJSON(w http.ResponseWriter, r *http.Request, amend func(body []byte, resp map[string]any) bool) {
-	body, ok := readOrReject(w, r)
-	if !ok {
-		return
-	}
-	status, h, out, ok := s.exchange(w, r, body)
+	body, status, h, out, ok := s.readAndExchange(w, r)
 	if !ok {
 		return
 	}

@@ -57,11 +57,7 @@ func (q queueRequest) name() string {
 // (or forgets) the attributes kumo drops.
 func (s *Server) queueLifecycle(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, ok := readOrReject(w, r)
-		if !ok {
-			return
-		}
-		status, h, out, ok := s.exchange(w, r, body)
+		body, status, h, out, ok := s.readAndExchange(w, r)
 		if !ok {
 			return
 		}
