@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -522,23 +523,39 @@ func checkZip(data []byte) error {
 		return fmt.Errorf("the zip has no bootstrap (%w); build it with make build-host", err)
 	}
 	defer entry.Close()
-	// debug/elf needs random access; the header and program headers are small,
-	// but section headers may sit at the end, so read the whole binary.
-	bin, err := io.ReadAll(io.LimitReader(entry, 512<<20))
-	if err != nil {
-		return fmt.Errorf("read bootstrap: %w", err)
-	}
-	f, err := elf.NewFile(bytes.NewReader(bin))
+	// The machine is in the ELF file header: read that, not the whole binary.
+	machine, err := elfMachine(entry)
 	if err != nil {
 		return fmt.Errorf("bootstrap is not a Linux executable (%w); build it with make build-host", err)
 	}
 	machines := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
 	want, known := machines[runtime.GOARCH]
-	if known && f.Machine != want {
+	if known && machine != want {
 		return fmt.Errorf("bootstrap is built for %s but this machine is %s: build it with make build ARCH=%s (or make build-host)",
-			archName(f.Machine), runtime.GOARCH, runtime.GOARCH)
+			archName(machine), runtime.GOARCH, runtime.GOARCH)
 	}
 	return nil
+}
+
+// elfMachine reads the target machine from the ELF file header at the start of r.
+func elfMachine(r io.Reader) (elf.Machine, error) {
+	var ident [elf.EI_NIDENT]byte
+	if _, err := io.ReadFull(r, ident[:]); err != nil {
+		return 0, fmt.Errorf("read ELF header: %w", err)
+	}
+	if string(ident[:4]) != elf.ELFMAG {
+		return 0, errors.New("no ELF magic number")
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if elf.Data(ident[elf.EI_DATA]) == elf.ELFDATA2MSB {
+		order = binary.BigEndian
+	}
+	// e_type, then e_machine: the same place in 32- and 64-bit headers.
+	var typeAndMachine [2]uint16
+	if err := binary.Read(r, order, &typeAndMachine); err != nil {
+		return 0, fmt.Errorf("read ELF header: %w", err)
+	}
+	return elf.Machine(typeAndMachine[1]), nil
 }
 
 func archName(m elf.Machine) string {
