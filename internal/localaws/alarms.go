@@ -35,12 +35,9 @@ var alarmListElements = []string{"AlarmActions", "OKActions", "InsufficientDataA
 // alarmScalarElements are the scalar alarm fields kumo leaves out.
 var alarmScalarElements = []string{"TreatMissingData", "DatapointsToAlarm", "Unit"}
 
-// route serves the alarm operations the layer completes, when r is one.
-func (s *Server) routeAlarms(w http.ResponseWriter, r *http.Request) bool {
-	form, body, ok := queryForm(r)
-	if !ok {
-		return false
-	}
+// routeAlarms serves the alarm operations the layer completes, when the
+// Query-protocol request r (its form and body read) is one.
+func (s *Server) routeAlarms(w http.ResponseWriter, r *http.Request, form url.Values, body []byte) bool {
 	arn := form.Get("ResourceARN") // CloudWatch's spelling; SNS says ResourceArn
 	switch action := form.Get("Action"); {
 	case action == "PutMetricAlarm" || action == "DeleteAlarms" || action == "DescribeAlarms":

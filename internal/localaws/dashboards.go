@@ -41,14 +41,19 @@ func (d *dashboards) arn(name string) string {
 	return "arn:aws:cloudwatch::000000000000:dashboard/" + name
 }
 
-// route serves a dashboard operation when r is one, in either protocol.
+// route serves a dashboard operation in the CBOR protocol when r is one.
 func (d *dashboards) route(w http.ResponseWriter, r *http.Request) bool {
-	if op, ok := strings.CutPrefix(r.URL.Path, "/service/"+cloudWatchService+"/operation/"); ok && dashboardOps[op] {
-		d.cbor(w, r, op)
-		return true
+	op, ok := strings.CutPrefix(r.URL.Path, "/service/"+cloudWatchService+"/operation/")
+	if !ok || !dashboardOps[op] {
+		return false
 	}
-	form, _, ok := queryForm(r)
-	if !ok || !dashboardOps[form.Get("Action")] {
+	d.cbor(w, r, op)
+	return true
+}
+
+// routeQuery serves a dashboard operation in the Query protocol when form is one.
+func (d *dashboards) routeQuery(w http.ResponseWriter, form url.Values) bool {
+	if !dashboardOps[form.Get("Action")] {
 		return false
 	}
 	d.query(w, form)

@@ -190,7 +190,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if s.routeREST(w, r) || s.boards.route(w, r) || s.routeAlarms(w, r) {
+	if s.routeREST(w, r) || s.boards.route(w, r) {
+		return
+	}
+	if form, body, ok := queryForm(r); ok && (s.boards.routeQuery(w, form) || s.routeAlarms(w, r, form, body)) {
 		return
 	}
 	s.proxy.ServeHTTP(w, r)
