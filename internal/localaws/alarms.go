@@ -2,7 +2,6 @@ package localaws
 
 import (
 	"bytes"
-	"encoding/xml"
 	"io"
 	"net/http"
 	"net/url"
@@ -87,9 +86,7 @@ func (s *Server) alarmCall(w http.ResponseWriter, r *http.Request, body []byte, 
 // answer, unless kumo wrote the element itself.
 func (a *alarms) complete(out []byte) []byte {
 	for name, extra := range a.extras {
-		var esc bytes.Buffer
-		_ = xml.EscapeText(&esc, []byte(name))
-		needle := []byte("<AlarmName>" + esc.String() + "</AlarmName>")
+		needle := []byte("<AlarmName>" + escape(name) + "</AlarmName>")
 		at := bytes.Index(out, needle)
 		if at < 0 {
 			continue
@@ -194,29 +191,4 @@ func splitElements(s string) []element {
 		s = s[end:]
 	}
 	return out
-}
-
-// list reads a Query-protocol list: Name.member.1, Name.member.2, ...
-func list(form url.Values, name string) []string {
-	var out []string
-	for i := 1; form.Has(name + ".member." + itoa(i)); i++ {
-		out = append(out, form.Get(name+".member."+itoa(i)))
-	}
-	return out
-}
-
-// members reads a Query-protocol list of key/value structures into a map.
-func members(form url.Values, name, key, value string) map[string]string {
-	out := map[string]string{}
-	for i := 1; form.Has(name + ".member." + itoa(i) + "." + key); i++ {
-		p := name + ".member." + itoa(i) + "."
-		out[form.Get(p+key)] = form.Get(p + value)
-	}
-	return out
-}
-
-func escape(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
 }

@@ -1,8 +1,6 @@
 package localaws
 
 import (
-	"bytes"
-	"encoding/xml"
 	"io"
 	"net/http"
 	"net/url"
@@ -58,22 +56,6 @@ func (d *dashboards) routeQuery(w http.ResponseWriter, form url.Values) bool {
 	}
 	d.query(w, form)
 	return true
-}
-
-// queryForm reads a Query-protocol request (a form POST to /) and leaves
-// its body readable again for whoever serves it; ok is false for any other
-// request.
-func queryForm(r *http.Request) (url.Values, []byte, bool) {
-	if r.Method != http.MethodPost || r.URL.Path != "/" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		return nil, nil, false
-	}
-	body, err := readBody(r)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
-		return nil, nil, false
-	}
-	form, err := url.ParseQuery(string(body))
-	return form, body, err == nil
 }
 
 type dashboardRequest struct {
@@ -160,18 +142,14 @@ func (d *dashboards) cbor(w http.ResponseWriter, r *http.Request, op string) {
 
 func (d *dashboards) query(w http.ResponseWriter, form url.Values) {
 	op := form.Get("Action")
-	req := dashboardRequest{DashboardName: form.Get("DashboardName"), DashboardBody: form.Get("DashboardBody"), DashboardPrefix: form.Get("DashboardNamePrefix")}
-	for i := 1; form.Has("DashboardNames.member." + itoa(i)); i++ {
-		req.DashboardNames = append(req.DashboardNames, form.Get("DashboardNames.member."+itoa(i)))
-	}
+	req := dashboardRequest{DashboardName: form.Get("DashboardName"), DashboardBody: form.Get("DashboardBody"),
+		DashboardPrefix: form.Get("DashboardNamePrefix"), DashboardNames: list(form, "DashboardNames")}
 	res, code, msg := d.do(op, req)
 	w.Header().Set("Content-Type", "text/xml")
 	var b strings.Builder
 	if code != "" {
 		w.WriteHeader(map[bool]int{true: http.StatusNotFound, false: http.StatusBadRequest}[code == "ResourceNotFound"])
-		b.WriteString(`<ErrorResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><Error><Type>Sender</Type><Code>` + code + `</Code><Message>`)
-		_ = xml.EscapeText(&b, []byte(msg))
-		b.WriteString(`</Message></Error><RequestId>` + uuid.NewString() + `</RequestId></ErrorResponse>`)
+		b.WriteString(`<ErrorResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><Error><Type>Sender</Type><Code>` + code + `</Code><Message>` + escape(msg) + `</Message></Error><RequestId>` + uuid.NewString() + `</RequestId></ErrorResponse>`)
 		_, _ = io.WriteString(w, b.String())
 		return
 	}
@@ -181,16 +159,12 @@ func (d *dashboards) query(w http.ResponseWriter, form url.Values) {
 		b.WriteString(`<DashboardValidationMessages/>`)
 	case "GetDashboard":
 		for _, k := range []string{"DashboardArn", "DashboardBody", "DashboardName"} {
-			b.WriteString("<" + k + ">")
-			_ = xml.EscapeText(&b, []byte(res[k].(string)))
-			b.WriteString("</" + k + ">")
+			b.WriteString("<" + k + ">" + escape(res[k].(string)) + "</" + k + ">")
 		}
 	case "ListDashboards":
 		b.WriteString(`<DashboardEntries>`)
 		for _, e := range res["DashboardEntries"].([]map[string]any) {
-			b.WriteString(`<member><DashboardName>`)
-			_ = xml.EscapeText(&b, []byte(e["DashboardName"].(string)))
-			b.WriteString(`</DashboardName><DashboardArn>` + e["DashboardArn"].(string) + `</DashboardArn><LastModified>` +
+			b.WriteString(`<member><DashboardName>` + escape(e["DashboardName"].(string)) + `</DashboardName><DashboardArn>` + e["DashboardArn"].(string) + `</DashboardArn><LastModified>` +
 				e["LastModified"].(time.Time).UTC().Format(time.RFC3339) + `</LastModified><Size>` + itoa(e["Size"].(int)) + `</Size></member>`)
 		}
 		b.WriteString(`</DashboardEntries>`)
