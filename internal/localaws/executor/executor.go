@@ -1,12 +1,7 @@
-package localaws
+package executor
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
-	"debug/elf"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,9 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -67,6 +60,7 @@ type Executor struct {
 
 	srv  *http.Server
 	addr string
+	wg   sync.WaitGroup // the Runtime API server and each process's supervisor
 }
 
 type function struct {
@@ -102,9 +96,9 @@ type instance struct {
 	started time.Time
 }
 
-// NewExecutor starts the executor's Runtime API on a loopback port. Function
+// New starts the executor's Runtime API on a loopback port. Function
 // code is unpacked under workDir; function output goes to output.
-func NewExecutor(log *zap.Logger, workDir string, output io.Writer) (*Executor, error) {
+func New(log *zap.Logger, workDir string, output io.Writer) (*Executor, error) {
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for the runtime API: %w", err)
@@ -116,7 +110,7 @@ func NewExecutor(log *zap.Logger, workDir string, output io.Writer) (*Executor, 
 	mux.HandleFunc("POST /rt/{fn}/{inst}/2018-06-01/runtime/invocation/{id}/error", e.respond(true))
 	mux.HandleFunc("POST /rt/{fn}/{inst}/2018-06-01/runtime/init/error", e.initError)
 	e.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = e.srv.Serve(ln) }()
+	e.wg.Go(func() { _ = e.srv.Serve(ln) })
 	return e, nil
 }
 
@@ -130,6 +124,7 @@ func (e *Executor) Close() {
 		f.stop()
 	}
 	_ = e.srv.Close()
+	e.wg.Wait()
 }
 
 // Deployed reports whether the executor runs a function of that name.
@@ -143,7 +138,7 @@ func (e *Executor) Deployed(name string) bool {
 // Deploy (re)starts a function from spec. A zip built for another CPU
 // architecture is refused with the command that builds the right one.
 func (e *Executor) Deploy(spec FunctionSpec) error {
-	if err := checkZip(spec.Zip); err != nil {
+	if err := CheckZip(spec.Zip); err != nil {
 		return fmt.Errorf("function %s: %w", spec.Name, err)
 	}
 	dir := filepath.Join(e.workDir, spec.Name+"-"+uuid.NewString()[:8])
@@ -238,13 +233,13 @@ func (f *function) stop() {
 	default:
 	}
 	close(f.stopped)
-	for _, in := range f.running() {
+	running := f.running()
+	for _, in := range running {
 		in.kill()
 	}
-	go func() { // let killed processes exit before their code goes
-		time.Sleep(time.Second)
+	if len(running) == 0 {
 		_ = os.RemoveAll(f.dir)
-	}()
+	} // else the last process's supervisor removes the code once it has exited
 }
 
 func (f *function) isStopped() bool {
@@ -299,11 +294,11 @@ func (e *Executor) start(f *function) {
 		f.mu.Unlock()
 		return
 	}
-	go func() {
+	e.wg.Go(func() {
 		err := cmd.Wait()
 		f.mu.Lock()
 		delete(f.instances, in.id)
-		initErr := f.initErr
+		initErr, last := f.initErr, len(f.instances) == 0
 		f.mu.Unlock()
 		in.fail(fmt.Sprintf("Runtime.ExitError: process exited: %v", err))
 		in.mu.Lock()
@@ -319,6 +314,9 @@ func (e *Executor) start(f *function) {
 			}
 		}
 		if f.isStopped() {
+			if last {
+				_ = os.RemoveAll(f.dir)
+			}
 			return
 		}
 		e.log.Warn("function process exited; restarting", zap.String("function", f.spec.Name), zap.String("instance", in.id), zap.Error(err))
@@ -328,10 +326,18 @@ func (e *Executor) start(f *function) {
 		}
 		select {
 		case <-time.After(backoff):
-			e.start(f)
+			if !f.isStopped() {
+				e.start(f)
+			}
 		case <-f.stopped:
+			f.mu.Lock()
+			last = len(f.instances) == 0
+			f.mu.Unlock()
+			if last {
+				_ = os.RemoveAll(f.dir)
+			}
 		}
-	}()
+	})
 }
 
 // fail ends the instance's current invocation with an error payload.
@@ -352,248 +358,6 @@ func (in *instance) kill() {
 	if in.cmd != nil && in.cmd.Process != nil {
 		_ = syscall.Kill(-in.cmd.Process.Pid, syscall.SIGKILL)
 	}
-}
-
-func (e *Executor) lookup(r *http.Request) (*function, *instance) {
-	e.mu.Lock()
-	f := e.funcs[r.PathValue("fn")]
-	e.mu.Unlock()
-	if f == nil {
-		return nil, nil
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f, f.instances[r.PathValue("inst")]
-}
-
-// next hands the next invocation to a polling process.
-func (e *Executor) next(w http.ResponseWriter, r *http.Request) {
-	f, in := e.lookup(r)
-	if in == nil {
-		http.Error(w, `{"errorType":"InvalidInstance"}`, http.StatusForbidden)
-		return
-	}
-	in.mu.Lock()
-	first := !in.polled
-	in.polled = true
-	in.mu.Unlock()
-	if first {
-		f.mu.Lock()
-		f.initTimes = append(f.initTimes, time.Since(in.started))
-		f.mu.Unlock()
-	}
-	var inv *invocation
-	select {
-	case inv = <-f.queue:
-	case <-f.stopped:
-		http.Error(w, `{"errorType":"FunctionStopped"}`, http.StatusGone)
-		return
-	case <-r.Context().Done():
-		return
-	}
-	inv.deadline = time.Now().Add(f.spec.Timeout)
-	in.mu.Lock()
-	in.current = inv
-	in.timer = time.AfterFunc(f.spec.Timeout, func() {
-		in.mu.Lock()
-		timedOut := in.current == inv
-		if timedOut {
-			in.current = nil
-		}
-		in.mu.Unlock()
-		if timedOut {
-			inv.finish(errorResult("Sandbox.Timedout", fmt.Sprintf("Task timed out after %.2f seconds", f.spec.Timeout.Seconds())))
-			in.kill() // as Lambda does: the sandbox is replaced
-		}
-	})
-	in.mu.Unlock()
-
-	h := w.Header()
-	h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
-	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-	h.Set("Lambda-Runtime-Invoked-Function-Arn", f.spec.ARN)
-	h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+strconv.FormatInt(time.Now().Unix(), 16)+"-"+strings.ReplaceAll(inv.id, "-", "")[:24]+";Sampled=0")
-	h.Set("Content-Type", "application/json")
-	_, _ = w.Write(inv.payload)
-}
-
-// respond takes a process's response or error for its current invocation.
-func (e *Executor) respond(isError bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		_, in := e.lookup(r)
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 6<<20))
-		if in == nil {
-			w.WriteHeader(http.StatusAccepted) // a replaced process; its answer no longer counts
-			return
-		}
-		in.mu.Lock()
-		inv := in.current
-		if inv == nil || inv.id != r.PathValue("id") {
-			in.mu.Unlock()
-			w.WriteHeader(http.StatusAccepted)
-			return
-		}
-		in.current = nil
-		in.timer.Stop()
-		in.mu.Unlock()
-		res := Result{Payload: body}
-		if isError {
-			res.FunctionError = "Unhandled"
-		}
-		inv.finish(res)
-		w.WriteHeader(http.StatusAccepted)
-	}
-}
-
-func (e *Executor) initError(w http.ResponseWriter, r *http.Request) {
-	f, _ := e.lookup(r)
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if f != nil {
-		f.mu.Lock()
-		f.initErr = string(body)
-		f.mu.Unlock()
-		e.log.Error("function init failed", zap.String("function", f.spec.Name), zap.ByteString("error", body))
-	}
-	w.WriteHeader(http.StatusAccepted)
-}
-
-func errorResult(kind, message string) Result {
-	b, _ := json.Marshal(map[string]string{"errorType": kind, "errorMessage": message})
-	return Result{Payload: b, FunctionError: "Unhandled"}
-}
-
-func unzip(data []byte, dir string) error {
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return fmt.Errorf("read zip: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
-	for _, zf := range zr.File {
-		name := filepath.Clean(zf.Name)
-		if strings.HasPrefix(name, "..") || filepath.IsAbs(name) {
-			return fmt.Errorf("zip entry %q leaves the function folder", zf.Name)
-		}
-		if zf.FileInfo().IsDir() {
-			continue
-		}
-		if err := extract(zf, filepath.Join(dir, name)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func extract(zf *zip.File, path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
-	}
-	src, err := zf.Open()
-	if err != nil {
-		return fmt.Errorf("open %s: %w", zf.Name, err)
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o700) //nolint:gosec // function code must be executable
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	if _, err := io.Copy(dst, io.LimitReader(src, 512<<20)); err != nil {
-		dst.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := dst.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	return nil
-}
-
-// checkZip refuses, from the zip in memory, code this machine cannot run:
-// no bootstrap, or a bootstrap built for another CPU.
-func checkZip(data []byte) error {
-	if len(data) == 0 {
-		return errors.New("only zip packages are supported by the local AWS: give Code.ZipFile")
-	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return fmt.Errorf("read zip: %w", err)
-	}
-	entry, err := zr.Open("bootstrap")
-	if err != nil {
-		return fmt.Errorf("the zip has no bootstrap (%w); build it with make build-host", err)
-	}
-	defer entry.Close()
-	// The machine is in the ELF file header: read that, not the whole binary.
-	machine, err := elfMachine(entry)
-	if err != nil {
-		return fmt.Errorf("bootstrap is not a Linux executable (%w); build it with make build-host", err)
-	}
-	machines := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
-	want, known := machines[runtime.GOARCH]
-	if known && machine != want {
-		return fmt.Errorf("bootstrap is built for %s but this machine is %s: build it with make build ARCH=%s (or make build-host)",
-			archName(machine), runtime.GOARCH, runtime.GOARCH)
-	}
-	return nil
-}
-
-// elfMachine reads the target machine from the ELF file header at the start of r.
-func elfMachine(r io.Reader) (elf.Machine, error) {
-	var ident [elf.EI_NIDENT]byte
-	if _, err := io.ReadFull(r, ident[:]); err != nil {
-		return 0, fmt.Errorf("read ELF header: %w", err)
-	}
-	if string(ident[:4]) != elf.ELFMAG {
-		return 0, errors.New("no ELF magic number")
-	}
-	var order binary.ByteOrder = binary.LittleEndian
-	if elf.Data(ident[elf.EI_DATA]) == elf.ELFDATA2MSB {
-		order = binary.BigEndian
-	}
-	// e_type, then e_machine: the same place in 32- and 64-bit headers.
-	var typeAndMachine [2]uint16
-	if err := binary.Read(r, order, &typeAndMachine); err != nil {
-		return 0, fmt.Errorf("read ELF header: %w", err)
-	}
-	return elf.Machine(typeAndMachine[1]), nil
-}
-
-func archName(m elf.Machine) string {
-	switch m {
-	case elf.EM_X86_64:
-		return "amd64"
-	case elf.EM_AARCH64:
-		return "arm64"
-	}
-	return m.String()
-}
-
-// linePrefixer writes whole lines with a prefix, safe for concurrent use.
-type linePrefixer struct {
-	mu     sync.Mutex
-	w      io.Writer
-	prefix string
-	buf    []byte
-}
-
-var outputMu sync.Mutex // lines of different processes do not interleave
-
-func (p *linePrefixer) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.buf = append(p.buf, b...)
-	for {
-		i := bytes.IndexByte(p.buf, '\n')
-		if i < 0 {
-			break
-		}
-		outputMu.Lock()
-		_, _ = io.WriteString(p.w, p.prefix)
-		_, _ = p.w.Write(p.buf[:i+1])
-		outputMu.Unlock()
-		p.buf = p.buf[i+1:]
-	}
-	return len(b), nil
 }
 
 // Crash kills every process of a function at once, as a crashed sandbox

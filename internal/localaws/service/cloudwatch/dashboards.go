@@ -1,16 +1,19 @@
-package localaws
+package cloudwatch
 
 import (
 	"io"
 	"net/http"
-	"net/url"
+	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/google/uuid"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 )
 
 // dashboards implements CloudWatch's dashboard operations, which kumo lacks,
@@ -29,7 +32,7 @@ type dashboard struct {
 
 const cloudWatchService = "GraniteServiceVersion20100801"
 
-var dashboardOps = map[string]bool{"PutDashboard": true, "GetDashboard": true, "DeleteDashboards": true, "ListDashboards": true}
+var dashboardOps = []string{"PutDashboard", "GetDashboard", "DeleteDashboards", "ListDashboards"}
 
 func newDashboards(region string) *dashboards {
 	return &dashboards{region: region, boards: map[string]dashboard{}}
@@ -37,25 +40,6 @@ func newDashboards(region string) *dashboards {
 
 func (d *dashboards) arn(name string) string {
 	return "arn:aws:cloudwatch::000000000000:dashboard/" + name
-}
-
-// route serves a dashboard operation in the CBOR protocol when r is one.
-func (d *dashboards) route(w http.ResponseWriter, r *http.Request) bool {
-	op, ok := strings.CutPrefix(r.URL.Path, "/service/"+cloudWatchService+"/operation/")
-	if !ok || !dashboardOps[op] {
-		return false
-	}
-	d.cbor(w, r, op)
-	return true
-}
-
-// routeQuery serves a dashboard operation in the Query protocol when form is one.
-func (d *dashboards) routeQuery(w http.ResponseWriter, form url.Values) bool {
-	if !dashboardOps[form.Get("Action")] {
-		return false
-	}
-	d.query(w, form)
-	return true
 }
 
 type dashboardRequest struct {
@@ -110,9 +94,10 @@ func (d *dashboards) do(op string, req dashboardRequest) (map[string]any, string
 	}
 }
 
-func (d *dashboards) cbor(w http.ResponseWriter, r *http.Request, op string) {
+func (d *dashboards) cbor(w http.ResponseWriter, r *http.Request) {
+	op := path.Base(r.URL.Path)
 	var req dashboardRequest
-	body, _ := readBody(r)
+	body, _ := awsapi.ReadBody(r)
 	w.Header().Set("Content-Type", "application/cbor")
 	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
 	w.Header().Set("X-Amzn-Requestid", uuid.NewString())
@@ -140,16 +125,17 @@ func (d *dashboards) cbor(w http.ResponseWriter, r *http.Request, op string) {
 	_, _ = w.Write(out) //nolint:gosec // a CBOR API response
 }
 
-func (d *dashboards) query(w http.ResponseWriter, form url.Values) {
+func (d *dashboards) query(w http.ResponseWriter, _ *http.Request, q awsapi.Query) {
+	form := q.Form
 	op := form.Get("Action")
 	req := dashboardRequest{DashboardName: form.Get("DashboardName"), DashboardBody: form.Get("DashboardBody"),
-		DashboardPrefix: form.Get("DashboardNamePrefix"), DashboardNames: list(form, "DashboardNames")}
+		DashboardPrefix: form.Get("DashboardNamePrefix"), DashboardNames: awsapi.List(form, "DashboardNames")}
 	res, code, msg := d.do(op, req)
 	w.Header().Set("Content-Type", "text/xml")
 	var b strings.Builder
 	if code != "" {
 		w.WriteHeader(map[bool]int{true: http.StatusNotFound, false: http.StatusBadRequest}[code == "ResourceNotFound"])
-		b.WriteString(`<ErrorResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><Error><Type>Sender</Type><Code>` + code + `</Code><Message>` + escape(msg) + `</Message></Error><RequestId>` + uuid.NewString() + `</RequestId></ErrorResponse>`)
+		b.WriteString(`<ErrorResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><Error><Type>Sender</Type><Code>` + code + `</Code><Message>` + awsapi.Escape(msg) + `</Message></Error><RequestId>` + uuid.NewString() + `</RequestId></ErrorResponse>`)
 		_, _ = io.WriteString(w, b.String())
 		return
 	}
@@ -159,13 +145,13 @@ func (d *dashboards) query(w http.ResponseWriter, form url.Values) {
 		b.WriteString(`<DashboardValidationMessages/>`)
 	case "GetDashboard":
 		for _, k := range []string{"DashboardArn", "DashboardBody", "DashboardName"} {
-			b.WriteString("<" + k + ">" + escape(res[k].(string)) + "</" + k + ">")
+			b.WriteString("<" + k + ">" + awsapi.Escape(res[k].(string)) + "</" + k + ">")
 		}
 	case "ListDashboards":
 		b.WriteString(`<DashboardEntries>`)
 		for _, e := range res["DashboardEntries"].([]map[string]any) {
-			b.WriteString(`<member><DashboardName>` + escape(e["DashboardName"].(string)) + `</DashboardName><DashboardArn>` + e["DashboardArn"].(string) + `</DashboardArn><LastModified>` +
-				e["LastModified"].(time.Time).UTC().Format(time.RFC3339) + `</LastModified><Size>` + itoa(e["Size"].(int)) + `</Size></member>`)
+			b.WriteString(`<member><DashboardName>` + awsapi.Escape(e["DashboardName"].(string)) + `</DashboardName><DashboardArn>` + e["DashboardArn"].(string) + `</DashboardArn><LastModified>` +
+				e["LastModified"].(time.Time).UTC().Format(time.RFC3339) + `</LastModified><Size>` + strconv.Itoa(e["Size"].(int)) + `</Size></member>`)
 		}
 		b.WriteString(`</DashboardEntries>`)
 	}

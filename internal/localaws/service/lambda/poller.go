@@ -1,4 +1,4 @@
-package localaws
+package lambda
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 	"go.uber.org/zap"
 )
 
@@ -43,24 +44,29 @@ func (m *mapping) reportsItemFailures() bool {
 	return false
 }
 
-// Poller runs the SQS event source mappings, which kumo stores but never
-// polls, with Lambda's documented semantics.
-type Poller struct {
-	s        *Server
+// poller runs the SQS event source mappings, which kumo stores but never
+// polls, with Lambda's documented semantics (Lambda Developer Guide, "Using
+// Lambda with Amazon SQS"). A mapping's settings and cancel function change
+// only under mu; each polling goroutine works on a copy of its mapping.
+type poller struct {
+	s    *Service
+	ctx  context.Context // ends when the service closes
+	stop context.CancelFunc
+	wg   sync.WaitGroup // polling and deleting goroutines
+
 	mu       sync.Mutex
 	mappings map[string]*mapping
 }
 
-func newPoller(s *Server) *Poller { return &Poller{s: s, mappings: map[string]*mapping{}} }
+func newPoller(s *Service) *poller {
+	ctx, stop := context.WithCancel(context.Background())
+	return &poller{s: s, ctx: ctx, stop: stop, mappings: map[string]*mapping{}}
+}
 
-func (p *Poller) stopAll() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, m := range p.mappings {
-		if m.cancel != nil {
-			m.cancel()
-		}
-	}
+// stopAll stops every mapping's pollers and waits for them.
+func (p *poller) stopAll() {
+	p.stop()
+	p.wg.Wait()
 }
 
 type mappingRequest struct {
@@ -79,7 +85,7 @@ func (m *mapping) apply(req mappingRequest) {
 		m.EventSourceArn = *req.EventSourceArn
 	}
 	if req.FunctionName != nil {
-		m.FunctionName = functionName(*req.FunctionName)
+		m.FunctionName = awsapi.FunctionName(*req.FunctionName)
 	}
 	if req.BatchSize != nil {
 		m.BatchSize = *req.BatchSize
@@ -123,30 +129,30 @@ func (m *mapping) document(kumoDoc []byte) map[string]any {
 	return doc
 }
 
-func (p *Poller) create(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+func (p *poller) create(w http.ResponseWriter, r *http.Request) {
+	body, err := awsapi.ReadBody(r)
 	var req mappingRequest
 	if err != nil || json.Unmarshal(body, &req) != nil {
-		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValueException", "request body is not JSON")
+		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", "request body is not JSON")
 		return
 	}
 	m := &mapping{BatchSize: 10, Enabled: true}
 	m.apply(req)
 	if m.BatchSize > 10 && m.WindowSeconds < 1 {
-		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValueException",
+		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException",
 			"Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
 		return
 	}
 	if m.MaximumConcurrency != 0 && (m.MaximumConcurrency < 2 || m.MaximumConcurrency > 1000) {
-		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValueException", "MaximumConcurrency must be from 2 to 1000")
+		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", "MaximumConcurrency must be from 2 to 1000")
 		return
 	}
-	status, h, out, ok := p.s.exchange(w, r, body)
+	status, h, out, ok := p.s.kumo.Exchange(w, r, body)
 	if !ok {
 		return
 	}
 	if status >= 300 {
-		relay(w, status, h, out)
+		awsapi.Relay(w, status, h, out)
 		return
 	}
 	var created struct{ UUID string }
@@ -154,19 +160,20 @@ func (p *Poller) create(w http.ResponseWriter, r *http.Request) {
 	m.UUID = created.UUID
 	p.mu.Lock()
 	p.mappings[m.UUID] = m
+	p.runLocked(m)
+	doc := m.document(out)
 	p.mu.Unlock()
-	p.run(m)
-	writeJSON(w, status, m.document(out))
+	awsapi.WriteJSON(w, status, doc)
 }
 
-func (p *Poller) listMappings(w http.ResponseWriter, r *http.Request) {
-	status, h, out, err := p.s.forward(r, nil)
+func (p *poller) list(w http.ResponseWriter, r *http.Request) {
+	status, h, out, err := p.s.kumo.Forward(r, nil)
 	if err != nil || status >= 300 {
 		if err != nil {
-			writeAWSError(w, http.StatusBadGateway, "ServiceException", err.Error())
+			awsapi.WriteError(w, http.StatusBadGateway, "ServiceException", err.Error())
 			return
 		}
-		relay(w, status, h, out)
+		awsapi.Relay(w, status, h, out)
 		return
 	}
 	var list struct {
@@ -179,76 +186,74 @@ func (p *Poller) listMappings(w http.ResponseWriter, r *http.Request) {
 		var id struct{ UUID string }
 		_ = json.Unmarshal(raw, &id)
 		p.mu.Lock()
-		m := p.mappings[id.UUID]
-		p.mu.Unlock()
-		if m != nil {
+		if m := p.mappings[id.UUID]; m != nil {
 			docs = append(docs, m.document(raw))
 		} else {
 			docs = append(docs, raw)
 		}
+		p.mu.Unlock()
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"EventSourceMappings": docs, "NextMarker": list.NextMarker})
+	awsapi.WriteJSON(w, http.StatusOK, map[string]any{"EventSourceMappings": docs, "NextMarker": list.NextMarker})
 }
 
-func (p *Poller) mapping(w http.ResponseWriter, r *http.Request, uuid string) {
-	body, status, h, out, ok := p.s.readAndExchange(w, r)
+func (p *poller) mapping(w http.ResponseWriter, r *http.Request) {
+	uuid := r.PathValue("uuid")
+	body, status, h, out, ok := p.s.kumo.ReadAndExchange(w, r)
 	if !ok {
 		return
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	m := p.mappings[uuid]
-	p.mu.Unlock()
 	if status >= 300 || m == nil {
-		relay(w, status, h, out)
+		awsapi.Relay(w, status, h, out)
 		return
 	}
 	switch r.Method {
 	case http.MethodDelete:
-		p.mu.Lock()
 		delete(p.mappings, uuid)
-		p.mu.Unlock()
 		m.cancel()
 		doc := m.document(out)
 		doc["State"] = "Deleting"
-		writeJSON(w, status, doc)
+		awsapi.WriteJSON(w, status, doc)
 		return
 	case http.MethodPut:
 		var req mappingRequest
 		_ = json.Unmarshal(body, &req)
 		m.cancel()
-		p.mu.Lock()
 		m.apply(req)
-		p.mu.Unlock()
-		p.run(m)
+		p.runLocked(m)
 	}
-	writeJSON(w, status, m.document(out))
+	awsapi.WriteJSON(w, status, m.document(out))
 }
 
-// run starts the mapping's pollers; a disabled mapping polls nothing.
-func (p *Poller) run(m *mapping) {
-	ctx, cancel := context.WithCancel(context.Background())
+// runLocked starts the mapping's pollers, each on a copy of its settings; a
+// disabled mapping polls nothing. The caller holds p.mu.
+func (p *poller) runLocked(m *mapping) {
+	ctx, cancel := context.WithCancel(p.ctx)
 	m.cancel = cancel
-	if !m.Enabled {
+	if !m.Enabled || ctx.Err() != nil {
 		return
 	}
 	pollers := defaultPollers
 	if m.MaximumConcurrency > 0 {
 		pollers = m.MaximumConcurrency
 	}
+	settings := *m
 	for range pollers {
-		go p.poll(ctx, *m)
+		p.wg.Go(func() { p.poll(ctx, settings) })
 	}
 }
 
 // poll receives batches and invokes the function until ctx ends. It keeps
 // receiving even when the function fails, so SQS's own redrive to the
 // dead-letter queue happens after maxReceiveCount, as on AWS.
-func (p *Poller) poll(ctx context.Context, m mapping) {
+func (p *poller) poll(ctx context.Context, m mapping) {
 	log := p.s.log.With(zap.String("mapping", m.UUID), zap.String("function", m.FunctionName))
 	queueURL := ""
 	for ctx.Err() == nil {
 		if queueURL == "" {
-			u, err := p.s.queueURL(ctx, m.EventSourceArn)
+			u, err := p.s.kumo.QueueURL(ctx, m.EventSourceArn)
 			if err != nil {
 				log.Warn("event source queue not found", zap.Error(err))
 				sleep(ctx, time.Second)
@@ -268,14 +273,14 @@ func (p *Poller) poll(ctx context.Context, m mapping) {
 		}
 		// Delete while the next batch is received, as Lambda's pollers overlap
 		// their work; a delete lost at shutdown only means a redelivery.
-		go p.deleteExcept(context.WithoutCancel(ctx), queueURL, batch, failed)
+		p.wg.Go(func() { p.deleteExcept(context.WithoutCancel(ctx), queueURL, batch, failed) })
 	}
 }
 
 // receive gathers up to BatchSize messages: with no batching window, what
 // one receive returns; with one, until the batch is full or the window,
 // counted from the first message, has passed.
-func (p *Poller) receive(ctx context.Context, queueURL string, m mapping) []sqstypes.Message {
+func (p *poller) receive(ctx context.Context, queueURL string, m mapping) []sqstypes.Message {
 	var batch []sqstypes.Message
 	var deadline time.Time
 	for ctx.Err() == nil {
@@ -286,7 +291,7 @@ func (p *Poller) receive(ctx context.Context, queueURL string, m mapping) []sqst
 		if len(batch) > 0 {
 			wait = int32(min(20, max(1, int(time.Until(deadline).Seconds()+0.999)))) //nolint:gosec // 1-20
 		}
-		out, err := p.s.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		out, err := p.s.kumo.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    &queueURL,
 			MaxNumberOfMessages:         int32(min(10, m.BatchSize-len(batch))), //nolint:gosec // at most 10
 			WaitTimeSeconds:             wait,
@@ -315,16 +320,16 @@ func (p *Poller) receive(ctx context.Context, queueURL string, m mapping) []sqst
 }
 
 // deliver invokes the function with the batch and returns the ids to keep.
-func (p *Poller) deliver(ctx context.Context, m mapping, batch []sqstypes.Message) (map[string]bool, error) {
+func (p *poller) deliver(ctx context.Context, m mapping, batch []sqstypes.Message) (map[string]bool, error) {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, 0, len(batch))}
 	for _, msg := range batch {
-		ev.Records = append(ev.Records, toRecord(msg, m.EventSourceArn, p.s.opts.Region))
+		ev.Records = append(ev.Records, toRecord(msg, m.EventSourceArn, p.s.region))
 	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return nil, err //nolint:wrapcheck // cannot happen for this type
 	}
-	res, err := p.s.Executor.Invoke(ctx, m.FunctionName, payload)
+	res, err := p.s.exec.Invoke(ctx, m.FunctionName, payload)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +357,7 @@ func (p *Poller) deliver(ctx context.Context, m mapping, batch []sqstypes.Messag
 	return failed, nil
 }
 
-func (p *Poller) deleteExcept(ctx context.Context, queueURL string, batch []sqstypes.Message, keep map[string]bool) {
+func (p *poller) deleteExcept(ctx context.Context, queueURL string, batch []sqstypes.Message, keep map[string]bool) {
 	var entries []sqstypes.DeleteMessageBatchRequestEntry
 	for i, msg := range batch {
 		if !keep[aws.ToString(msg.MessageId)] {
@@ -360,7 +365,7 @@ func (p *Poller) deleteExcept(ctx context.Context, queueURL string, batch []sqst
 		}
 	}
 	for start := 0; start < len(entries); start += 10 {
-		if _, err := p.s.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{
+		if _, err := p.s.kumo.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{
 			QueueUrl: &queueURL, Entries: entries[start:min(start+10, len(entries))],
 		}); err != nil {
 			p.s.log.Warn("delete of processed messages failed; they will be delivered again", zap.Error(err))
@@ -386,9 +391,14 @@ func toRecord(msg sqstypes.Message, sourceARN, region string) events.SQSMessage 
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) {
+// sleep waits for d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
-	case <-time.After(d):
+	case <-t.C:
+		return true
 	case <-ctx.Done():
+		return false
 	}
 }

@@ -1,4 +1,4 @@
-package localaws
+package cloudwatch
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 )
 
 // alarms fills what kumo leaves out of CloudWatch metric alarms in the Query
@@ -34,26 +36,11 @@ var alarmListElements = []string{"AlarmActions", "OKActions", "InsufficientDataA
 // alarmScalarElements are the scalar alarm fields kumo leaves out.
 var alarmScalarElements = []string{"TreatMissingData", "DatapointsToAlarm", "Unit"}
 
-// routeAlarms serves the alarm operations the layer completes, when the
-// Query-protocol request r (its form and body read) is one.
-func (s *Server) routeAlarms(w http.ResponseWriter, r *http.Request, form url.Values, body []byte) bool {
-	arn := form.Get("ResourceARN") // CloudWatch's spelling; SNS says ResourceArn
-	switch action := form.Get("Action"); {
-	case action == "PutMetricAlarm" || action == "DeleteAlarms" || action == "DescribeAlarms":
-		s.alarmCall(w, r, body, form)
-		return true
-	case strings.Contains(arn, ":cloudwatch:") && strings.Contains(arn, ":alarm:") &&
-		(action == "ListTagsForResource" || action == "TagResource" || action == "UntagResource"):
-		s.alarms.tagCall(w, action, arn, form)
-		return true
-	}
-	return false
-}
-
 // alarmCall lets kumo run an alarm operation, then keeps, forgets or adds
 // the parts kumo leaves out.
-func (s *Server) alarmCall(w http.ResponseWriter, r *http.Request, body []byte, form url.Values) {
-	status, h, out, ok := s.exchange(w, r, body)
+func (s *Service) alarmCall(w http.ResponseWriter, r *http.Request, q awsapi.Query) {
+	form := q.Form
+	status, h, out, ok := s.kumo.Exchange(w, r, q.Body)
 	if !ok {
 		return
 	}
@@ -66,10 +53,10 @@ func (s *Server) alarmCall(w http.ResponseWriter, r *http.Request, body []byte, 
 			a.extras[name] = alarmExtras(form)
 			if a.tags[name] == nil {
 				// As on AWS, tags given to PutMetricAlarm apply when it creates the alarm.
-				a.tags[name] = members(form, "Tags", "Key", "Value")
+				a.tags[name] = awsapi.Members(form, "Tags", "Key", "Value")
 			}
 		case "DeleteAlarms":
-			for _, name := range list(form, "AlarmNames") {
+			for _, name := range awsapi.List(form, "AlarmNames") {
 				delete(a.extras, name)
 				delete(a.tags, name)
 			}
@@ -79,14 +66,24 @@ func (s *Server) alarmCall(w http.ResponseWriter, r *http.Request, body []byte, 
 		a.mu.Unlock()
 	}
 	h.Del("Content-Length")
-	relay(w, status, h, out)
+	awsapi.Relay(w, status, h, out)
+}
+
+// tags serves the tags of alarms; other CloudWatch resources' tags are kumo's.
+func (s *Service) tags(w http.ResponseWriter, r *http.Request, q awsapi.Query) {
+	arn := q.Form.Get("ResourceARN")
+	if !strings.Contains(arn, ":cloudwatch:") || !strings.Contains(arn, ":alarm:") {
+		s.kumo.ServeHTTP(w, r)
+		return
+	}
+	s.alarms.tagCall(w, q.Form.Get("Action"), arn, q.Form)
 }
 
 // complete adds each alarm's kept elements to its member of a DescribeAlarms
 // answer, unless kumo wrote the element itself.
 func (a *alarms) complete(out []byte) []byte {
 	for name, extra := range a.extras {
-		needle := []byte("<AlarmName>" + escape(name) + "</AlarmName>")
+		needle := []byte("<AlarmName>" + awsapi.Escape(name) + "</AlarmName>")
 		at := bytes.Index(out, needle)
 		if at < 0 {
 			continue
@@ -120,11 +117,11 @@ func (a *alarms) tagCall(w http.ResponseWriter, action, arn string, form url.Val
 	var result strings.Builder
 	switch action {
 	case "TagResource":
-		for k, v := range members(form, "Tags", "Key", "Value") {
+		for k, v := range awsapi.Members(form, "Tags", "Key", "Value") {
 			tags[k] = v
 		}
 	case "UntagResource":
-		for _, k := range list(form, "TagKeys") {
+		for _, k := range awsapi.List(form, "TagKeys") {
 			delete(tags, k)
 		}
 	default:
@@ -135,7 +132,7 @@ func (a *alarms) tagCall(w http.ResponseWriter, action, arn string, form url.Val
 		sort.Strings(keys)
 		result.WriteString("<" + action + "Result><Tags>")
 		for _, k := range keys {
-			result.WriteString("<member><Key>" + escape(k) + "</Key><Value>" + escape(tags[k]) + "</Value></member>")
+			result.WriteString("<member><Key>" + awsapi.Escape(k) + "</Key><Value>" + awsapi.Escape(tags[k]) + "</Value></member>")
 		}
 		result.WriteString("</Tags></" + action + "Result>")
 	}
@@ -149,7 +146,7 @@ func (a *alarms) tagCall(w http.ResponseWriter, action, arn string, form url.Val
 // as DescribeAlarms member elements.
 func alarmExtras(form url.Values) string {
 	var b strings.Builder
-	if dims := members(form, "Dimensions", "Name", "Value"); len(dims) > 0 {
+	if dims := awsapi.Members(form, "Dimensions", "Name", "Value"); len(dims) > 0 {
 		names := make([]string, 0, len(dims))
 		for n := range dims {
 			names = append(names, n)
@@ -157,22 +154,22 @@ func alarmExtras(form url.Values) string {
 		sort.Strings(names)
 		b.WriteString("<Dimensions>")
 		for _, n := range names {
-			b.WriteString("<member><Name>" + escape(n) + "</Name><Value>" + escape(dims[n]) + "</Value></member>")
+			b.WriteString("<member><Name>" + awsapi.Escape(n) + "</Name><Value>" + awsapi.Escape(dims[n]) + "</Value></member>")
 		}
 		b.WriteString("</Dimensions>")
 	}
 	for _, el := range alarmListElements {
-		if vs := list(form, el); len(vs) > 0 {
+		if vs := awsapi.List(form, el); len(vs) > 0 {
 			b.WriteString("<" + el + ">")
 			for _, v := range vs {
-				b.WriteString("<member>" + escape(v) + "</member>")
+				b.WriteString("<member>" + awsapi.Escape(v) + "</member>")
 			}
 			b.WriteString("</" + el + ">")
 		}
 	}
 	for _, el := range alarmScalarElements {
 		if v := form.Get(el); v != "" {
-			b.WriteString("<" + el + ">" + escape(v) + "</" + el + ">")
+			b.WriteString("<" + el + ">" + awsapi.Escape(v) + "</" + el + ">")
 		}
 	}
 	return b.String()

@@ -1,26 +1,17 @@
-package localaws
+package dynamodb
 
 import (
 	"encoding/json"
 	"net/http"
 	"time"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 )
 
 // tableExtras is what kumo drops of a table's configuration.
 type tableExtras struct {
 	PITR bool
 	SSE  json.RawMessage // the CreateTable SSESpecification
-}
-
-// ddbHandler serves the DynamoDB operations the layer owns or amends.
-func (s *Server) ddbHandler(op string) http.HandlerFunc {
-	switch op {
-	case "CreateTable", "DescribeTable", "DeleteTable":
-		return s.ddbTable(op)
-	case "UpdateContinuousBackups", "DescribeContinuousBackups":
-		return s.ddbContinuousBackups(op)
-	}
-	return nil
 }
 
 type tableRequest struct {
@@ -31,13 +22,13 @@ type tableRequest struct {
 
 // ddbTable lets kumo run a table operation, then keeps or amends what kumo
 // drops: the SSE specification on create, SSEDescription on describe.
-func (s *Server) ddbTable(op string) http.HandlerFunc {
+func (s *Service) ddbTable(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, req, ok := readTableRequest(w, r)
 		if !ok {
 			return
 		}
-		status, h, out, ok := s.exchange(w, r, body)
+		status, h, out, ok := s.kumo.Exchange(w, r, body)
 		if !ok {
 			return
 		}
@@ -62,7 +53,7 @@ func (s *Server) ddbTable(op string) http.HandlerFunc {
 
 // withSSE adds the SSEDescription AWS reports for a table created with a
 // customer-managed key.
-func (s *Server) withSSE(doc []byte, field, table string) []byte {
+func (s *Service) withSSE(doc []byte, field, table string) []byte {
 	s.mu.Lock()
 	ex := s.tables[table]
 	s.mu.Unlock()
@@ -87,7 +78,7 @@ func (s *Server) withSSE(doc []byte, field, table string) []byte {
 }
 
 // ddbContinuousBackups keeps point-in-time recovery per table.
-func (s *Server) ddbContinuousBackups(op string) http.HandlerFunc {
+func (s *Service) ddbContinuousBackups(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		_, req, ok := readTableRequest(w, r)
 		if !ok {
@@ -97,7 +88,7 @@ func (s *Server) ddbContinuousBackups(op string) http.HandlerFunc {
 		ex := s.tables[req.TableName]
 		if ex == nil {
 			s.mu.Unlock()
-			writeAWSError(w, http.StatusBadRequest, "TableNotFoundException", "Table not found: "+req.TableName)
+			awsapi.WriteError(w, http.StatusBadRequest, "TableNotFoundException", "Table not found: "+req.TableName)
 			return
 		}
 		if op == "UpdateContinuousBackups" && req.PointInTimeRecoverySpecification != nil {
@@ -116,7 +107,7 @@ func (s *Server) ddbContinuousBackups(op string) http.HandlerFunc {
 				"RecoveryPeriodInDays":       35,
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"ContinuousBackupsDescription": map[string]any{
+		awsapi.WriteJSON(w, http.StatusOK, map[string]any{"ContinuousBackupsDescription": map[string]any{
 			"ContinuousBackupsStatus":        "ENABLED",
 			"PointInTimeRecoveryDescription": desc,
 		}})
@@ -125,9 +116,9 @@ func (s *Server) ddbContinuousBackups(op string) http.HandlerFunc {
 
 func readTableRequest(w http.ResponseWriter, r *http.Request) ([]byte, tableRequest, bool) {
 	var req tableRequest
-	body, err := readBody(r)
+	body, err := awsapi.ReadBody(r)
 	if err != nil || json.Unmarshal(body, &req) != nil || req.TableName == "" {
-		writeAWSError(w, http.StatusBadRequest, "ValidationException", "TableName is required")
+		awsapi.WriteError(w, http.StatusBadRequest, "ValidationException", "TableName is required")
 		return nil, req, false
 	}
 	return body, req, true
@@ -136,6 +127,15 @@ func readTableRequest(w http.ResponseWriter, r *http.Request) ([]byte, tableRequ
 // relayDDB relays a DynamoDB answer with the CRC32 header the SDK checks.
 func relayDDB(w http.ResponseWriter, status int, h http.Header, body []byte) {
 	h = h.Clone()
-	h.Set("X-Amz-Crc32", crc(body))
-	relay(w, status, h, body)
+	h.Set("X-Amz-Crc32", awsapi.CRC32(body))
+	awsapi.Relay(w, status, h, body)
+}
+
+// addCRC32 adds the X-Amz-Crc32 header DynamoDB sends and the SDK
+// validates, when kumo left it out.
+func addCRC32(h http.Header, body []byte) []byte {
+	if h.Get("X-Amz-Crc32") == "" {
+		h.Set("X-Amz-Crc32", awsapi.CRC32(body))
+	}
+	return body
 }

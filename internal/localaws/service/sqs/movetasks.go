@@ -1,4 +1,4 @@
-package localaws
+package sqs
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/uuid"
 	"go.uber.org/zap"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 )
 
 // defaultMoveRate stands in for AWS's "system optimised" rate when the
@@ -27,7 +29,10 @@ const defaultMoveRate = 500
 // or, without one, back to the queue whose redrive policy names the DLQ; one
 // running task per source; tasks can be listed and cancelled.
 type moveTasks struct {
-	s     *Server
+	s     *Service
+	ctx   context.Context // ends when the service closes
+	stop  context.CancelFunc
+	wg    sync.WaitGroup // running tasks
 	mu    sync.Mutex
 	tasks []*moveTask
 }
@@ -45,14 +50,15 @@ type moveTask struct {
 	cancel        context.CancelFunc
 }
 
-func newMoveTasks(s *Server) *moveTasks { return &moveTasks{s: s} }
+func newMoveTasks(s *Service) *moveTasks {
+	ctx, stop := context.WithCancel(context.Background())
+	return &moveTasks{s: s, ctx: ctx, stop: stop}
+}
 
+// stopAll cancels every running task and waits for it to end.
 func (m *moveTasks) stopAll() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, t := range m.tasks {
-		t.cancel()
-	}
+	m.stop()
+	m.wg.Wait()
 }
 
 type startMoveRequest struct {
@@ -63,39 +69,39 @@ type startMoveRequest struct {
 
 func (m *moveTasks) start(w http.ResponseWriter, r *http.Request) {
 	var req startMoveRequest
-	if body, err := readBody(r); err != nil || json.Unmarshal(body, &req) != nil || !isQueueARN(req.SourceArn) {
-		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValue", "SourceArn must be an SQS queue ARN")
+	if body, err := awsapi.ReadBody(r); err != nil || json.Unmarshal(body, &req) != nil || !isQueueARN(req.SourceArn) {
+		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValue", "SourceArn must be an SQS queue ARN")
 		return
 	}
 	rate := int32(defaultMoveRate)
 	if req.MaxNumberOfMessagesPerSecond != nil {
 		rate = *req.MaxNumberOfMessagesPerSecond
 		if rate < 1 || rate > 500 {
-			writeAWSError(w, http.StatusBadRequest, "InvalidParameterValue", "MaxNumberOfMessagesPerSecond must be from 1 to 500")
+			awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValue", "MaxNumberOfMessagesPerSecond must be from 1 to 500")
 			return
 		}
 	}
 	ctx := r.Context()
-	srcURL, err := m.s.queueURL(ctx, req.SourceArn)
+	srcURL, err := m.s.kumo.QueueURL(ctx, req.SourceArn)
 	if err != nil {
-		writeAWSError(w, http.StatusBadRequest, "ResourceNotFoundException", err.Error())
+		awsapi.WriteError(w, http.StatusBadRequest, "ResourceNotFoundException", err.Error())
 		return
 	}
 	dest := req.DestinationArn
 	if dest == "" {
 		if dest, err = m.s.redriveSourceOf(ctx, req.SourceArn); err != nil {
-			writeAWSError(w, http.StatusBadRequest, "InvalidParameterValue", err.Error())
+			awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValue", err.Error())
 			return
 		}
 	}
-	destURL, err := m.s.queueURL(ctx, dest)
+	destURL, err := m.s.kumo.QueueURL(ctx, dest)
 	if err != nil {
-		writeAWSError(w, http.StatusBadRequest, "ResourceNotFoundException", err.Error())
+		awsapi.WriteError(w, http.StatusBadRequest, "ResourceNotFoundException", err.Error())
 		return
 	}
 	toMove, err := m.s.queuedMessages(ctx, srcURL)
 	if err != nil {
-		writeAWSError(w, http.StatusInternalServerError, "InternalError", err.Error())
+		awsapi.WriteError(w, http.StatusInternalServerError, "InternalError", err.Error())
 		return
 	}
 
@@ -103,11 +109,11 @@ func (m *moveTasks) start(w http.ResponseWriter, r *http.Request) {
 	for _, t := range m.tasks {
 		if t.sourceARN == req.SourceArn && t.state() == "RUNNING" {
 			m.mu.Unlock()
-			writeAWSError(w, http.StatusBadRequest, "UnsupportedOperation", "a message move task is already running on "+req.SourceArn)
+			awsapi.WriteError(w, http.StatusBadRequest, "UnsupportedOperation", "a message move task is already running on "+req.SourceArn)
 			return
 		}
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
+	runCtx, cancel := context.WithCancel(m.ctx)
 	t := &moveTask{
 		handle: uuid.NewString(), sourceARN: req.SourceArn, destARN: dest, rate: rate,
 		toMove: toMove, started: time.Now(), status: "RUNNING", cancel: cancel,
@@ -115,8 +121,8 @@ func (m *moveTasks) start(w http.ResponseWriter, r *http.Request) {
 	m.tasks = append(m.tasks, t)
 	m.mu.Unlock()
 
-	go t.run(runCtx, m.s, srcURL, destURL)
-	writeJSON(w, http.StatusOK, map[string]string{"TaskHandle": t.handle})
+	m.wg.Go(func() { t.run(runCtx, m.s, srcURL, destURL) })
+	awsapi.WriteJSON(w, http.StatusOK, map[string]string{"TaskHandle": t.handle})
 }
 
 func (t *moveTask) state() string {
@@ -139,13 +145,13 @@ func (t *moveTask) finish(status, reason string) {
 const moveIdleLimit = 20
 
 // run moves up to toMove messages, rate-limited, copying body and attributes.
-func (t *moveTask) run(ctx context.Context, s *Server, srcURL, destURL string) {
+func (t *moveTask) run(ctx context.Context, s *Service, srcURL, destURL string) {
 	defer t.cancel()
 	interval := time.Second / time.Duration(t.rate)
 	next := time.Now()
 	idle := 0
 	for t.moved < t.toMove && idle < moveIdleLimit {
-		out, err := s.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		out, err := s.kumo.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl:              &srcURL,
 			MaxNumberOfMessages:   int32(min(10, t.toMove-t.moved)), //nolint:gosec // at most 10
 			VisibilityTimeout:     30,
@@ -175,13 +181,13 @@ func (t *moveTask) run(ctx context.Context, s *Server, srcURL, destURL string) {
 				}
 			}
 			next = next.Add(interval)
-			if _, err := s.SQS.SendMessage(ctx, &sqs.SendMessageInput{
+			if _, err := s.kumo.SQS.SendMessage(ctx, &sqs.SendMessageInput{
 				QueueUrl: &destURL, MessageBody: msg.Body, MessageAttributes: msg.MessageAttributes,
 			}); err != nil {
 				t.finish("FAILED", "send to destination: "+err.Error())
 				return
 			}
-			if _, err := s.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &srcURL, ReceiptHandle: msg.ReceiptHandle}); err != nil {
+			if _, err := s.kumo.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &srcURL, ReceiptHandle: msg.ReceiptHandle}); err != nil {
 				t.finish("FAILED", "delete from source: "+err.Error())
 				return
 			}
@@ -225,8 +231,8 @@ func (m *moveTasks) list(w http.ResponseWriter, r *http.Request) {
 		SourceArn  string `json:"SourceArn"`
 		MaxResults int    `json:"MaxResults"`
 	}
-	if body, err := readBody(r); err != nil || json.Unmarshal(body, &req) != nil || req.SourceArn == "" {
-		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValue", "SourceArn is required")
+	if body, err := awsapi.ReadBody(r); err != nil || json.Unmarshal(body, &req) != nil || req.SourceArn == "" {
+		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValue", "SourceArn is required")
 		return
 	}
 	if req.MaxResults <= 0 {
@@ -245,15 +251,15 @@ func (m *moveTasks) list(w http.ResponseWriter, r *http.Request) {
 	for _, t := range matched[:min(len(matched), req.MaxResults, 10)] {
 		results = append(results, t.result())
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"Results": results})
+	awsapi.WriteJSON(w, http.StatusOK, map[string]any{"Results": results})
 }
 
 func (m *moveTasks) cancel(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		TaskHandle string `json:"TaskHandle"`
 	}
-	if body, err := readBody(r); err != nil || json.Unmarshal(body, &req) != nil {
-		writeAWSError(w, http.StatusBadRequest, "InvalidParameterValue", "TaskHandle is required")
+	if body, err := awsapi.ReadBody(r); err != nil || json.Unmarshal(body, &req) != nil {
+		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValue", "TaskHandle is required")
 		return
 	}
 	m.mu.Lock()
@@ -268,31 +274,22 @@ func (m *moveTasks) cancel(w http.ResponseWriter, r *http.Request) {
 			moved := t.moved
 			t.mu.Unlock()
 			if !running {
-				writeAWSError(w, http.StatusBadRequest, "UnsupportedOperation", "the task is not running")
+				awsapi.WriteError(w, http.StatusBadRequest, "UnsupportedOperation", "the task is not running")
 				return
 			}
 			t.cancel()
-			writeJSON(w, http.StatusOK, map[string]int64{"ApproximateNumberOfMessagesMoved": moved})
+			awsapi.WriteJSON(w, http.StatusOK, map[string]int64{"ApproximateNumberOfMessagesMoved": moved})
 			return
 		}
 	}
-	writeAWSError(w, http.StatusBadRequest, "ResourceNotFoundException", "no task with that handle")
-}
-
-// queueURL resolves a queue ARN to its URL on kumo.
-func (s *Server) queueURL(ctx context.Context, arn string) (string, error) {
-	out, err := s.SQS.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(queueName(arn))})
-	if err != nil {
-		return "", fmt.Errorf("queue %s: %w", arn, err)
-	}
-	return aws.ToString(out.QueueUrl), nil
+	awsapi.WriteError(w, http.StatusBadRequest, "ResourceNotFoundException", "no task with that handle")
 }
 
 // queuedMessages counts a queue's messages, visible or in flight: kumo
 // returns expired in-flight messages to the queue only on the next receive,
 // so its visible count alone lags.
-func (s *Server) queuedMessages(ctx context.Context, queueURL string) (int64, error) {
-	out, err := s.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+func (s *Service) queuedMessages(ctx context.Context, queueURL string) (int64, error) {
+	out, err := s.kumo.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl: &queueURL, AttributeNames: []sqstypes.QueueAttributeName{
 			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
 		},
@@ -306,13 +303,13 @@ func (s *Server) queuedMessages(ctx context.Context, queueURL string) (int64, er
 }
 
 // redriveSourceOf finds the queue whose redrive policy names dlqARN.
-func (s *Server) redriveSourceOf(ctx context.Context, dlqARN string) (string, error) {
-	list, err := s.SQS.ListQueues(ctx, &sqs.ListQueuesInput{})
+func (s *Service) redriveSourceOf(ctx context.Context, dlqARN string) (string, error) {
+	list, err := s.kumo.SQS.ListQueues(ctx, &sqs.ListQueuesInput{})
 	if err != nil {
 		return "", fmt.Errorf("list queues: %w", err)
 	}
 	for _, u := range list.QueueUrls {
-		attrs, err := s.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		attrs, err := s.kumo.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 			QueueUrl:       aws.String(u),
 			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameRedrivePolicy, sqstypes.QueueAttributeNameQueueArn},
 		})

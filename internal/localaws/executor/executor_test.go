@@ -1,4 +1,4 @@
-package localaws_test
+package executor_test
 
 import (
 	"archive/zip"
@@ -19,43 +19,65 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/executor"
 )
 
 // handlerZip builds testdata/handler as a Lambda zip.
 func handlerZip(t *testing.T) []byte {
+	t.Helper()
+	return zipOf(t, handlerBinary(t))
+}
+
+// handlerBinary builds testdata/handler for this machine and returns its path.
+func handlerBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "bootstrap")
 	cmd := exec.CommandContext(t.Context(), "go", "build", "-tags", "lambda.norpc", "-o", bin, "./testdata/handler")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
-	return zipOf(t, bin)
+	return bin
 }
 
+// zipOf zips the file at bin as the bootstrap.
 func zipOf(t *testing.T, bin string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(bin)
 	require.NoError(t, err)
+	return zipFiles(t, map[string][]byte{"bootstrap": data})
+}
+
+func zipFiles(t *testing.T, files map[string][]byte) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	f, err := zw.Create("bootstrap")
-	require.NoError(t, err)
-	_, err = f.Write(data)
-	require.NoError(t, err)
+	for name, data := range files {
+		f, err := zw.Create(name)
+		require.NoError(t, err)
+		_, err = f.Write(data)
+		require.NoError(t, err)
+	}
 	require.NoError(t, zw.Close())
 	return buf.Bytes()
 }
 
-func newExecutor(t *testing.T) *localaws.Executor {
+// testWriter sends function output to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(string(b))
+	return len(b), nil
+}
+
+func newExecutor(t *testing.T) *executor.Executor {
 	t.Helper()
-	e, err := localaws.NewExecutor(zaptest.NewLogger(t), t.TempDir(), testWriter{t})
+	e, err := executor.New(zaptest.NewLogger(t), t.TempDir(), testWriter{t})
 	require.NoError(t, err)
 	t.Cleanup(e.Close)
 	return e
 }
 
-func invoke(t *testing.T, e *localaws.Executor, fn string, event string) localaws.Result {
+func invoke(t *testing.T, e *executor.Executor, fn string, event string) executor.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -67,7 +89,7 @@ func invoke(t *testing.T, e *localaws.Executor, fn string, event string) localaw
 func TestExecutorRunsReplacesAndTimesOut(t *testing.T) {
 	t.Parallel()
 	e := newExecutor(t)
-	require.NoError(t, e.Deploy(localaws.FunctionSpec{
+	require.NoError(t, e.Deploy(executor.FunctionSpec{
 		Name: "h", Zip: handlerZip(t), Env: map[string]string{"GREETING": "hello"},
 		Timeout: 500 * time.Millisecond, Instances: 1, Region: "us-east-1",
 	}))
@@ -99,14 +121,14 @@ func TestExecutorConcurrency(t *testing.T) {
 	t.Parallel()
 	e := newExecutor(t)
 	zip := handlerZip(t)
-	require.NoError(t, e.Deploy(localaws.FunctionSpec{Name: "c", Zip: zip, Timeout: 5 * time.Second, Instances: 3, Region: "us-east-1"}))
+	require.NoError(t, e.Deploy(executor.FunctionSpec{Name: "c", Zip: zip, Timeout: 5 * time.Second, Instances: 3, Region: "us-east-1"}))
 
 	// Three processes take three invocations at once: each marks its start,
 	// then all wait for one release.
 	marks, release := t.TempDir(), filepath.Join(t.TempDir(), "go")
 	event := fmt.Sprintf(`{"mark_dir":%q,"release":%q}`, marks, release)
 	type outcome struct {
-		res localaws.Result
+		res executor.Result
 		err error
 	}
 	done := make(chan outcome, 3)
@@ -132,7 +154,7 @@ func TestExecutorConcurrency(t *testing.T) {
 
 	require.NoError(t, e.SetConcurrency("c", 0, true))
 	_, err := e.Invoke(context.Background(), "c", []byte(`{}`))
-	assert.ErrorIs(t, err, localaws.ErrThrottled, "reserved concurrency 0 throttles")
+	assert.ErrorIs(t, err, executor.ErrThrottled, "reserved concurrency 0 throttles")
 }
 
 func TestExecutorRefusesAnotherArchitecture(t *testing.T) {
@@ -143,9 +165,25 @@ func TestExecutorRefusesAnotherArchitecture(t *testing.T) {
 	}
 	bin := filepath.Join(t.TempDir(), "bootstrap")
 	require.NoError(t, os.WriteFile(bin, minimalELF(machine), 0o600))
-	err := newExecutor(t).Deploy(localaws.FunctionSpec{Name: "a", Zip: zipOf(t, bin), Instances: 1})
+	err := newExecutor(t).Deploy(executor.FunctionSpec{Name: "a", Zip: zipOf(t, bin), Instances: 1})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "make build ARCH="+runtime.GOARCH)
+}
+
+// A bootstrap may be a script: Lambda runs it with its #! interpreter.
+func TestExecutorRunsAScriptBootstrap(t *testing.T) {
+	t.Parallel()
+	handler, err := os.ReadFile(handlerBinary(t))
+	require.NoError(t, err)
+	zip := zipFiles(t, map[string][]byte{
+		"bootstrap": []byte("#!/bin/sh\nexport GREETING=from-script\nexec \"$LAMBDA_TASK_ROOT/handler\"\n"),
+		"handler":   handler,
+	})
+	e := newExecutor(t)
+	require.NoError(t, e.Deploy(executor.FunctionSpec{Name: "s", Zip: zip, Timeout: 5 * time.Second, Instances: 1, Region: "us-east-1"}))
+	res := invoke(t, e, "s", `{"echo":"via script"}`)
+	assert.Empty(t, res.FunctionError)
+	assert.JSONEq(t, `{"echo":"via script","env":"from-script","fn":"s"}`, string(res.Payload))
 }
 
 // minimalELF is the 64-byte header of a little-endian ELF64 executable.

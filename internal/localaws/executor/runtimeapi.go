@@ -1,0 +1,125 @@
+package executor
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// The Lambda Runtime API (Lambda Developer Guide, "Using the Lambda runtime
+// API for custom runtimes"): each process polls next, then posts a response
+// or an error; an init failure is posted to init/error.
+
+func (e *Executor) lookup(r *http.Request) (*function, *instance) {
+	e.mu.Lock()
+	f := e.funcs[r.PathValue("fn")]
+	e.mu.Unlock()
+	if f == nil {
+		return nil, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f, f.instances[r.PathValue("inst")]
+}
+
+// next hands the next invocation to a polling process.
+func (e *Executor) next(w http.ResponseWriter, r *http.Request) {
+	f, in := e.lookup(r)
+	if in == nil {
+		http.Error(w, `{"errorType":"InvalidInstance"}`, http.StatusForbidden)
+		return
+	}
+	in.mu.Lock()
+	first := !in.polled
+	in.polled = true
+	in.mu.Unlock()
+	if first {
+		f.mu.Lock()
+		f.initTimes = append(f.initTimes, time.Since(in.started))
+		f.mu.Unlock()
+	}
+	var inv *invocation
+	select {
+	case inv = <-f.queue:
+	case <-f.stopped:
+		http.Error(w, `{"errorType":"FunctionStopped"}`, http.StatusGone)
+		return
+	case <-r.Context().Done():
+		return
+	}
+	inv.deadline = time.Now().Add(f.spec.Timeout)
+	in.mu.Lock()
+	in.current = inv
+	in.timer = time.AfterFunc(f.spec.Timeout, func() {
+		in.mu.Lock()
+		timedOut := in.current == inv
+		if timedOut {
+			in.current = nil
+		}
+		in.mu.Unlock()
+		if timedOut {
+			inv.finish(errorResult("Sandbox.Timedout", fmt.Sprintf("Task timed out after %.2f seconds", f.spec.Timeout.Seconds())))
+			in.kill() // as Lambda does: the sandbox is replaced
+		}
+	})
+	in.mu.Unlock()
+
+	h := w.Header()
+	h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
+	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
+	h.Set("Lambda-Runtime-Invoked-Function-Arn", f.spec.ARN)
+	h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+strconv.FormatInt(time.Now().Unix(), 16)+"-"+strings.ReplaceAll(inv.id, "-", "")[:24]+";Sampled=0")
+	h.Set("Content-Type", "application/json")
+	_, _ = w.Write(inv.payload)
+}
+
+// respond takes a process's response or error for its current invocation.
+func (e *Executor) respond(isError bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, in := e.lookup(r)
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 6<<20))
+		if in == nil {
+			w.WriteHeader(http.StatusAccepted) // a replaced process; its answer no longer counts
+			return
+		}
+		in.mu.Lock()
+		inv := in.current
+		if inv == nil || inv.id != r.PathValue("id") {
+			in.mu.Unlock()
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		in.current = nil
+		in.timer.Stop()
+		in.mu.Unlock()
+		res := Result{Payload: body}
+		if isError {
+			res.FunctionError = "Unhandled"
+		}
+		inv.finish(res)
+		w.WriteHeader(http.StatusAccepted)
+	}
+}
+
+func (e *Executor) initError(w http.ResponseWriter, r *http.Request) {
+	f, _ := e.lookup(r)
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if f != nil {
+		f.mu.Lock()
+		f.initErr = string(body)
+		f.mu.Unlock()
+		e.log.Error("function init failed", zap.String("function", f.spec.Name), zap.ByteString("error", body))
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func errorResult(kind, message string) Result {
+	b, _ := json.Marshal(map[string]string{"errorType": kind, "errorMessage": message})
+	return Result{Payload: b, FunctionError: "Unhandled"}
+}

@@ -1,0 +1,84 @@
+package events
+
+import "strings"
+
+// Event patterns as EventBridge matches them (EventBridge User Guide,
+// "Event patterns" and "Content filtering").
+
+// matches applies an EventBridge event pattern to an event.
+func matches(pattern map[string]any, event map[string]any) bool {
+	for field, want := range pattern {
+		got, present := event[field]
+		switch w := want.(type) {
+		case map[string]any:
+			sub, ok := got.(map[string]any)
+			if !ok || !matches(w, sub) {
+				return false
+			}
+		case []any:
+			if !matchAny(w, got, present) {
+				return false
+			}
+		default:
+			return false // patterns hold arrays or objects only
+		}
+	}
+	return true
+}
+
+// matchAny is true when one of the allowed values or filters matches got.
+func matchAny(allowed []any, got any, present bool) bool {
+	values := []any{got}
+	if list, ok := got.([]any); ok {
+		values = list // an array field matches when any element does
+	}
+	if l, ok := got.([]string); ok {
+		values = make([]any, len(l))
+		for i, v := range l {
+			values[i] = v
+		}
+	}
+	for _, a := range allowed {
+		if f, ok := a.(map[string]any); ok {
+			if matchFilter(f, values, present) {
+				return true
+			}
+			continue
+		}
+		for _, v := range values {
+			if present && v == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func matchFilter(f map[string]any, values []any, present bool) bool {
+	if exists, ok := f["exists"].(bool); ok {
+		return exists == present
+	}
+	if !present {
+		return false
+	}
+	for _, v := range values {
+		s, isString := v.(string)
+		if p, ok := f["prefix"].(string); ok && isString && strings.HasPrefix(s, p) {
+			return true
+		}
+		if but, ok := f["anything-but"]; ok {
+			excluded := []any{but}
+			if l, isList := but.([]any); isList {
+				excluded = l
+			}
+			hit := false
+			for _, x := range excluded {
+				hit = hit || x == v
+			}
+			if !hit {
+				return true
+			}
+		}
+	}
+	return false
+}

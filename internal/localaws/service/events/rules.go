@@ -1,0 +1,182 @@
+// Package events fills kumo's EventBridge gaps: delivery to SNS targets,
+// with event patterns and input transformers.
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
+)
+
+// Service delivers EventBridge events to SNS targets, which kumo stores
+// but never delivers: rules' event patterns are matched as EventBridge does
+// (values, nested fields, prefix, exists, anything-but) and the target's
+// Input, InputPath or InputTransformer shapes the message.
+type Service struct {
+	kumo   *upstream.Kumo
+	log    *zap.Logger
+	region string
+
+	ctx  context.Context // ends when the service closes
+	stop context.CancelFunc
+	wg   sync.WaitGroup // deliveries under way
+
+	mu    sync.Mutex
+	rules map[string]*eventRule // bus/name -> rule
+}
+
+type eventRule struct {
+	pattern map[string]any
+	targets map[string]eventTarget // target id -> target
+}
+
+type eventTarget struct {
+	Id               string
+	Arn              string
+	Input            string
+	InputPath        string
+	InputTransformer *struct {
+		InputPathsMap map[string]string
+		InputTemplate string
+	}
+}
+
+// New returns the EventBridge gap filler.
+func New(k *upstream.Kumo, log *zap.Logger, region string) *Service {
+	ctx, stop := context.WithCancel(context.Background())
+	return &Service{kumo: k, log: log, region: region, ctx: ctx, stop: stop, rules: map[string]*eventRule{}}
+}
+
+// Register adds the operations the layer completes to r.
+func (e *Service) Register(r *awsapi.Router) {
+	for _, op := range []string{"PutRule", "DeleteRule", "PutTargets", "RemoveTargets", "PutEvents"} {
+		r.Target("AWSEvents", op, func(w http.ResponseWriter, r *http.Request) { e.handle(w, r, op) })
+	}
+}
+
+// Close ends the deliveries under way and waits for them.
+func (e *Service) Close() {
+	e.stop()
+	e.wg.Wait()
+}
+
+func ruleKey(bus, name string) string {
+	if bus == "" {
+		bus = "default"
+	}
+	return awsapi.ResourceName(bus) + "/" + name
+}
+
+type eventsRequest struct {
+	Name         string
+	Rule         string
+	EventBusName string
+	EventPattern string
+	Targets      []eventTarget
+	Ids          []string
+	Entries      []struct {
+		Source, DetailType, Detail, EventBusName string
+		Resources                                []string
+	}
+}
+
+// handle lets kumo do its part, then keeps rules and targets, or delivers
+// published events to SNS targets.
+func (e *Service) handle(w http.ResponseWriter, r *http.Request, op string) {
+	body, status, h, out, ok := e.kumo.ReadAndExchange(w, r)
+	if !ok {
+		return
+	}
+	var req eventsRequest
+	if status < 300 && json.Unmarshal(body, &req) == nil {
+		e.apply(op, req)
+	}
+	awsapi.Relay(w, status, h, out)
+}
+
+func (e *Service) apply(op string, req eventsRequest) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch op {
+	case "PutRule":
+		rule := e.rules[ruleKey(req.EventBusName, req.Name)]
+		if rule == nil {
+			rule = &eventRule{targets: map[string]eventTarget{}}
+			e.rules[ruleKey(req.EventBusName, req.Name)] = rule
+		}
+		rule.pattern = nil
+		if req.EventPattern != "" {
+			_ = json.Unmarshal([]byte(req.EventPattern), &rule.pattern)
+		}
+	case "DeleteRule":
+		delete(e.rules, ruleKey(req.EventBusName, req.Name))
+	case "PutTargets":
+		if rule := e.rules[ruleKey(req.EventBusName, req.Rule)]; rule != nil {
+			for _, t := range req.Targets {
+				rule.targets[t.Id] = t
+			}
+		}
+	case "RemoveTargets":
+		if rule := e.rules[ruleKey(req.EventBusName, req.Rule)]; rule != nil {
+			for _, id := range req.Ids {
+				delete(rule.targets, id)
+			}
+		}
+	case "PutEvents":
+		for _, entry := range req.Entries {
+			event := map[string]any{
+				"version": "0", "id": uuid.NewString(), "detail-type": entry.DetailType, "source": entry.Source,
+				"account": "000000000000", "time": time.Now().UTC().Format(time.RFC3339), "region": e.region,
+				"resources": nonNil(entry.Resources), "detail": map[string]any{},
+			}
+			if entry.Detail != "" {
+				var detail any
+				if json.Unmarshal([]byte(entry.Detail), &detail) == nil {
+					event["detail"] = detail
+				}
+			}
+			e.deliverLocked(entry.EventBusName, event)
+		}
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// deliverLocked publishes event to the SNS targets of every matching rule.
+func (e *Service) deliverLocked(bus string, event map[string]any) {
+	prefix := ruleKey(bus, "")
+	for key, rule := range e.rules {
+		if !strings.HasPrefix(key, prefix) || rule.pattern == nil || !matches(rule.pattern, event) {
+			continue
+		}
+		for _, t := range rule.targets {
+			if !strings.Contains(t.Arn, ":sns:") {
+				continue // kumo delivers SQS and Lambda targets itself
+			}
+			msg := transform(t, event)
+			arn := t.Arn
+			e.wg.Go(func() {
+				ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+				defer cancel()
+				if _, err := e.kumo.SNS.Publish(ctx, &sns.PublishInput{TopicArn: &arn, Message: &msg}); err != nil {
+					e.log.Warn("event not delivered to SNS target", zap.String("rule", key), zap.String("topic", arn), zap.Error(err))
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,100 @@
+// Package lambda fills kumo's Lambda gaps: the function configuration kumo
+// drops, reserved concurrency, asynchronous invocation with its retries and
+// destination, invocation through the executor, and SQS event source
+// mappings run by a poller.
+package lambda
+
+import (
+	"context"
+	"net/http"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/executor"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
+)
+
+// Options configure the Lambda service.
+type Options struct {
+	Region    string
+	PublicURL string // the front server's address, the functions' AWS_ENDPOINT_URL
+	Instances int    // processes per function without reserved concurrency
+}
+
+// Service owns the Lambda state the layer keeps.
+type Service struct {
+	kumo      *upstream.Kumo
+	exec      *executor.Executor
+	log       *zap.Logger
+	region    string
+	publicURL string
+	instances int
+
+	ctx  context.Context // ends when the service closes
+	stop context.CancelFunc
+	wg   sync.WaitGroup // asynchronous invocations under way
+
+	mu      sync.Mutex
+	lambdas map[string]*lambdaExtras // function name -> configuration kumo drops
+
+	poller *poller
+}
+
+// New returns the Lambda gap filler, running functions on exec.
+func New(k *upstream.Kumo, exec *executor.Executor, log *zap.Logger, opts Options) *Service {
+	ctx, stop := context.WithCancel(context.Background())
+	s := &Service{
+		kumo: k, exec: exec, log: log, region: opts.Region, publicURL: opts.PublicURL, instances: opts.Instances,
+		ctx: ctx, stop: stop, lambdas: map[string]*lambdaExtras{},
+	}
+	s.poller = newPoller(s)
+	return s
+}
+
+// Register adds the operations the layer owns or completes to r, and the
+// admin path that crashes a function's processes.
+func (s *Service) Register(r *awsapi.Router) {
+	const fns = "/2015-03-31/functions"
+	r.REST("POST "+fns, s.createFunction)
+	r.REST("POST "+fns+"/{$}", s.createFunction)
+	r.REST("PUT "+fns+"/{name}/code", func(w http.ResponseWriter, r *http.Request) { s.updateFunction(w, r, true) })
+	r.REST("PUT "+fns+"/{name}/configuration", func(w http.ResponseWriter, r *http.Request) { s.updateFunction(w, r, false) })
+	r.REST("GET "+fns+"/{name}/configuration", func(w http.ResponseWriter, r *http.Request) { s.getFunction(w, r, false) })
+	for _, p := range []string{fns + "/{name}", fns + "/{name}/{$}"} {
+		r.REST("GET "+p, func(w http.ResponseWriter, r *http.Request) { s.getFunction(w, r, true) })
+		r.REST("DELETE "+p, s.deleteFunction)
+	}
+	r.REST("POST "+fns+"/{name}/invocations", s.invoke)
+	r.REST("/2017-10-31/functions/{name}/concurrency", s.concurrency)
+	r.REST("/2019-09-30/functions/{name}/concurrency", s.concurrency)
+	r.REST("/2019-09-25/functions/{name}/event-invoke-config", s.eventInvokeConfig)
+
+	const esm = "/2015-03-31/event-source-mappings"
+	for _, p := range []string{esm, esm + "/{$}"} {
+		r.REST("POST "+p, s.poller.create)
+		r.REST("GET "+p, s.poller.list)
+	}
+	r.REST(esm+"/{uuid}", s.poller.mapping)
+
+	r.REST("POST /_localaws/functions/{name}/crash", s.crash)
+}
+
+// Close stops the pollers and the asynchronous invocations, and waits for them.
+func (s *Service) Close() {
+	s.poller.stopAll()
+	s.stop()
+	s.wg.Wait()
+}
+
+// crash serves POST /_localaws/functions/{name}/crash: every process of the
+// function is killed, for failure tests.
+func (s *Service) crash(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := s.exec.Crash(name); err != nil {
+		awsapi.WriteError(w, http.StatusNotFound, "ResourceNotFoundException", err.Error())
+		return
+	}
+	awsapi.WriteJSON(w, http.StatusOK, map[string]string{"crashed": name})
+}
