@@ -37,8 +37,12 @@ help: ## List targets with a line each
 	  /^[a-zA-Z0-9_-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 } \
 	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
+# The demo needs the Go build only; OpenTofu too when the aws provider can be
+# installed (else the demo deploys through the Go provisioner, saying why).
 .PHONY: demo
-demo: tools build-host ## Run the whole pipeline on the local AWS and print a summary (the main job)
+demo: build-host ## Run the whole pipeline on the local AWS and print a summary (the main job)
+	@if [ "$(TF)" = "$(BIN)/tofu" ] && [ ! -x "$(BIN)/tofu" ] && bash scripts/provider-available.sh; then \
+	  echo "the aws provider can be installed: building OpenTofu for the Terraform path"; $(MAKE) $(BIN)/tofu; fi
 	go run ./cmd/demo -zips $(DIST)/$(HOST_ARCH)
 
 .PHONY: test
@@ -92,7 +96,7 @@ fuzz: ## Fuzz the contract parser for FUZZTIME (default 60s)
 	go test ./internal/contract -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 .PHONY: bench
-bench: tools build-host ## Processor throughput against kumo vs kumo's raw PutItem ceiling, zip size, init time
+bench: build-host ## Processor throughput against kumo vs kumo's raw PutItem ceiling, zip size, init time
 	go run ./cmd/bench -zip $(DIST)/$(HOST_ARCH)/processor.zip
 
 .PHONY: test-e2e

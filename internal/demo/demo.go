@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -139,6 +140,9 @@ func (r tfResult) outputs() (provision.Outputs, bool) {
 // provider override in a temporary copy, when the provider is available.
 func terraformPath(ctx context.Context, w io.Writer, srv *localaws.Server, o Options, prefix, arch string) tfResult {
 	bin := tfrun.Binary(o.Root)
+	if _, err := exec.LookPath(bin); err != nil {
+		return tfResult{why: "no Terraform binary (" + bin + "; make tools builds OpenTofu)"}
+	}
 	dir, err := os.MkdirTemp("", "demo-tf-*")
 	if err != nil {
 		return tfResult{why: err.Error()}
