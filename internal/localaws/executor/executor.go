@@ -93,7 +93,9 @@ type instance struct {
 	current *invocation
 	timer   *time.Timer
 	polled  bool // reached the Runtime API: its init completed
-	started time.Time
+	pid     int  // set once the process has started
+	killed  bool
+	started time.Time // set before the instance is registered, read only after
 }
 
 // New starts the executor's Runtime API on a loopback port. Function
@@ -281,18 +283,25 @@ func (e *Executor) start(f *function) {
 	cmd.Stderr = cmd.Stdout
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	in.cmd = cmd
+	in.started = time.Now()
 
 	f.mu.Lock()
 	f.instances[in.id] = in
 	f.mu.Unlock()
 
-	in.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		e.log.Error("function process did not start", zap.String("function", f.spec.Name), zap.Error(err))
 		f.mu.Lock()
 		delete(f.instances, in.id)
 		f.mu.Unlock()
 		return
+	}
+	in.mu.Lock()
+	in.pid = cmd.Process.Pid
+	killed := in.killed
+	in.mu.Unlock()
+	if killed { // stopped or crashed while it started
+		in.kill()
 	}
 	e.wg.Go(func() {
 		err := cmd.Wait()
@@ -354,9 +363,15 @@ func (in *instance) fail(message string) {
 	}
 }
 
+// kill ends the instance's process group; an instance whose process has
+// not started yet is killed as soon as it has.
 func (in *instance) kill() {
-	if in.cmd != nil && in.cmd.Process != nil {
-		_ = syscall.Kill(-in.cmd.Process.Pid, syscall.SIGKILL)
+	in.mu.Lock()
+	in.killed = true
+	pid := in.pid
+	in.mu.Unlock()
+	if pid > 0 {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,9 +44,15 @@ type Kumo struct {
 	fixers map[string]Fixer // X-Amz-Target prefix -> fix; set before serving, read only after
 }
 
+// startMu serialises kumo.NewServer: kumo's services are process-wide and
+// each new server rewires them (SNS and S3 to SQS) without a lock.
+var startMu sync.Mutex
+
 // Start runs kumo on a random loopback port.
 func Start(region string) *Kumo {
+	startMu.Lock()
 	srv := kumo.NewServer()
+	startMu.Unlock()
 	u, _ := url.Parse(srv.URL) // kumo's own http://127.0.0.1:port
 	// Keep connections to kumo open: every SDK call of every function goes
 	// through here, and the default transport keeps only 2 idle per host.
