@@ -3,13 +3,19 @@
 // Item types and keys (pk, sk):
 //
 //	audit row      TRK#<tracking_id>  EVT#<event_id>              one per (tracking_id, event_id)
-//	latest status  TRK#<tracking_id>  LATEST                      newest event_time wins
+//	latest status  TRK#<tracking_id>  LATEST                      newest event order wins
 //	conflict       TRK#<tracking_id>  CONFLICT#<event_id>#<hash>  one per distinct conflicting content
 //	day counters   DAY#<yyyy-mm-dd>#<shard>  COUNTS               StatsShards write shards per day
+//	report         <kind>#<yyyy-mm-dd>  REPORT                    one per kind and day (maintenance)
 //
-// Audit rows also carry event_ts (<event time>#<event_id>), the sort key of
-// the local secondary index by_event_time, which returns a trail in time order.
-// Access patterns are documented in this package's README.md.
+// Audit rows also carry event_ts (the event order, <event time>#<event_id>),
+// the sort key of the local secondary index by_event_time, which returns a
+// trail in time order.
+//
+// The package is cut by concern: keys.go (every key and attribute format),
+// items.go (item and update builders), record.go (the write path),
+// dedupe.go (duplicates and conflicts), retry.go (transaction-conflict
+// backoff and error classes), reads.go, reports.go.
 package audit
 
 import (
@@ -35,21 +41,61 @@ const StatsShards = 32
 // DayLayout names a UTC day in keys.
 const DayLayout = "2006-01-02"
 
+// Sort keys and key prefixes.
 const (
-	skLatest         = "LATEST"
-	skCounts         = "COUNTS"
-	prefixTrack      = "TRK#"
-	prefixEvent      = "EVT#"
-	prefixConflict   = "CONFLICT#"
-	prefixDay        = "DAY#"
-	attrStatusPrefix = "status_"
+	skLatest       = "LATEST"
+	skCounts       = "COUNTS"
+	skReport       = "REPORT"
+	prefixTrack    = "TRK#"
+	prefixEvent    = "EVT#"
+	prefixConflict = "CONFLICT#"
+	prefixDay      = "DAY#"
 )
+
+// Attributes of audit rows, conflicts and latest statuses.
+const (
+	attrTrackingID     = "tracking_id"
+	attrEventID        = "event_id"
+	attrEventIDDerived = "event_id_derived"
+	attrStatus         = "status"
+	attrEventTime      = "event_time"
+	attrCarrier        = "carrier"
+	attrExtraFields    = "extra_fields"
+	attrPayload        = "payload"
+	attrPayloadHash    = "payload_hash"
+	attrOriginalHash   = "original_payload_hash"
+	attrMessageID      = "message_id"
+	attrReceivedAt     = "received_at"
+	attrSentAt         = "sent_at"
+	attrLatestOrder    = "latest_order"
+	attrUpdatedAt      = "updated_at"
+	attrReport         = "report"
+	attrGeneratedAt    = "generated_at"
+)
+
+// Counters of a day's shard; each status has its own (StatusCounter).
+const (
+	counterTotal      = "total"
+	counterDuplicates = "duplicates"
+	counterConflicts  = "conflicts"
+	counterInvalid    = "invalid"
+	attrStatusPrefix  = "status_"
+)
+
+// timeLayout writes every instant the store keeps (received, sent, updated).
+const timeLayout = time.RFC3339Nano
 
 func trackPK(trackingID string) string { return prefixTrack + trackingID }
 func eventSK(eventID string) string    { return prefixEvent + eventID }
 func conflictSK(eventID, hash string) string {
 	return prefixConflict + eventID + "#" + hash
 }
+func reportPK(kind, day string) string { return kind + "#" + day }
+
+// eventOrder ranks the events of one tracking id: by event time, then event
+// id, so the order is total. It is the audit row's event_ts (the index's sort
+// key) and the latest status's latest_order.
+func eventOrder(eventTimeKey, eventID string) string { return eventTimeKey + "#" + eventID }
 
 // DayPK is the partition key of one write shard of a day's counters.
 func DayPK(day time.Time, shard int) string {

@@ -56,38 +56,50 @@ type DayStats struct {
 
 // Trail returns a package's audit rows in event-time order.
 func (s *Store) Trail(ctx context.Context, trackingID string) ([]Row, error) {
-	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		IndexName:                 aws.String(IndexByTime),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(trackPK(trackingID))},
-		// The index is sparse on AWS, so this filter drops nothing there; kumo
-		// returns every item of the partition from an LSI query, and sorts
-		// them badly, hence the sort below (a no-op on AWS).
-		FilterExpression: aws.String("attribute_exists(event_ts)"),
-		ConsistentRead:   aws.Bool(true),
-	})
+	items, err := s.queryAll(ctx, trailQuery(s.table, trackingID))
 	if err != nil {
 		return nil, fmt.Errorf("query trail of %s: %w", trackingID, err)
 	}
 	rows := make([]Row, 0, len(items))
 	for _, it := range items {
 		rows = append(rows, Row{
-			TrackingID:  stringAttr(it, "tracking_id"),
-			EventID:     stringAttr(it, "event_id"),
-			Status:      stringAttr(it, "status"),
-			EventTime:   stringAttr(it, "event_time"),
-			MessageID:   stringAttr(it, "message_id"),
-			SentAt:      stringAttr(it, "sent_at"),
-			ReceivedAt:  stringAttr(it, "received_at"),
-			PayloadHash: stringAttr(it, "payload_hash"),
-			Payload:     stringAttr(it, "payload"),
+			TrackingID:  stringAttr(it, attrTrackingID),
+			EventID:     stringAttr(it, attrEventID),
+			Status:      stringAttr(it, attrStatus),
+			EventTime:   stringAttr(it, attrEventTime),
+			MessageID:   stringAttr(it, attrMessageID),
+			SentAt:      stringAttr(it, attrSentAt),
+			ReceivedAt:  stringAttr(it, attrReceivedAt),
+			PayloadHash: stringAttr(it, attrPayloadHash),
+			Payload:     stringAttr(it, attrPayload),
 		})
 	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		return rows[i].EventTime+"#"+rows[i].EventID < rows[j].EventTime+"#"+rows[j].EventID
-	})
+	sortTrail(rows)
 	return rows, nil
+}
+
+// trailQuery reads a package's audit rows through the by_event_time index.
+func trailQuery(table, trackingID string) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		TableName:                 &table,
+		IndexName:                 aws.String(IndexByTime),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#ts": AttrEventTS},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(trackPK(trackingID))},
+		// Emulator workaround, a no-op on AWS: an LSI is sparse (only items
+		// with its sort key are in it), but kumo's LSI query returns every
+		// item of the partition. See internal/localaws/README.md's gap table.
+		FilterExpression: aws.String("attribute_exists(#ts)"),
+		ConsistentRead:   aws.Bool(true),
+	}
+}
+
+// sortTrail orders rows by event order. Emulator workaround, a no-op on AWS
+// (an index query returns items in sort-key order): kumo's LSI query does not.
+func sortTrail(rows []Row) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		return eventOrder(rows[i].EventTime, rows[i].EventID) < eventOrder(rows[j].EventTime, rows[j].EventID)
+	})
 }
 
 // LatestStatus returns a package's latest status; ok is false when none is recorded.
@@ -105,17 +117,18 @@ func (s *Store) LatestStatus(ctx context.Context, trackingID string) (Latest, bo
 	}
 	return Latest{
 		TrackingID: trackingID,
-		Status:     stringAttr(out.Item, "status"),
-		EventTime:  stringAttr(out.Item, "event_time"),
-		EventID:    stringAttr(out.Item, "event_id"),
+		Status:     stringAttr(out.Item, attrStatus),
+		EventTime:  stringAttr(out.Item, attrEventTime),
+		EventID:    stringAttr(out.Item, attrEventID),
 	}, true, nil
 }
 
 // Conflicts returns the conflicting deliveries recorded for a package.
 func (s *Store) Conflicts(ctx context.Context, trackingID string) ([]ConflictRecord, error) {
 	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :prefix)"),
+		TableName:                &s.table,
+		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk":     str(trackPK(trackingID)),
 			":prefix": str(prefixConflict),
@@ -128,12 +141,12 @@ func (s *Store) Conflicts(ctx context.Context, trackingID string) ([]ConflictRec
 	out := make([]ConflictRecord, 0, len(items))
 	for _, it := range items {
 		out = append(out, ConflictRecord{
-			EventID:             stringAttr(it, "event_id"),
-			PayloadHash:         stringAttr(it, "payload_hash"),
-			OriginalPayloadHash: stringAttr(it, "original_payload_hash"),
-			MessageID:           stringAttr(it, "message_id"),
-			ReceivedAt:          stringAttr(it, "received_at"),
-			Payload:             stringAttr(it, "payload"),
+			EventID:             stringAttr(it, attrEventID),
+			PayloadHash:         stringAttr(it, attrPayloadHash),
+			OriginalPayloadHash: stringAttr(it, attrOriginalHash),
+			MessageID:           stringAttr(it, attrMessageID),
+			ReceivedAt:          stringAttr(it, attrReceivedAt),
+			Payload:             stringAttr(it, attrPayload),
 		})
 	}
 	return out, nil
@@ -145,7 +158,8 @@ func (s *Store) DailyStats(ctx context.Context, day time.Time) (DayStats, error)
 	for shard := range StatsShards {
 		items, err := s.queryAll(ctx, &dynamodb.QueryInput{
 			TableName:                 &s.table,
-			KeyConditionExpression:    aws.String("pk = :pk"),
+			KeyConditionExpression:    aws.String("#pk = :pk"),
+			ExpressionAttributeNames:  map[string]string{"#pk": AttrPK},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(DayPK(day, shard))},
 			ConsistentRead:            aws.Bool(true),
 		})
@@ -163,13 +177,13 @@ func (s *Store) DailyStats(ctx context.Context, day time.Time) (DayStats, error)
 					return DayStats{}, fmt.Errorf("stats counter %s of %s: %w", name, st.Day, err)
 				}
 				switch {
-				case name == "total":
+				case name == counterTotal:
 					st.Total += count
-				case name == "duplicates":
+				case name == counterDuplicates:
 					st.Duplicates += count
-				case name == "conflicts":
+				case name == counterConflicts:
 					st.Conflicts += count
-				case name == "invalid":
+				case name == counterInvalid:
 					st.Invalid += count
 				case strings.HasPrefix(name, attrStatusPrefix):
 					st.ByStatus[strings.TrimPrefix(name, attrStatusPrefix)] += count

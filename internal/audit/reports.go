@@ -4,15 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
-
-const skReport = "REPORT"
-
-func reportPK(kind, day string) string { return kind + "#" + day }
 
 // PutReport stores a maintenance report (stats, DLQ digest) for a day as
 // JSON, replacing the day's previous one of the same kind.
@@ -22,10 +17,7 @@ func (s *Store) PutReport(ctx context.Context, kind, day string, report any) err
 		return fmt.Errorf("encode %s report of %s: %w", kind, day, err)
 	}
 	now := s.now().UTC()
-	item := key(reportPK(kind, day), skReport)
-	item["report"] = str(string(body))
-	item["generated_at"] = str(now.Format(time.RFC3339Nano))
-	item[AttrExpiresAt] = s.expiresAt(now)
+	item := s.reportItem(kind, day, string(body), now)
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
 		return fmt.Errorf("store %s report of %s: %w", kind, day, err)
 	}
@@ -43,7 +35,7 @@ func (s *Store) Report(ctx context.Context, kind, day string, out any) (bool, er
 	if len(got.Item) == 0 {
 		return false, nil
 	}
-	if err := json.Unmarshal([]byte(stringAttr(got.Item, "report")), out); err != nil {
+	if err := json.Unmarshal([]byte(stringAttr(got.Item, attrReport)), out); err != nil {
 		return false, fmt.Errorf("decode %s report of %s: %w", kind, day, err)
 	}
 	return true, nil

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 )
 
 // MaxTransactionEntries is the most updates RecordBatch writes in one
@@ -29,6 +28,15 @@ const transactionPayloadBytes = 3 << 20
 type Recorded struct {
 	Result Result
 	Err    error
+}
+
+// Record writes e's audit row once per (tracking id, event id), counts it in
+// its day's stats and moves the latest status forward, all in one
+// transaction, so a retry after any failure finds either nothing or all of
+// it done. Calling it again with the same entry is a counted duplicate.
+func (s *Store) Record(ctx context.Context, e Entry) (Result, error) {
+	r := s.RecordBatch(ctx, []Entry{e})[0]
+	return r.Result, r.Err
 }
 
 // RecordBatch records each entry as Record does, in as few transactions as
@@ -68,6 +76,14 @@ func (s *Store) RecordBatch(ctx context.Context, entries []Entry) []Recorded {
 	return out
 }
 
+// CountInvalid counts a rejected message in its day's stats; key spreads the writes.
+func (s *Store) CountInvalid(ctx context.Context, sentAt time.Time, key string) error {
+	if err := s.update(ctx, updateInput(s.countUpdate(sentAt, shardOf(key), map[string]int64{counterInvalid: 1}))); err != nil {
+		return fmt.Errorf("count invalid message: %w", err)
+	}
+	return nil
+}
+
 // chunks splits idx into transactions within MaxTransactionEntries and
 // transactionPayloadBytes, keeping the order.
 func chunks(entries []Entry, idx []int) [][]int {
@@ -89,100 +105,123 @@ func chunks(entries []Entry, idx []int) [][]int {
 	return out
 }
 
-// action says what one item of a batch transaction writes: the row of
-// entries[entry], the latest status of tracking, or a day's counters.
-type action struct {
-	entry    int // -1 unless a row
-	tracking string
-}
-
 // recordChunk writes the rows of chunk, whose (tracking id, event id) are
 // distinct, in one transaction. Rows that exist already are taken out and
 // settled as duplicates or conflicts; latest statuses that a later event
 // holds are left out; the rest is retried until written or failed.
 func (s *Store) recordChunk(ctx context.Context, entries []Entry, chunk []int, out []Recorded) {
 	now := s.now().UTC()
-	writing := slices.Clone(chunk)
-	var existing []int
-	stale := map[string]bool{} // tracking ids whose latest status a later event holds
+	w := &chunkWrite{entries: entries, out: out, writing: slices.Clone(chunk), stale: map[string]bool{}}
 	var wait backoff
-	for len(writing) > 0 {
-		items, actions := s.chunkTransaction(entries, writing, stale, now)
+	for len(w.writing) > 0 {
+		items, actions := s.chunkTransaction(entries, w.writing, w.stale, now)
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil {
-			for _, i := range writing {
-				out[i] = Recorded{Result: Written}
-			}
-			break
-		}
 		var tce *types.TransactionCanceledException
-		if !errors.As(err, &tce) {
-			var apiErr smithy.APIError
-			if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationException" && len(writing) > 1 {
-				// DynamoDB refuses the request, not saying for which row: write
-				// each alone so that only the refused one is rejected.
-				for _, i := range writing {
-					s.recordChunk(ctx, entries, []int{i}, out)
-				}
-				break
-			}
-			if isTransactionConflict(err) {
-				werr := wait.wait(ctx)
-				if werr == nil {
-					continue
-				}
-				err = fmt.Errorf("%w: %w", werr, err)
-			}
-			fail(entries, writing, out, classify(err))
-			break
-		}
-
-		// A cancelled transaction says, item by item, why.
-		drop := map[int]bool{}
-		progress, conflict := false, false
-		var failed error
-		for j, r := range tce.CancellationReasons {
-			if j >= len(actions) {
-				break
-			}
-			a := actions[j]
-			switch code := aws.ToString(r.Code); {
-			case code == "" || code == "None":
-			case code == "TransactionConflict":
-				conflict = true
-			case code == "ConditionalCheckFailed" && a.entry >= 0:
-				drop[a.entry] = true
-				existing = append(existing, a.entry)
-			case code == "ConditionalCheckFailed" && a.tracking != "":
-				stale[a.tracking], progress = true, true
-			case code == "ValidationError" && a.entry >= 0:
-				drop[a.entry] = true
-				out[a.entry] = Recorded{Err: fmt.Errorf("%w: write audit row %s/%s: %s", ErrRejected,
-					entries[a.entry].Update.TrackingID, entries[a.entry].Update.EventID, aws.ToString(r.Message))}
-			default: // throttling, capacity, or a refused counter update
-				failed = err
-			}
-		}
-		if len(drop) > 0 {
-			progress = true
-			writing = slices.DeleteFunc(writing, func(i int) bool { return drop[i] })
-		}
 		switch {
-		case failed != nil:
-			fail(entries, writing, out, failed)
-			writing = nil
-		case len(writing) == 0:
-		case conflict:
-			if werr := wait.wait(ctx); werr != nil {
-				fail(entries, writing, out, fmt.Errorf("%w: %w", werr, err))
-				writing = nil
+		case err == nil:
+			w.written()
+		case isValidation(err) && len(w.writing) > 1:
+			// DynamoDB refuses the request, not saying for which row: write
+			// each alone so that only the refused one is rejected.
+			for _, i := range w.writing {
+				s.recordChunk(ctx, entries, []int{i}, out)
 			}
-		case !progress: // cancelled for no reason it gave: do not loop on it
-			fail(entries, writing, out, err)
-			writing = nil
+			w.writing = nil
+		case errors.As(err, &tce):
+			if w.cancelled(err, tce, actions) {
+				if err := wait.after(ctx, err); err != nil {
+					w.fail(err)
+				}
+			}
+		case isTransactionConflict(err):
+			if err := wait.after(ctx, err); err != nil {
+				w.fail(err)
+			}
+		default:
+			w.fail(classify(err))
 		}
 	}
-	s.settleExisting(ctx, entries, existing, now, out)
+	s.settleExisting(ctx, entries, w.existing, now, out)
+}
+
+// chunkWrite is the state of one chunk's write between its attempts.
+type chunkWrite struct {
+	entries  []Entry
+	out      []Recorded
+	writing  []int           // entries whose rows are still to write
+	existing []int           // entries whose rows were found written
+	stale    map[string]bool // tracking ids whose latest status a later event holds
+}
+
+// written records every entry left as written.
+func (w *chunkWrite) written() {
+	for _, i := range w.writing {
+		w.out[i] = Recorded{Result: Written}
+	}
+	w.writing = nil
+}
+
+// fail gives every entry left the error of the write they were in.
+func (w *chunkWrite) fail(err error) {
+	for _, i := range w.writing {
+		u := w.entries[i].Update
+		w.out[i] = Recorded{Err: fmt.Errorf("write audit row %s/%s: %w", u.TrackingID, u.EventID, err)}
+	}
+	w.writing = nil
+}
+
+// cancelled reads, item by item, why a transaction was cancelled: rows that
+// exist are set apart, rows DynamoDB refuses are rejected, latest statuses a
+// later event holds are left out. It reports whether to retry after a
+// backoff (another transaction held an item); otherwise the write is retried
+// at once if it made progress, or failed.
+func (w *chunkWrite) cancelled(err error, tce *types.TransactionCanceledException, actions []action) bool {
+	drop := map[int]bool{}
+	progress, conflict, failed := false, false, false
+	for j, r := range tce.CancellationReasons {
+		if j >= len(actions) {
+			break
+		}
+		a := actions[j]
+		switch code := aws.ToString(r.Code); {
+		case code == "" || code == reasonNone:
+		case code == reasonConflict:
+			conflict = true
+		case code == reasonConditionFailed && a.entry >= 0:
+			drop[a.entry] = true
+			w.existing = append(w.existing, a.entry)
+		case code == reasonConditionFailed && a.tracking != "":
+			w.stale[a.tracking], progress = true, true
+		case code == reasonValidation && a.entry >= 0:
+			drop[a.entry] = true
+			u := w.entries[a.entry].Update
+			w.out[a.entry] = Recorded{Err: fmt.Errorf("%w: write audit row %s/%s: %s", ErrRejected,
+				u.TrackingID, u.EventID, aws.ToString(r.Message))}
+		default: // throttling, capacity, or a refused counter update
+			failed = true
+		}
+	}
+	if len(drop) > 0 {
+		progress = true
+		w.writing = slices.DeleteFunc(w.writing, func(i int) bool { return drop[i] })
+	}
+	switch {
+	case failed:
+		w.fail(err)
+	case len(w.writing) == 0:
+	case conflict:
+		return true
+	case !progress: // cancelled for no reason it gave: do not loop on it
+		w.fail(err)
+	}
+	return false
+}
+
+// action says what one item of a batch transaction writes: the row of
+// entries[entry], the latest status of tracking, or a day's counters.
+type action struct {
+	entry    int // -1 unless a row
+	tracking string
 }
 
 // chunkTransaction is the transaction writing the rows of writing: rows
@@ -198,9 +237,10 @@ func (s *Store) chunkTransaction(entries []Entry, writing []int, stale map[strin
 	for _, i := range writing {
 		e := entries[i]
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
-			TableName:           &s.table,
-			Item:                s.row(e, now),
-			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			TableName:                &s.table,
+			Item:                     s.row(e, now),
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
 		}})
 		actions = append(actions, action{entry: i})
 
@@ -217,7 +257,7 @@ func (s *Store) chunkTransaction(entries []Entry, writing []int, stale map[strin
 			days[day] = map[string]int64{}
 			dayTimes[day] = e.SentAt
 		}
-		days[day]["total"]++
+		days[day][counterTotal]++
 		days[day][StatusCounter(e.Update.Status)]++
 	}
 	for _, tid := range trackings {
@@ -239,53 +279,5 @@ func (s *Store) chunkTransaction(entries []Entry, writing []int, stale map[strin
 	return items, actions
 }
 
-// settleExisting decides, for each entry whose row exists, whether it is a
-// duplicate (same payload hash) or a conflict, and counts the duplicates
-// with one write per day.
-func (s *Store) settleExisting(ctx context.Context, entries []Entry, existing []int, now time.Time, out []Recorded) {
-	dups := map[string][]int{}
-	for _, i := range existing {
-		e := entries[i]
-		u := e.Update
-		got, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:            &s.table,
-			Key:                  key(trackPK(u.TrackingID), eventSK(u.EventID)),
-			ConsistentRead:       aws.Bool(true),
-			ProjectionExpression: aws.String("payload_hash"),
-		})
-		if err != nil {
-			out[i] = Recorded{Err: classify(fmt.Errorf("read audit row %s/%s: %w", u.TrackingID, u.EventID, err))}
-			continue
-		}
-		if hash := stringAttr(got.Item, "payload_hash"); hash != u.PayloadHash {
-			r, err := s.recordConflict(ctx, e, hash, now)
-			out[i] = Recorded{Result: r, Err: err}
-			continue
-		}
-		day := e.SentAt.UTC().Format(DayLayout)
-		dups[day] = append(dups[day], i)
-	}
-	for _, idx := range dups {
-		// A redelivery: the transaction that wrote the row also counted it
-		// and moved the latest status, so only the duplicate is counted.
-		day := entries[idx[0]].SentAt
-		err := s.update(ctx, updateInput(s.countUpdate(day, rand.IntN(StatsShards), map[string]int64{"duplicates": int64(len(idx))}))) //nolint:gosec // spreading, not security
-		if err != nil {
-			err = classify(fmt.Errorf("count %d duplicates of %s: %w", len(idx), day.UTC().Format(DayLayout), err))
-		}
-		for _, i := range idx {
-			out[i] = Recorded{Result: Duplicate, Err: err}
-		}
-	}
-}
-
-// order ranks events of one tracking id: by event time, then event id.
-func order(e Entry) string { return e.Update.EventTimeKey() + "#" + e.Update.EventID }
-
-// fail gives every entry of idx the error of the write they were in.
-func fail(entries []Entry, idx []int, out []Recorded, err error) {
-	for _, i := range idx {
-		u := entries[i].Update
-		out[i] = Recorded{Err: fmt.Errorf("write audit row %s/%s: %w", u.TrackingID, u.EventID, err)}
-	}
-}
+// order ranks the entries of one tracking id as their events are ranked.
+func order(e Entry) string { return eventOrder(e.Update.EventTimeKey(), e.Update.EventID) }
