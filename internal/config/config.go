@@ -23,28 +23,31 @@ type Processor struct {
 	DeadlineMargin   time.Duration // DEADLINE_MARGIN_MS, 100-60000, default 2000
 }
 
-// Processor defaults, shared with the Terraform module's variable defaults.
+// Defaults of the functions' settings. Where lambda.tf sets a variable from a
+// module variable, its default is the module's (TestModuleSetsWhatTheFunctionsRead).
 const (
 	DefaultRetentionDays    = 90
 	DefaultMaxConcurrency   = 10
 	DefaultMetricsNamespace = "TrackingPipeline"
 	DefaultDeadlineMarginMS = 2000
+	DefaultRedriveRate      = 10
+	DefaultLogLevel         = "info"
 )
 
 // LoadProcessor reads the processor's settings through getenv (os.Getenv in production).
 func LoadProcessor(getenv func(string) string) (Processor, error) {
 	r := reader{getenv: getenv}
 	c := Processor{
-		AuditTable:       r.required("AUDIT_TABLE_NAME"),
-		DLQURL:           r.required("DLQ_URL"),
-		RetentionDays:    r.intIn("RETENTION_DAYS", DefaultRetentionDays, 1, 3650),
-		MaxConcurrency:   r.intIn("MAX_CONCURRENCY", DefaultMaxConcurrency, 1, 100),
-		LogLevel:         r.level("LOG_LEVEL"),
-		MetricsNamespace: r.optional("METRICS_NAMESPACE", DefaultMetricsNamespace),
-		DeadlineMargin:   time.Duration(r.intIn("DEADLINE_MARGIN_MS", DefaultDeadlineMarginMS, 100, 60000)) * time.Millisecond,
+		AuditTable:       r.required(EnvAuditTable),
+		DLQURL:           r.required(EnvDLQURL),
+		RetentionDays:    r.intIn(EnvRetentionDays, DefaultRetentionDays, 1, 3650),
+		MaxConcurrency:   r.intIn(EnvMaxConcurrency, DefaultMaxConcurrency, 1, 100),
+		LogLevel:         r.level(EnvLogLevel),
+		MetricsNamespace: r.optional(EnvMetricsNamespace, DefaultMetricsNamespace),
+		DeadlineMargin:   time.Duration(r.intIn(EnvDeadlineMarginMS, DefaultDeadlineMarginMS, 100, 60000)) * time.Millisecond,
 	}
 	if len(c.MetricsNamespace) > 255 || strings.HasPrefix(c.MetricsNamespace, "AWS/") {
-		r.fail("METRICS_NAMESPACE", "must be at most 255 characters and not start with AWS/")
+		r.fail(EnvMetricsNamespace, "must be at most 255 characters and not start with AWS/")
 	}
 	if err := errors.Join(r.errs...); err != nil {
 		return Processor{}, fmt.Errorf("invalid configuration: %w", err)
@@ -70,16 +73,16 @@ type Maintenance struct {
 func LoadMaintenance(getenv func(string) string) (Maintenance, error) {
 	r := reader{getenv: getenv}
 	c := Maintenance{
-		AuditTable:       r.required("AUDIT_TABLE_NAME"),
-		DLQURL:           r.required("DLQ_URL"),
-		DLQARN:           r.required("DLQ_ARN"),
-		IngestQueueARN:   r.required("INGEST_QUEUE_ARN"),
-		AlertTopicARN:    r.required("ALERT_TOPIC_ARN"),
-		RedriveTransient: r.boolean("REDRIVE_TRANSIENT"),
-		RedriveRate:      r.intIn("REDRIVE_RATE", 10, 1, 500),
-		RetentionDays:    r.intIn("RETENTION_DAYS", DefaultRetentionDays, 1, 3650),
-		LogLevel:         r.level("LOG_LEVEL"),
-		MetricsNamespace: r.optional("METRICS_NAMESPACE", DefaultMetricsNamespace),
+		AuditTable:       r.required(EnvAuditTable),
+		DLQURL:           r.required(EnvDLQURL),
+		DLQARN:           r.required(EnvDLQARN),
+		IngestQueueARN:   r.required(EnvIngestQueueARN),
+		AlertTopicARN:    r.required(EnvAlertTopicARN),
+		RedriveTransient: r.boolean(EnvRedriveTransient),
+		RedriveRate:      r.intIn(EnvRedriveRate, DefaultRedriveRate, 1, 500),
+		RetentionDays:    r.intIn(EnvRetentionDays, DefaultRetentionDays, 1, 3650),
+		LogLevel:         r.level(EnvLogLevel),
+		MetricsNamespace: r.optional(EnvMetricsNamespace, DefaultMetricsNamespace),
 	}
 	if err := errors.Join(r.errs...); err != nil {
 		return Maintenance{}, fmt.Errorf("invalid configuration: %w", err)
@@ -134,7 +137,7 @@ func (r *reader) boolean(name string) bool {
 }
 
 func (r *reader) level(name string) zapcore.Level {
-	v := r.optional(name, "info")
+	v := r.optional(name, DefaultLogLevel)
 	l, err := zapcore.ParseLevel(strings.ToLower(v))
 	if err != nil || l > zapcore.ErrorLevel {
 		r.fail(name, "must be one of debug, info, warn, error, got %q", v)

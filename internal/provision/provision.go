@@ -25,6 +25,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/config"
 )
 
 // Settings mirror modules/tracking-pipeline's variables; the hcl tag names
@@ -179,12 +180,12 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (Outputs, error) {
 	fns := lambdaFunctions{st: st, client: lambda.NewFromConfig(st.cfg)}
 	out.ProcessorFunctionName = name + "-processor"
 	if _, err := fns.create(ctx, out.ProcessorFunctionName, zips.Processor, s.ProcessorTimeoutSeconds, s.ProcessorMemoryMB, map[string]string{
-		"AUDIT_TABLE_NAME":  out.AuditTableName,
-		"DLQ_URL":           out.DLQURL,
-		"RETENTION_DAYS":    strconv.Itoa(s.RetentionDays),
-		"MAX_CONCURRENCY":   strconv.Itoa(s.ProcessorWorkerConcurrency),
-		"LOG_LEVEL":         s.LogLevel,
-		"METRICS_NAMESPACE": s.MetricsNamespace,
+		config.EnvAuditTable:       out.AuditTableName,
+		config.EnvDLQURL:           out.DLQURL,
+		config.EnvRetentionDays:    strconv.Itoa(s.RetentionDays),
+		config.EnvMaxConcurrency:   strconv.Itoa(s.ProcessorWorkerConcurrency),
+		config.EnvLogLevel:         s.LogLevel,
+		config.EnvMetricsNamespace: s.MetricsNamespace,
 	}); err != nil {
 		return out, err
 	}
@@ -201,16 +202,16 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (Outputs, error) {
 
 	out.MaintenanceFunctionName = name + "-maintenance"
 	maintenanceARN, err := fns.create(ctx, out.MaintenanceFunctionName, zips.Maintenance, s.MaintenanceTimeoutSeconds, 256, map[string]string{
-		"AUDIT_TABLE_NAME":  out.AuditTableName,
-		"DLQ_URL":           out.DLQURL,
-		"DLQ_ARN":           out.DLQARN,
-		"INGEST_QUEUE_ARN":  out.IngestQueueARN,
-		"ALERT_TOPIC_ARN":   out.AlertTopicARN,
-		"REDRIVE_TRANSIENT": strconv.FormatBool(s.MaintenanceRedriveTransient),
-		"REDRIVE_RATE":      strconv.Itoa(s.MaintenanceRedriveRate),
-		"RETENTION_DAYS":    strconv.Itoa(s.RetentionDays),
-		"LOG_LEVEL":         s.LogLevel,
-		"METRICS_NAMESPACE": s.MetricsNamespace,
+		config.EnvAuditTable:       out.AuditTableName,
+		config.EnvDLQURL:           out.DLQURL,
+		config.EnvDLQARN:           out.DLQARN,
+		config.EnvIngestQueueARN:   out.IngestQueueARN,
+		config.EnvAlertTopicARN:    out.AlertTopicARN,
+		config.EnvRedriveTransient: strconv.FormatBool(s.MaintenanceRedriveTransient),
+		config.EnvRedriveRate:      strconv.Itoa(s.MaintenanceRedriveRate),
+		config.EnvRetentionDays:    strconv.Itoa(s.RetentionDays),
+		config.EnvLogLevel:         s.LogLevel,
+		config.EnvMetricsNamespace: s.MetricsNamespace,
 	})
 	if err != nil {
 		return out, err

@@ -1,0 +1,31 @@
+package config
+
+// Environment variables of the Lambdas. The module's lambda.tf and the Go
+// provisioner set them, LoadProcessor and LoadMaintenance read them;
+// TestModuleSetsWhatTheFunctionsRead ties the names and defaults to lambda.tf.
+const (
+	EnvAuditTable       = "AUDIT_TABLE_NAME"
+	EnvDLQURL           = "DLQ_URL"
+	EnvDLQARN           = "DLQ_ARN"
+	EnvIngestQueueARN   = "INGEST_QUEUE_ARN"
+	EnvAlertTopicARN    = "ALERT_TOPIC_ARN"
+	EnvRedriveTransient = "REDRIVE_TRANSIENT"
+	EnvRedriveRate      = "REDRIVE_RATE"
+	EnvRetentionDays    = "RETENTION_DAYS"
+	EnvMaxConcurrency   = "MAX_CONCURRENCY"
+	EnvLogLevel         = "LOG_LEVEL"
+	EnvMetricsNamespace = "METRICS_NAMESPACE"
+	EnvDeadlineMarginMS = "DEADLINE_MARGIN_MS"
+)
+
+// ProcessorEnv and MaintenanceEnv name every variable each function reads.
+var (
+	ProcessorEnv = []string{
+		EnvAuditTable, EnvDLQURL, EnvRetentionDays, EnvMaxConcurrency,
+		EnvLogLevel, EnvMetricsNamespace, EnvDeadlineMarginMS,
+	}
+	MaintenanceEnv = []string{
+		EnvAuditTable, EnvDLQURL, EnvDLQARN, EnvIngestQueueARN, EnvAlertTopicARN,
+		EnvRedriveTransient, EnvRedriveRate, EnvRetentionDays, EnvLogLevel, EnvMetricsNamespace,
+	}
+)
