@@ -25,6 +25,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
 )
 
@@ -92,7 +93,8 @@ func TestPipelineModule(t *testing.T) {
 		terraform.ApplyAndIdempotent(t, opts)
 	})
 	teststructure.RunTestStage(t, "validate", func() {
-		out := terraform.OutputAll(t, opts)
+		out, err := outputs.FromMap(terraform.OutputAll(t, opts))
+		require.NoError(t, err)
 		validateOutputs(t, out, prefix)
 		validatePipeline(t, tgt, out)
 		validateConfiguration(t, tgt, out)
@@ -116,33 +118,27 @@ func zipsFor(t *testing.T, tgt target) (string, string) {
 	return p, m
 }
 
-func str(out map[string]any, key string) string {
-	s, _ := out[key].(string)
-	return s
-}
-
-func validateOutputs(t *testing.T, out map[string]any, prefix string) {
+func validateOutputs(t *testing.T, out outputs.Stack, prefix string) {
 	t.Helper()
-	for _, k := range []string{"ingest_queue_url", "dlq_url"} {
-		assert.Contains(t, str(out, k), "/"+prefix+"-", k)
+	for k, url := range map[string]string{"ingest_queue_url": out.IngestQueueURL, "dlq_url": out.DLQURL} {
+		assert.Contains(t, url, "/"+prefix+"-", k)
 	}
-	for _, k := range []string{"ingest_queue_arn", "dlq_arn"} {
-		assert.Regexp(t, `^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:`+prefix+`-`, str(out, k), k)
+	for k, arn := range map[string]string{"ingest_queue_arn": out.IngestQueueARN, "dlq_arn": out.DLQARN} {
+		assert.Regexp(t, `^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:`+prefix+`-`, arn, k)
 	}
-	assert.Regexp(t, `^arn:aws[a-z-]*:kms:`, str(out, "kms_key_arn"))
-	assert.Regexp(t, `^arn:aws[a-z-]*:sns:`, str(out, "alert_topic_arn"))
-	assert.Equal(t, prefix+"-processor", str(out, "processor_function_name"))
-	assert.Equal(t, prefix+"-audit", str(out, "audit_table_name"))
-	alarms, _ := out["alarm_names"].(map[string]any)
-	assert.Len(t, alarms, 6)
+	assert.Regexp(t, `^arn:aws[a-z-]*:kms:`, out.KMSKeyARN)
+	assert.Regexp(t, `^arn:aws[a-z-]*:sns:`, out.AlertTopicARN)
+	assert.Equal(t, prefix+"-processor", out.ProcessorFunctionName)
+	assert.Equal(t, prefix+"-audit", out.AuditTableName)
+	assert.Len(t, out.AlarmNames, 6)
 }
 
-func validatePipeline(t *testing.T, tgt target, out map[string]any) {
+func validatePipeline(t *testing.T, tgt target, out outputs.Stack) {
 	t.Helper()
 	ctx := context.Background()
 	q := sqs.NewFromConfig(tgt.cfg)
-	store := audit.NewStore(dynamodb.NewFromConfig(tgt.cfg), str(out, "audit_table_name"), 90)
-	ingest, dlq := str(out, "ingest_queue_url"), str(out, "dlq_url")
+	store := audit.NewStore(dynamodb.NewFromConfig(tgt.cfg), out.AuditTableName, 90)
+	ingest, dlq := out.IngestQueueURL, out.DLQURL
 	send := func(body string) {
 		_, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &ingest, MessageBody: &body})
 		require.NoError(t, err)
@@ -185,7 +181,7 @@ func validatePipeline(t *testing.T, tgt target, out map[string]any) {
 	})
 
 	// A redrive of the DLQ re-rejects the poison and adds no row.
-	dlqARN := str(out, "dlq_arn")
+	dlqARN := out.DLQARN
 	_, err = q.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: &dlqARN})
 	require.NoError(t, err)
 	retry.DoWithRetry(t, "move task done", 60, 2*time.Second, func() (string, error) {
@@ -200,41 +196,41 @@ func validatePipeline(t *testing.T, tgt target, out map[string]any) {
 	assert.Len(t, rows, 3)
 }
 
-func validateConfiguration(t *testing.T, tgt target, out map[string]any) {
+func validateConfiguration(t *testing.T, tgt target, out outputs.Stack) {
 	t.Helper()
 	ctx := context.Background()
 	attrs, err := sqs.NewFromConfig(tgt.cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(str(out, "ingest_queue_url")), AttributeNames: []sqstypes.QueueAttributeName{"All"},
+		QueueUrl: aws.String(out.IngestQueueURL), AttributeNames: []sqstypes.QueueAttributeName{"All"},
 	})
 	require.NoError(t, err)
-	assert.Equal(t, str(out, "kms_key_arn"), attrs.Attributes["KmsMasterKeyId"])
+	assert.Equal(t, out.KMSKeyARN, attrs.Attributes["KmsMasterKeyId"])
 	vis, _ := strconv.Atoi(attrs.Attributes["VisibilityTimeout"])
 	assert.Equal(t, 60, vis, "6 x the 10 s function timeout")
 
-	table, err := dynamodb.NewFromConfig(tgt.cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(str(out, "audit_table_name"))})
+	table, err := dynamodb.NewFromConfig(tgt.cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(out.AuditTableName)})
 	require.NoError(t, err)
 	require.NotNil(t, table.Table.SSEDescription)
-	assert.Equal(t, str(out, "kms_key_arn"), aws.ToString(table.Table.SSEDescription.KMSMasterKeyArn))
+	assert.Equal(t, out.KMSKeyARN, aws.ToString(table.Table.SSEDescription.KMSMasterKeyArn))
 
 	alarmNames := []string{}
-	for _, v := range out["alarm_names"].(map[string]any) {
-		alarmNames = append(alarmNames, v.(string))
+	for _, v := range out.AlarmNames {
+		alarmNames = append(alarmNames, v)
 	}
 	alarms, err := cloudwatch.NewFromConfig(tgt.cfg).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: alarmNames})
 	require.NoError(t, err)
 	require.Len(t, alarms.MetricAlarms, 6)
 	thresholds := map[string]float64{}
 	for _, a := range alarms.MetricAlarms {
-		thresholds[strings.TrimPrefix(aws.ToString(a.AlarmName), strings.TrimSuffix(str(out, "processor_function_name"), "processor"))] = aws.ToFloat64(a.Threshold)
-		assert.Equal(t, []string{str(out, "alert_topic_arn")}, a.AlarmActions, aws.ToString(a.AlarmName))
-		assert.Equal(t, []string{str(out, "alert_topic_arn")}, a.OKActions, aws.ToString(a.AlarmName))
+		thresholds[strings.TrimPrefix(aws.ToString(a.AlarmName), strings.TrimSuffix(out.ProcessorFunctionName, "processor"))] = aws.ToFloat64(a.Threshold)
+		assert.Equal(t, []string{out.AlertTopicARN}, a.AlarmActions, aws.ToString(a.AlarmName))
+		assert.Equal(t, []string{out.AlertTopicARN}, a.OKActions, aws.ToString(a.AlarmName))
 	}
 	assert.Equal(t, map[string]float64{
 		"queue-depth": 1000, "oldest-message-age": 300, "dlq-not-empty": 0,
 		"processor-errors": 5, "processor-throttles": 5, "maintenance-errors": 0,
 	}, thresholds)
 
-	tags, err := sqs.NewFromConfig(tgt.cfg).ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: aws.String(str(out, "ingest_queue_url"))})
+	tags, err := sqs.NewFromConfig(tgt.cfg).ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: aws.String(out.IngestQueueURL)})
 	require.NoError(t, err)
 	assert.Equal(t, "tracking-pipeline", tags.Tags["Project"])
 	assert.Equal(t, "test", tags.Tags["Environment"])
@@ -243,14 +239,14 @@ func validateConfiguration(t *testing.T, tgt target, out map[string]any) {
 // validateTransientFailure makes every write fail (the table is deleted):
 // the update is retried max_receive_count (2) times, then SQS moves it to
 // the DLQ without a processor reason.
-func validateTransientFailure(t *testing.T, tgt target, out map[string]any) {
+func validateTransientFailure(t *testing.T, tgt target, out outputs.Stack) {
 	t.Helper()
 	ctx := context.Background()
-	table := str(out, "audit_table_name")
+	table := out.AuditTableName
 	_, err := dynamodb.NewFromConfig(tgt.cfg).DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &table})
 	require.NoError(t, err)
 	q := sqs.NewFromConfig(tgt.cfg)
-	ingest, dlq := str(out, "ingest_queue_url"), str(out, "dlq_url")
+	ingest, dlq := out.IngestQueueURL, out.DLQURL
 	body := `{"tracking_id":"T2","event_id":"e1","status":"DELIVERED","event_time":"2026-11-25T10:00:00Z"}`
 	_, err = q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &ingest, MessageBody: &body})
 	require.NoError(t, err)

@@ -4,7 +4,6 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/synth"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
@@ -95,7 +95,7 @@ func Run(ctx context.Context, o Options) error {
 
 // deploy takes the Terraform path where the aws provider can be installed,
 // else the Go provisioner with the module's defaults; it says which and why.
-func deploy(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Config, o Options) (provision.Outputs, error) {
+func deploy(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Config, o Options) (outputs.Stack, error) {
 	prefix := fmt.Sprintf("demo-%d", time.Now().Unix()%100000)
 	arch := "x86_64"
 	if runtime.GOARCH == "arm64" {
@@ -104,7 +104,7 @@ func deploy(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Conf
 	zips := provision.Zips{Processor: filepath.Join(o.ZipDir, "processor.zip"), Maintenance: filepath.Join(o.ZipDir, "maintenance.zip")}
 	for _, z := range []string{zips.Processor, zips.Maintenance} {
 		if _, err := os.Stat(z); err != nil {
-			return provision.Outputs{}, fmt.Errorf("%s is missing: run make build-host", z)
+			return outputs.Stack{}, fmt.Errorf("%s is missing: run make build-host", z)
 		}
 	}
 
@@ -126,12 +126,12 @@ func deploy(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Conf
 
 type tfResult struct {
 	why string
-	out *provision.Outputs
+	out *outputs.Stack
 }
 
-func (r tfResult) outputs() (provision.Outputs, bool) {
+func (r tfResult) outputs() (outputs.Stack, bool) {
 	if r.out == nil {
-		return provision.Outputs{}, false
+		return outputs.Stack{}, false
 	}
 	return *r.out, true
 }
@@ -171,17 +171,8 @@ func terraformPath(ctx context.Context, w io.Writer, srv *localaws.Server, o Opt
 	if err != nil {
 		return tfResult{why: "terraform output failed: " + firstLine(err.Error())}
 	}
-	var outs map[string]struct{ Value json.RawMessage }
-	if err := json.Unmarshal([]byte(raw), &outs); err != nil {
-		return tfResult{why: "terraform output is not JSON"}
-	}
-	flat := map[string]json.RawMessage{}
-	for k, v := range outs {
-		flat[k] = v.Value
-	}
-	b, _ := json.Marshal(flat)
-	var out provision.Outputs
-	if err := json.Unmarshal(b, &out); err != nil {
+	out, err := outputs.Decode([]byte(raw))
+	if err != nil {
 		return tfResult{why: "terraform outputs: " + err.Error()}
 	}
 	return tfResult{out: &out}
@@ -281,7 +272,7 @@ func queued(ctx context.Context, q *sqs.Client, url string) (int, error) {
 	return v + f, nil
 }
 
-func report(ctx context.Context, w io.Writer, q *sqs.Client, store *audit.Store, out provision.Outputs,
+func report(ctx context.Context, w io.Writer, q *sqs.Client, store *audit.Store, out outputs.Stack,
 	msgs []synth.Message, kinds map[synth.Kind]int, st audit.DayStats, drained time.Duration,
 ) error {
 	step(w, "Summary")

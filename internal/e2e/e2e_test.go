@@ -19,6 +19,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
@@ -26,7 +27,7 @@ import (
 // stack is the pipeline deployed on a fresh local AWS with the real zips.
 type stack struct {
 	srv   *localaws.Server
-	out   provision.Outputs
+	out   outputs.Stack
 	sqs   *sqs.Client
 	ddb   *dynamodb.Client
 	store *audit.Store

@@ -26,6 +26,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/config"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 )
 
 // Settings mirror modules/tracking-pipeline's variables; the hcl tag names
@@ -92,22 +93,6 @@ func (s Settings) VisibilityTimeout() int {
 	return 6*s.ProcessorTimeoutSeconds + s.MaximumBatchingWindowSeconds
 }
 
-// Outputs are the module's outputs the pipeline and its tools use.
-type Outputs struct {
-	IngestQueueURL          string            `json:"ingest_queue_url"`
-	IngestQueueARN          string            `json:"ingest_queue_arn"`
-	DLQURL                  string            `json:"dlq_url"`
-	DLQARN                  string            `json:"dlq_arn"`
-	MaintenanceDLQURL       string            `json:"maintenance_dlq_url"`
-	ProcessorFunctionName   string            `json:"processor_function_name"`
-	MaintenanceFunctionName string            `json:"maintenance_function_name"`
-	AuditTableName          string            `json:"audit_table_name"`
-	KMSKeyARN               string            `json:"kms_key_arn"`
-	AlertTopicARN           string            `json:"alert_topic_arn"`
-	MaintenanceScheduleName string            `json:"maintenance_schedule_name"`
-	LogGroupNames           map[string]string `json:"log_group_names"`
-}
-
 // Zips are the paths of the Lambda packages.
 type Zips struct{ Processor, Maintenance string }
 
@@ -121,10 +106,10 @@ type Stack struct {
 func New(cfg aws.Config, s Settings) *Stack { return &Stack{cfg: cfg, s: s} }
 
 // Apply creates every runtime resource and returns the outputs.
-func (st *Stack) Apply(ctx context.Context, zips Zips) (Outputs, error) {
+func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	s := st.s
 	name := s.NamePrefix
-	var out Outputs
+	var out outputs.Stack
 
 	keyARN, err := st.key(ctx)
 	if err != nil {

@@ -4,7 +4,6 @@ package trackctl
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,18 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
 )
 
 // Stack names the deployed resources, as the module's outputs do.
-type Stack struct {
-	IngestQueueURL          string `json:"ingest_queue_url"`
-	IngestQueueARN          string `json:"ingest_queue_arn"`
-	DLQURL                  string `json:"dlq_url"`
-	DLQARN                  string `json:"dlq_arn"`
-	AuditTableName          string `json:"audit_table_name"`
-	MaintenanceFunctionName string `json:"maintenance_function_name"`
-}
+type Stack = outputs.Stack
 
 // StackFlags are the ways to find the stack, in order of precedence: flags
 // override an outputs file, which overrides an env directory.
@@ -48,7 +41,7 @@ func (f StackFlags) resolve(ctx context.Context) (Stack, error) {
 		if err != nil {
 			return s, fmt.Errorf("read outputs file: %w", err)
 		}
-		if err := decodeOutputs(raw, &s); err != nil {
+		if s, err = outputs.Decode(raw); err != nil {
 			return s, fmt.Errorf("outputs file %s: %w", f.OutputsFile, err)
 		}
 	case f.EnvDir != "":
@@ -57,7 +50,7 @@ func (f StackFlags) resolve(ctx context.Context) (Stack, error) {
 		if err != nil {
 			return s, fmt.Errorf("read outputs of %s: %w", f.EnvDir, err)
 		}
-		if err := decodeOutputs([]byte(raw), &s); err != nil {
+		if s, err = outputs.Decode([]byte(raw)); err != nil {
 			return s, fmt.Errorf("outputs of %s: %w", f.EnvDir, err)
 		}
 	}
@@ -73,31 +66,6 @@ func (f StackFlags) resolve(ctx context.Context) (Stack, error) {
 	override(&s.AuditTableName, f.AuditTableName)
 	override(&s.MaintenanceFunctionName, f.MaintenanceFunctionName)
 	return s, nil
-}
-
-// decodeOutputs reads `terraform output -json` ({"name": {"value": ...}})
-// or a plain {"name": value} object.
-func decodeOutputs(raw []byte, s *Stack) error {
-	var wrapped map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &wrapped); err != nil {
-		return fmt.Errorf("not a JSON object: %w", err)
-	}
-	flat := map[string]json.RawMessage{}
-	for k, v := range wrapped {
-		var o struct {
-			Value json.RawMessage `json:"value"`
-		}
-		if json.Unmarshal(v, &o) == nil && o.Value != nil {
-			flat[k] = o.Value
-		} else {
-			flat[k] = v
-		}
-	}
-	b, _ := json.Marshal(flat)
-	if err := json.Unmarshal(b, s); err != nil {
-		return fmt.Errorf("decode outputs: %w", err)
-	}
-	return nil
 }
 
 func need(name, value, flag string) error {

@@ -29,7 +29,8 @@ func TestResolveFromEnvDir(t *testing.T) {
 
 	s, err := StackFlags{EnvDir: dir}.resolve(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, Stack{IngestQueueURL: "http://q/ingest", DLQURL: "http://q/dlq", AuditTableName: "tp-audit"}, s)
+	assert.Equal(t, Stack{IngestQueueURL: "http://q/ingest", DLQURL: "http://q/dlq", AuditTableName: "tp-audit",
+		AlarmNames: map[string]string{"dlq_not_empty": "tp-dlq-not-empty"}}, s)
 }
 
 func TestResolvePrecedence(t *testing.T) {

@@ -1,0 +1,80 @@
+// Package outputs reads the tracking-pipeline module's outputs into one Go
+// type, used by trackctl, the provisioner, the demo and the tests.
+// TestStackMatchesTheModule ties its fields to the module's outputs.tf.
+package outputs
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Stack is a deployed stack as the module's outputs name it. A root that
+// passes only some outputs through (envs/dev, envs/prod) leaves the others
+// empty.
+type Stack struct {
+	IngestQueueURL          string            `json:"ingest_queue_url"`
+	IngestQueueARN          string            `json:"ingest_queue_arn"`
+	DLQURL                  string            `json:"dlq_url"`
+	DLQARN                  string            `json:"dlq_arn"`
+	MaintenanceDLQURL       string            `json:"maintenance_dlq_url"`
+	ProcessorFunctionName   string            `json:"processor_function_name"`
+	ProcessorFunctionARN    string            `json:"processor_function_arn"`
+	MaintenanceFunctionName string            `json:"maintenance_function_name"`
+	MaintenanceFunctionARN  string            `json:"maintenance_function_arn"`
+	AuditTableName          string            `json:"audit_table_name"`
+	AuditTableARN           string            `json:"audit_table_arn"`
+	KMSKeyARN               string            `json:"kms_key_arn"`
+	AlertTopicARN           string            `json:"alert_topic_arn"`
+	AlarmNames              map[string]string `json:"alarm_names"`
+	DashboardName           string            `json:"dashboard_name"`
+	MaintenanceScheduleName string            `json:"maintenance_schedule_name"`
+	LogGroupNames           map[string]string `json:"log_group_names"`
+}
+
+// ErrNotOutputs is returned for input that is not a JSON object of outputs.
+var ErrNotOutputs = errors.New("not a JSON object of outputs")
+
+// Decode reads `terraform output -json` ({"name": {"value": ...}, ...}) or
+// a plain {"name": value, ...} object. Outputs the type does not know are
+// ignored, so a root may output more.
+func Decode(raw []byte) (Stack, error) {
+	var wrapped map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &wrapped); err != nil {
+		return Stack{}, fmt.Errorf("%w: %w", ErrNotOutputs, err)
+	}
+	flat := make(map[string]json.RawMessage, len(wrapped))
+	for k, v := range wrapped {
+		var o struct {
+			Value json.RawMessage `json:"value"`
+		}
+		if json.Unmarshal(v, &o) == nil && o.Value != nil {
+			flat[k] = o.Value
+		} else {
+			flat[k] = v
+		}
+	}
+	b, err := json.Marshal(flat)
+	if err != nil {
+		return Stack{}, fmt.Errorf("%w: %w", ErrNotOutputs, err)
+	}
+	return unmarshal(b)
+}
+
+// FromMap reads outputs already decoded into a map, as Terratest's
+// terraform.OutputAll returns them.
+func FromMap(m map[string]any) (Stack, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return Stack{}, fmt.Errorf("%w: %w", ErrNotOutputs, err)
+	}
+	return unmarshal(b)
+}
+
+func unmarshal(b []byte) (Stack, error) {
+	var s Stack
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Stack{}, fmt.Errorf("decode outputs: %w", err)
+	}
+	return s, nil
+}

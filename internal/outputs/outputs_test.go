@@ -1,0 +1,71 @@
+package outputs_test
+
+import (
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/hashicorp/terraform-config-inspect/tfconfig"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
+)
+
+// TestStackMatchesTheModule checks that Stack has a field for every output
+// of modules/tracking-pipeline and none for an output it does not declare.
+func TestStackMatchesTheModule(t *testing.T) {
+	t.Parallel()
+	mod, diags := tfconfig.LoadModule(filepath.Join("..", "..", "modules", "tracking-pipeline"))
+	require.False(t, diags.HasErrors(), diags.Err())
+	var module []string
+	for name := range mod.Outputs {
+		module = append(module, name)
+	}
+	typ := reflect.TypeFor[outputs.Stack]()
+	var fields []string
+	for i := range typ.NumField() {
+		fields = append(fields, typ.Field(i).Tag.Get("json"))
+	}
+	slices.Sort(module)
+	slices.Sort(fields)
+	assert.Equal(t, module, fields)
+}
+
+func TestDecode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		raw     string
+		want    outputs.Stack
+		wantErr bool
+	}{
+		{"terraform output -json",
+			`{"dlq_url":{"sensitive":false,"type":"string","value":"http://q/dlq"},"alarm_names":{"type":["map","string"],"value":{"dlq_not_empty":"a"}}}`,
+			outputs.Stack{DLQURL: "http://q/dlq", AlarmNames: map[string]string{"dlq_not_empty": "a"}}, false},
+		{"plain object", `{"audit_table_name":"tp-audit","extra":1}`, outputs.Stack{AuditTableName: "tp-audit"}, false},
+		{"a null output", `{"dashboard_name":{"value":null},"dlq_arn":"arn"}`, outputs.Stack{DLQARN: "arn"}, false},
+		{"not an object", `[1]`, outputs.Stack{}, true},
+		{"a field of the wrong type", `{"dlq_url":3}`, outputs.Stack{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := outputs.Decode([]byte(tt.raw))
+			if tt.wantErr {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestFromMap(t *testing.T) {
+	t.Parallel()
+	got, err := outputs.FromMap(map[string]any{"ingest_queue_url": "http://q/i", "log_group_names": map[string]any{"processor": "/aws/lambda/p"}})
+	require.NoError(t, err)
+	assert.Equal(t, outputs.Stack{IngestQueueURL: "http://q/i", LogGroupNames: map[string]string{"processor": "/aws/lambda/p"}}, got)
+}
