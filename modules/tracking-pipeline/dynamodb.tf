@@ -1,5 +1,6 @@
-# The audit table. Keys and the index are those internal/audit needs; its
-# README documents each access pattern. On-demand: the load is bursty.
+# The audit table. Keys and the index are those internal/audit needs (keys.go,
+# schema.go); the module README's "Access patterns of the audit table"
+# documents each. On-demand: the load is bursty.
 
 resource "aws_dynamodb_table" "audit" {
   name                        = "${local.name}-audit"

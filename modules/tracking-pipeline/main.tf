@@ -6,7 +6,8 @@ locals {
   name       = var.name_prefix
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  # `name` replaces `region` in provider v6; v5 has only `name`.
+  # Provider v6 deprecates this attribute, `name`, for `region`; v5, which
+  # versions.tf still admits, has only `name`.
   region = data.aws_region.current.name
 
   tags = merge(var.tags, {

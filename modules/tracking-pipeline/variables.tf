@@ -15,7 +15,7 @@ variable "name_prefix" {
 
 variable "environment" {
   type        = string
-  description = "Environment name, written to the Environment tag and the dashboard title (for example dev or prod)."
+  description = "Environment name, written to the Environment tag and to the start of every alert sentence (for example dev or prod)."
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{0,15}$", var.environment))
@@ -66,7 +66,7 @@ variable "lambda_architecture" {
 
 variable "processor_timeout_seconds" {
   type        = number
-  description = "Processor function timeout. The ingest queue's visibility timeout follows it (6x plus the batching window)."
+  description = "Processor function timeout. The ingest queue's visibility timeout follows it (6 x plus the batching window, as AWS recommends)."
   default     = 30
 
   validation {
@@ -191,7 +191,7 @@ variable "event_filter_patterns" {
 
 variable "visibility_timeout_seconds" {
   type        = number
-  description = "Ingest queue visibility timeout; null derives AWS's minimum, 6 x processor_timeout_seconds + maximum_batching_window_seconds. A lower value fails at plan."
+  description = "Ingest queue visibility timeout; null derives AWS's recommended minimum, 6 x processor_timeout_seconds + maximum_batching_window_seconds. A lower value fails at plan."
   default     = null
 
   validation {
@@ -250,7 +250,7 @@ variable "kms_data_key_reuse_period_seconds" {
 
 variable "kms_key_arn" {
   type        = string
-  description = "ARN of an existing customer-managed KMS key to use instead of creating one. Its policy must admit the services listed in the module README."
+  description = "ARN of an existing customer-managed KMS key to use instead of creating one. Its policy must admit the principals the module README lists under "One KMS key"."
   default     = null
 
   validation {
