@@ -250,7 +250,7 @@ variable "kms_data_key_reuse_period_seconds" {
 
 variable "kms_key_arn" {
   type        = string
-  description = "ARN of an existing customer-managed KMS key to use instead of creating one. Its policy must admit the principals the module README lists under "One KMS key"."
+  description = "ARN of an existing customer-managed KMS key to use instead of creating one. Its policy must admit the principals the module README lists under One KMS key."
   default     = null
 
   validation {

@@ -1,0 +1,63 @@
+package audit_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/hclmodule"
+)
+
+// TestTableMatchesTheModule checks the table the store needs (CreateTableInput,
+// which local runs create) against aws_dynamodb_table.audit in dynamodb.tf:
+// keys, attribute definitions, the index and the TTL attribute.
+func TestTableMatchesTheModule(t *testing.T) {
+	t.Parallel()
+	mod, err := hclmodule.Load(filepath.Join("..", "..", "modules", "tracking-pipeline"))
+	require.NoError(t, err)
+	table := mod.Resource("aws_dynamodb_table", "audit")
+	require.NotNil(t, table)
+	want := audit.CreateTableInput("t")
+
+	hash, err := mod.Attr(table, "hash_key")
+	require.NoError(t, err)
+	rng, err := mod.Attr(table, "range_key")
+	require.NoError(t, err)
+	assert.Equal(t, []string{aws.ToString(want.KeySchema[0].AttributeName), aws.ToString(want.KeySchema[1].AttributeName)}, []string{hash, rng})
+	assert.Equal(t, []string{audit.AttrPK, audit.AttrSK}, []string{hash, rng})
+
+	defined := map[string]string{}
+	var index, indexRange, ttl string
+	for _, b := range table.Blocks {
+		switch b.Type {
+		case "attribute":
+			name, err := mod.Attr(b.Body, "name")
+			require.NoError(t, err)
+			defined[name], err = mod.Attr(b.Body, "type")
+			require.NoError(t, err)
+		case "local_secondary_index":
+			index, err = mod.Attr(b.Body, "name")
+			require.NoError(t, err)
+			indexRange, err = mod.Attr(b.Body, "range_key")
+			require.NoError(t, err)
+		case "ttl":
+			ttl, err = mod.Attr(b.Body, "attribute_name")
+			require.NoError(t, err)
+		}
+	}
+	goDefined := map[string]string{}
+	for _, d := range want.AttributeDefinitions {
+		goDefined[aws.ToString(d.AttributeName)] = string(d.AttributeType)
+	}
+	assert.Equal(t, goDefined, defined, "attribute definitions")
+	require.Len(t, want.LocalSecondaryIndexes, 1)
+	assert.Equal(t, aws.ToString(want.LocalSecondaryIndexes[0].IndexName), index)
+	assert.Equal(t, audit.IndexByTime, index)
+	assert.Equal(t, aws.ToString(want.LocalSecondaryIndexes[0].KeySchema[1].AttributeName), indexRange)
+	assert.Equal(t, audit.AttrEventTS, indexRange)
+	assert.Equal(t, audit.AttrExpiresAt, ttl, "the TTL attribute is the one the store writes")
+}

@@ -1,0 +1,167 @@
+// Package hclmodule reads the Terraform module's HCL for parity tests: the
+// blocks of its resources, and the value of an expression built from the
+// module's variable defaults and literal locals, so Go facts can be checked
+// against the one place the module states them.
+package hclmodule
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/terraform-config-inspect/tfconfig"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+)
+
+// ErrNotStatic is returned for an expression that reads more than the
+// module's variables and literal locals (a resource attribute, say).
+var ErrNotStatic = errors.New("expression is not known before apply")
+
+// Module is a module's parsed files.
+type Module struct {
+	bodies []*hclsyntax.Body
+	ctx    *hcl.EvalContext
+}
+
+// Load parses every .tf file of dir.
+func Load(dir string) (*Module, error) {
+	inspected, diags := tfconfig.LoadModule(dir)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("inspect %s: %w", dir, diags.Err())
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	p := hclparse.NewParser()
+	m := &Module{}
+	for _, f := range files {
+		file, diags := p.ParseHCLFile(f)
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("parse %s: %w", f, diags)
+		}
+		m.bodies = append(m.bodies, file.Body.(*hclsyntax.Body))
+	}
+	vars := map[string]cty.Value{}
+	for name, v := range inspected.Variables {
+		if val, ok := ctyOf(v.Default); ok {
+			vars[name] = val
+		}
+	}
+	m.ctx = &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
+		Functions: map[string]function.Function{"tostring": toString},
+	}
+	m.ctx.Variables["local"] = cty.ObjectVal(m.literalLocals())
+	return m, nil
+}
+
+// Resource returns the body of resource typ.name, or nil.
+func (m *Module) Resource(typ, name string) *hclsyntax.Body {
+	for _, body := range m.bodies {
+		for _, b := range body.Blocks {
+			if b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == typ && b.Labels[1] == name {
+				return b.Body
+			}
+		}
+	}
+	return nil
+}
+
+// Resources returns the bodies of every resource of type typ by name.
+func (m *Module) Resources(typ string) map[string]*hclsyntax.Body {
+	out := map[string]*hclsyntax.Body{}
+	for _, body := range m.bodies {
+		for _, b := range body.Blocks {
+			if b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == typ {
+				out[b.Labels[1]] = b.Body
+			}
+		}
+	}
+	return out
+}
+
+// String evaluates expr with the variables' defaults and the literal locals.
+func (m *Module) String(expr hcl.Expression) (string, error) {
+	for _, tr := range expr.Variables() {
+		if root := tr.RootName(); root != "var" && root != "local" {
+			return "", fmt.Errorf("%w: reads %s", ErrNotStatic, root)
+		}
+	}
+	v, diags := expr.Value(m.ctx)
+	if diags.HasErrors() {
+		return "", fmt.Errorf("%w: %w", ErrNotStatic, diags)
+	}
+	s, err := convert.Convert(v, cty.String)
+	if err != nil || s.IsNull() {
+		return "", fmt.Errorf("%w: not a string", ErrNotStatic)
+	}
+	return s.AsString(), nil
+}
+
+// Attr evaluates the attribute name of body as String does.
+func (m *Module) Attr(body *hclsyntax.Body, name string) (string, error) {
+	a, ok := body.Attributes[name]
+	if !ok {
+		return "", fmt.Errorf("no attribute %s", name)
+	}
+	return m.String(a.Expr)
+}
+
+// literalLocals are the locals whose values need nothing but literals and variables.
+func (m *Module) literalLocals() map[string]cty.Value {
+	out := map[string]cty.Value{}
+	ctx := m.ctx.NewChild()
+	for _, body := range m.bodies {
+		for _, b := range body.Blocks {
+			if b.Type != "locals" {
+				continue
+			}
+			for name, a := range b.Body.Attributes {
+				if len(a.Expr.Variables()) > 0 && !onlyVars(a.Expr) {
+					continue
+				}
+				if v, diags := a.Expr.Value(ctx); !diags.HasErrors() {
+					out[name] = v
+				}
+			}
+		}
+	}
+	return out
+}
+
+func onlyVars(expr hcl.Expression) bool {
+	for _, tr := range expr.Variables() {
+		if tr.RootName() != "var" {
+			return false
+		}
+	}
+	return true
+}
+
+// toString is Terraform's tostring for the primitive values a default holds.
+var toString = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType}},
+	Type:   function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		return convert.Convert(args[0], cty.String) //nolint:wrapcheck // a cty function's own error
+	},
+})
+
+// ctyOf is a variable default (as tfconfig reads it: JSON types) in cty.
+func ctyOf(v any) (cty.Value, bool) {
+	switch d := v.(type) {
+	case string:
+		return cty.StringVal(d), true
+	case bool:
+		return cty.BoolVal(d), true
+	case float64:
+		return cty.NumberFloatVal(d), true
+	}
+	return cty.NilVal, false
+}
