@@ -8,9 +8,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"go.uber.org/zap"
+
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/executor"
-	"go.uber.org/zap"
 )
 
 // invoke runs a function through the executor: RequestResponse waits,
