@@ -32,7 +32,7 @@ mode=${1:-test}
 if [ "$mode" = test ]; then
   step "go test (unit, integration, e2e, Terraform)" \
     "$BIN/gotestsum" --format pkgname-and-test-fails --format-hide-empty-pkg --jsonfile "$REPORT/go-test.json" \
-    -- -count=1 -timeout 20m ./...
+    -- -race -count=1 -timeout 30m ./...
 fi
 step "tofu fmt -check" "$BIN/tofu" fmt -check -recursive -diff modules envs test/fixtures
 step "tflint" tflint_all

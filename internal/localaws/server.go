@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -58,6 +59,7 @@ type Server struct {
 	services []closer // closed in reverse order of start
 	srv      *http.Server
 	ownDir   bool
+	close    sync.Once
 }
 
 // Start runs kumo and the front server.
@@ -129,17 +131,19 @@ func (s *Server) ClientConfig() aws.Config {
 // Close stops everything Start started: the front server first (no new
 // requests), then each service's goroutines, the function processes and kumo.
 func (s *Server) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = s.srv.Shutdown(ctx)
-	for i := len(s.services) - 1; i >= 0; i-- {
-		s.services[i].Close()
-	}
-	s.Executor.Close()
-	s.kumo.Close()
-	if s.ownDir {
-		_ = os.RemoveAll(s.opts.WorkDir)
-	}
+	s.close.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = s.srv.Shutdown(ctx)
+		for i := len(s.services) - 1; i >= 0; i-- {
+			s.services[i].Close()
+		}
+		s.Executor.Close()
+		s.kumo.Close()
+		if s.ownDir {
+			_ = os.RemoveAll(s.opts.WorkDir)
+		}
+	})
 }
 
 // ServeHTTP sends a request to the service that owns its operation, or to kumo.
