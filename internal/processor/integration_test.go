@@ -96,7 +96,8 @@ func TestHandleAgainstLocalAWS(t *testing.T) {
 }
 
 // TestHandleTransientFailureIsRetried makes the table unavailable: the record
-// is reported for retry and nothing reaches the DLQ.
+// is reported for retry, the invocation fails (a systemic failure must reach
+// Lambda's Errors metric) and nothing reaches the DLQ.
 func TestHandleTransientFailureIsRetried(t *testing.T) {
 	t.Parallel()
 	env := testenv.Start(t)
@@ -105,7 +106,7 @@ func TestHandleTransientFailureIsRetried(t *testing.T) {
 	h := processor.New(store, deadletter.NewSender(env.SQS, dlqURL), emf.NewWriter(io.Discard, "Test", nil),
 		zaptest.NewLogger(t), processor.Config{MaxConcurrency: 2, DeadlineMargin: time.Second})
 	resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{record("m1", body("T1"))}})
-	require.NoError(t, err)
+	require.ErrorIs(t, err, processor.ErrBatchFailed)
 	assert.Equal(t, []string{"m1"}, failedIDs(resp))
 	attrs, err := env.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(dlqURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},

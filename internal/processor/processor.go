@@ -7,6 +7,7 @@ package processor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -105,8 +106,18 @@ type record struct {
 	bad    *contract.Error // nil when the body is a valid update
 }
 
-// Handle processes a batch and reports the records to retry. It never
-// returns an error: a failed record is a batch item failure, not a failed batch.
+// ErrBatchFailed is returned when no record of a batch was settled and at
+// least one failed: the failure is systemic (the table or the DLQ is down),
+// so the invocation fails and Lambda's Errors metric, and the alarm on it,
+// show it within one period. SQS then returns the whole batch, as it would
+// have the listed failures. (AWS's batch utilities do the same: "if all
+// records fail, the batch processor raises an error".)
+var ErrBatchFailed = errors.New("every record of the batch failed")
+
+// Handle processes a batch and reports the records to retry as batch item
+// failures. When none was settled and at least one failed it also returns
+// ErrBatchFailed; records only deferred (the deadline came before they
+// started) fail nothing.
 //
 // Each record is parsed; an invalid one is a job of its own (to the DLQ),
 // valid ones are written in groups of cfg.GroupSize, each group one job that
@@ -182,7 +193,28 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	if err := h.metrics.Write(h.now(), batchMetrics(results)); err != nil {
 		log.Warn("batch metrics not written", zap.Error(err))
 	}
+	if failed := systemicFailure(results); failed > 0 {
+		err := fmt.Errorf("%w: %d of %d records failed, none settled", ErrBatchFailed, failed, len(results))
+		log.Error("batch failed", zap.Int("records", len(results)), zap.Error(err))
+		return resp, err
+	}
 	return resp, nil
+}
+
+// systemicFailure returns how many records failed when none was settled
+// (deferred records were not tried), else 0.
+func systemicFailure(results []result) int {
+	failed := 0
+	for _, r := range results {
+		switch r.outcome {
+		case OutcomeRetry:
+			failed++
+		case OutcomeDeferred:
+		default:
+			return 0
+		}
+	}
+	return failed
 }
 
 // parse reads one record's body into an audit entry, or the reason it is invalid.

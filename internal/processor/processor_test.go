@@ -147,6 +147,7 @@ func TestHandleOutcomes(t *testing.T) {
 		errs        map[string]error
 		dlqErr      error
 		wantFailed  []string
+		wantErr     bool              // the invocation fails: nothing settled, something failed
 		wantDLQ     map[string]string // message id -> error code
 		wantOutcome map[string]string // message id -> logged outcome
 		wantMetric  map[string]float64
@@ -198,6 +199,31 @@ func TestHandleOutcomes(t *testing.T) {
 			wantMetric:  map[string]float64{"Processed": 1, "Retried": 1},
 		},
 		{
+			name:        "every record failing transiently fails the invocation",
+			records:     []events.SQSMessage{record("m1", body("T1")), record("m2", body("T2"))},
+			errs:        map[string]error{"T1": throttled, "T2": throttled},
+			wantFailed:  []string{"m1", "m2"},
+			wantErr:     true,
+			wantOutcome: map[string]string{"m1": "retry", "m2": "retry"},
+			wantMetric:  map[string]float64{"Processed": 0, "Retried": 2},
+		},
+		{
+			name:        "a poison message the DLQ cannot take, alone, fails the invocation",
+			records:     []events.SQSMessage{record("m1", `not json`)},
+			dlqErr:      errors.New("connection reset"),
+			wantFailed:  []string{"m1"},
+			wantErr:     true,
+			wantOutcome: map[string]string{"m1": "retry"},
+		},
+		{
+			name:        "one settled record keeps the invocation successful",
+			records:     []events.SQSMessage{record("m1", body("T1")), record("m2", body("T2")), record("m3", body("T3"))},
+			errs:        map[string]error{"T1": throttled, "T3": throttled},
+			results:     map[string]audit.Result{"T2": audit.Duplicate},
+			wantFailed:  []string{"m1", "m3"},
+			wantOutcome: map[string]string{"m1": "retry", "m2": "duplicate", "m3": "retry"},
+		},
+		{
 			name:        "store rejection is permanent",
 			records:     []events.SQSMessage{record("m1", body("T1"))},
 			errs:        map[string]error{"T1": fmt.Errorf("%w: item too large", audit.ErrRejected)},
@@ -236,7 +262,11 @@ func TestHandleOutcomes(t *testing.T) {
 
 			ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
 			resp, err := h.Handle(ctx, events.SQSEvent{Records: tt.records})
-			require.NoError(t, err)
+			if tt.wantErr {
+				require.ErrorIs(t, err, processor.ErrBatchFailed)
+			} else {
+				require.NoError(t, err)
+			}
 			assert.ElementsMatch(t, tt.wantFailed, failedIDs(resp))
 
 			gotDLQ := map[string]string{}
@@ -396,7 +426,7 @@ func TestHandleDeadline(t *testing.T) {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		defer cancel()
 		resp, err := h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{record("m1", body("T1")), record("m2", body("T2"))}})
-		require.NoError(t, err)
+		require.ErrorIs(t, err, processor.ErrBatchFailed, "a store that hangs on every write fails the invocation")
 		assert.True(t, time.Now().Before(deadline), "the handler returned after its deadline")
 		assert.ElementsMatch(t, []string{"m1", "m2"}, failedIDs(resp))
 	})
