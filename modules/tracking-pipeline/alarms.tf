@@ -7,7 +7,9 @@
 #   errors, so notBreaching.
 
 locals {
-  alarm_actions = [local.alert_topic_arn]
+  # Every transition reaches the topic once, as the EventBridge rule's
+  # readable sentence (events.tf); CloudWatch's own JSON only on request.
+  alarm_actions = var.alarm_raw_notifications ? [local.alert_topic_arn] : []
 
   alarms = {
     queue_depth = {

@@ -11,18 +11,22 @@ resource "aws_sns_topic" "alerts" {
 data "aws_iam_policy_document" "alerts" {
   count = local.create_alert_topic ? 1 : 0
 
-  statement {
-    sid       = "CloudWatchAlarms"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.alerts[0].arn]
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
+  # CloudWatch publishes only when alarm actions are on (alarm_raw_notifications).
+  dynamic "statement" {
+    for_each = var.alarm_raw_notifications ? [1] : []
+    content {
+      sid       = "CloudWatchAlarms"
+      actions   = ["sns:Publish"]
+      resources = [aws_sns_topic.alerts[0].arn]
+      principals {
+        type        = "Service"
+        identifiers = ["cloudwatch.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
     }
   }
 

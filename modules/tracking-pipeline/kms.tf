@@ -33,15 +33,16 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # CloudWatch alarm actions and EventBridge rules publish to the encrypted
-  # topic; SNS then uses the key on their behalf, only within this account.
+  # The EventBridge rule (and CloudWatch alarm actions, when
+  # alarm_raw_notifications is on) publish to the encrypted topic; SNS then
+  # uses the key on their behalf, only within this account.
   statement {
     sid       = "AlertPublishers"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = ["*"]
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+      identifiers = var.alarm_raw_notifications ? ["cloudwatch.amazonaws.com", "events.amazonaws.com"] : ["events.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"

@@ -372,6 +372,13 @@ variable "alert_email_addresses" {
   }
 }
 
+variable "alarm_raw_notifications" {
+  type        = bool
+  description = "Also send CloudWatch's own JSON notification of every alarm transition to the alert topic (alarm and OK actions). Off: each transition reaches the topic once, as the EventBridge rule's readable sentence. Turn it on only for a topic consumer that parses CloudWatch's alarm JSON (a chat or paging integration); e-mail subscribers then get two messages per transition."
+  default     = false
+  nullable    = false
+}
+
 variable "alarm_thresholds" {
   type = object({
     queue_depth                = optional(number, 1000)

@@ -1,0 +1,72 @@
+package test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gruntwork-io/terratest/modules/terraform"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
+)
+
+// TestAlarmTransitionsReachTheTopicOnce plans the fixture with a topic of the
+// caller's (so its ARN is known at plan) and reads every alarm's actions:
+// by default none, so each transition reaches the topic once, through the
+// EventBridge rule's readable sentence; with alarm_raw_notifications, the
+// topic as alarm and OK action. Skipped, with the reason, where the aws
+// provider cannot be installed.
+func TestAlarmTransitionsReachTheTopicOnce(t *testing.T) {
+	t.Parallel()
+	const topic = "arn:aws:sns:us-east-1:000000000000:tp-byo-alerts"
+	dir := tfharness.CopyRoots(t, "test/fixtures/pipeline")
+	tfharness.WriteLocalOverride(t, dir, testenv.Start(t).URL)
+	tfharness.Init(t, tfharness.Options(dir, nil))
+	processor, maintenance := tfharness.HostZips(t)
+
+	tests := []struct {
+		name string
+		raw  bool
+		want []any
+	}{
+		{"default: the EventBridge sentence only", false, []any{}},
+		{"raw notifications on request", true, []any{topic}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := tfharness.Options(dir, map[string]any{
+				"name_prefix":             "plan-" + testenv.Unique("a"),
+				"processor_zip_path":      processor,
+				"maintenance_zip_path":    maintenance,
+				"lambda_architecture":     tfharness.LambdaArchitecture(),
+				"alert_topic_arn":         topic,
+				"alarm_raw_notifications": tt.raw,
+			})
+			opts.PlanFilePath = filepath.Join(t.TempDir(), "plan")
+			plan, err := terraform.InitAndPlanAndShowWithStructE(t, opts)
+			require.NoError(t, err)
+			alarms, rules := 0, 0
+			for addr, r := range plan.ResourcePlannedValuesMap {
+				switch {
+				case strings.HasPrefix(addr, "module.pipeline.aws_cloudwatch_metric_alarm.this["):
+					alarms++
+					for _, attr := range []string{"alarm_actions", "ok_actions"} {
+						got, _ := r.AttributeValues[attr].([]any)
+						if got == nil {
+							got = []any{}
+						}
+						assert.Equal(t, tt.want, got, "%s %s", addr, attr)
+					}
+				case strings.HasPrefix(addr, "module.pipeline.aws_cloudwatch_event_target.alarm_state_change"):
+					rules++
+					assert.Equal(t, topic, r.AttributeValues["arn"], "the readable sentence goes to the topic")
+				}
+			}
+			assert.Equal(t, 6, alarms)
+			assert.Equal(t, 1, rules)
+		})
+	}
+}
