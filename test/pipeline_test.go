@@ -166,8 +166,11 @@ func validatePipeline(t *testing.T, tgt target, out outputs.Stack) {
 
 	retry.DoWithRetry(t, "poison in the DLQ with its reason", 60, 2*time.Second, func() (string, error) {
 		msgs, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &dlq, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}, VisibilityTimeout: 5})
-		if err != nil || len(msgs.Messages) != 1 {
-			return "", fmt.Errorf("%d messages: %w", len(msgs.Messages), err)
+		if err != nil {
+			return "", fmt.Errorf("receive: %w", err) // retried: a failed read is reported, never indexed
+		}
+		if len(msgs.Messages) != 1 {
+			return "", fmt.Errorf("%d messages", len(msgs.Messages))
 		}
 		m := msgs.Messages[0]
 		// Make it visible again at once for the redrive below.
