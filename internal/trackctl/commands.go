@@ -246,13 +246,13 @@ type dlqMessage struct {
 	receipt *string
 }
 
-// peekDLQ receives up to limit messages, hidden for 60 s; release makes them visible.
-func peekDLQ(ctx context.Context, q *sqs.Client, url string, limit int) ([]dlqMessage, error) {
+// peekDLQ receives up to limit messages, hidden for hide; release makes them visible.
+func peekDLQ(ctx context.Context, q *sqs.Client, url string, limit int, hide time.Duration) ([]dlqMessage, error) {
 	var out []dlqMessage
 	now := time.Now()
 	for len(out) < limit {
 		res, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: &url, MaxNumberOfMessages: int32(min(10, limit-len(out))), VisibilityTimeout: 60, //nolint:gosec // at most 10
+			QueueUrl: &url, MaxNumberOfMessages: int32(min(10, limit-len(out))), VisibilityTimeout: int32(hide / time.Second), //nolint:gosec // at most 10; a hide of at most 12 h
 			MessageAttributeNames:       []string{"All"},
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameSentTimestamp},
 		})
@@ -283,10 +283,9 @@ func peekDLQ(ctx context.Context, q *sqs.Client, url string, limit int) ([]dlqMe
 	return out, nil
 }
 
+// release makes messages visible again at once; the DLQ keeps them either way.
 func release(ctx context.Context, q *sqs.Client, url string, msgs []dlqMessage) {
-	for _, m := range msgs {
-		_, _ = q.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &url, ReceiptHandle: m.receipt})
-	}
+	_ = setHide(ctx, q, url, msgs, 0)
 }
 
 func runDLQList(ctx context.Context, args []string, io IO) error {
@@ -303,7 +302,7 @@ func runDLQList(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	msgs, err := peekDLQ(ctx, cl.sqs, s.DLQURL, *limit)
+	msgs, err := peekDLQ(ctx, cl.sqs, s.DLQURL, *limit, time.Minute)
 	release(context.WithoutCancel(ctx), cl.sqs, s.DLQURL, msgs)
 	if err != nil {
 		return err
@@ -353,41 +352,16 @@ func runDLQRedrive(ctx context.Context, args []string, io IO) error {
 	if err := need("ingest queue URL", s.IngestQueueURL, "--ingest-queue-url"); err != nil {
 		return err
 	}
-	msgs, err := peekDLQ(ctx, cl.sqs, s.DLQURL, *limit)
-	if err != nil {
-		release(context.WithoutCancel(ctx), cl.sqs, s.DLQURL, msgs)
-		return err
+	plan := reasonRedrive{reason: *reason, limit: *limit, rate: *rate, dryRun: *dryRun, timing: redriveTiming}
+	res, err := plan.run(ctx, cl.sqs, s.DLQURL, s.IngestQueueURL)
+	switch {
+	case err != nil:
+		return fmt.Errorf("redrive stopped after %d of %d (the rest stay in the DLQ): %w", res.moved, res.matched, err)
+	case *dryRun:
+		fmt.Fprintf(io.Out, "dry run: %d of %d inspected message(s) have reason %s and would be redriven\n", res.matched, res.inspected, *reason)
+	default:
+		fmt.Fprintf(io.Out, "redrove %d message(s) with reason %s; %d other(s) left in the DLQ\n", res.moved, *reason, res.inspected-res.matched)
 	}
-	var keep, move []dlqMessage
-	for _, m := range msgs {
-		if m.Reason == *reason && !*dryRun {
-			move = append(move, m)
-		} else {
-			keep = append(keep, m)
-			if m.Reason == *reason {
-				move = append(move, m) // dry run: counted, kept
-			}
-		}
-	}
-	release(context.WithoutCancel(ctx), cl.sqs, s.DLQURL, keep)
-	if *dryRun {
-		fmt.Fprintf(io.Out, "dry run: %d of %d inspected message(s) have reason %s and would be redriven\n", len(move), len(msgs), *reason)
-		return nil
-	}
-	moved := 0
-	interval := time.Second / time.Duration(*rate)
-	for _, m := range move {
-		if _, err := cl.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &s.IngestQueueURL, MessageBody: aws.String(m.Body)}); err != nil {
-			release(context.WithoutCancel(ctx), cl.sqs, s.DLQURL, move[moved:])
-			return fmt.Errorf("redrive stopped after %d of %d: %w (the rest stay in the DLQ)", moved, len(move), err)
-		}
-		if _, err := cl.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &s.DLQURL, ReceiptHandle: m.receipt}); err != nil {
-			return fmt.Errorf("message %s was redriven but not deleted from the DLQ (it is processed idempotently if seen again): %w", m.MessageID, err)
-		}
-		moved++
-		time.Sleep(interval) // the requested rate
-	}
-	fmt.Fprintf(io.Out, "redrove %d message(s) with reason %s; %d other(s) left in the DLQ\n", moved, *reason, len(keep))
 	return nil
 }
 
