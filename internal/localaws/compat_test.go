@@ -25,13 +25,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
@@ -391,7 +391,7 @@ type sqstypesName = sqstypes.QueueAttributeName
 
 func TestCompatibilityLayerFillsKumoGaps(t *testing.T) {
 	t.Parallel()
-	bare := kumo.NewServer()
+	bare := upstream.NewServer() // serialised with the layer's own kumo start
 	t.Cleanup(bare.Close)
 	layer, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
 	require.NoError(t, err)

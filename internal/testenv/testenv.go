@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/sivchari/kumo"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 )
 
 // Env is the running local AWS with clients on it.
@@ -41,7 +41,7 @@ var (
 func Start(t testing.TB) *Env {
 	t.Helper()
 	once.Do(func() {
-		srv := kumo.NewServer()
+		srv := upstream.NewServer() // serialised with the local AWS's kumo starts
 		cfg := aws.Config{
 			Region:       "us-east-1",
 			Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),

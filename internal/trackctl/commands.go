@@ -285,7 +285,7 @@ func peekDLQ(ctx context.Context, q *sqs.Client, url string, limit int, hide tim
 
 // release makes messages visible again at once; the DLQ keeps them either way.
 func release(ctx context.Context, q *sqs.Client, url string, msgs []dlqMessage) {
-	_ = setHide(ctx, q, url, msgs, 0)
+	_ = deadletter.SetHide(ctx, q, url, held(msgs), 0)
 }
 
 func runDLQList(ctx context.Context, args []string, io IO) error {
@@ -352,7 +352,7 @@ func runDLQRedrive(ctx context.Context, args []string, io IO) error {
 	if err := need("ingest queue URL", s.IngestQueueURL, "--ingest-queue-url"); err != nil {
 		return err
 	}
-	plan := reasonRedrive{reason: *reason, limit: *limit, rate: *rate, dryRun: *dryRun, timing: redriveTiming}
+	plan := reasonRedrive{reason: *reason, limit: *limit, rate: *rate, dryRun: *dryRun, hide: deadletter.DefaultHide}
 	res, err := plan.run(ctx, cl.sqs, s.DLQURL, s.IngestQueueURL)
 	switch {
 	case err != nil:

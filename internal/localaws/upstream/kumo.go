@@ -48,11 +48,17 @@ type Kumo struct {
 // each new server rewires them (SNS and S3 to SQS) without a lock.
 var startMu sync.Mutex
 
+// NewServer starts a bare kumo on a random loopback port. Every kumo of the
+// process must start through it (see startMu).
+func NewServer() *kumo.Server {
+	startMu.Lock()
+	defer startMu.Unlock()
+	return kumo.NewServer()
+}
+
 // Start runs kumo on a random loopback port.
 func Start(region string) *Kumo {
-	startMu.Lock()
-	srv := kumo.NewServer()
-	startMu.Unlock()
+	srv := NewServer()
 	u, _ := url.Parse(srv.URL) // kumo's own http://127.0.0.1:port
 	// Keep connections to kumo open: every SDK call of every function goes
 	// through here, and the default transport keeps only 2 idle per host.
