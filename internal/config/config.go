@@ -59,8 +59,7 @@ func LoadProcessor(getenv func(string) string) (Processor, error) {
 type Maintenance struct {
 	AuditTable       string        // AUDIT_TABLE_NAME, required
 	DLQURL           string        // DLQ_URL, required
-	DLQARN           string        // DLQ_ARN, required
-	IngestQueueARN   string        // INGEST_QUEUE_ARN, required
+	IngestQueueURL   string        // INGEST_QUEUE_URL, required: where transient failures are redriven
 	AlertTopicARN    string        // ALERT_TOPIC_ARN, required
 	RedriveTransient bool          // REDRIVE_TRANSIENT, default false
 	RedriveRate      int           // REDRIVE_RATE, 1-500, default 10
@@ -75,8 +74,7 @@ func LoadMaintenance(getenv func(string) string) (Maintenance, error) {
 	c := Maintenance{
 		AuditTable:       r.required(EnvAuditTable),
 		DLQURL:           r.required(EnvDLQURL),
-		DLQARN:           r.required(EnvDLQARN),
-		IngestQueueARN:   r.required(EnvIngestQueueARN),
+		IngestQueueURL:   r.required(EnvIngestQueueURL),
 		AlertTopicARN:    r.required(EnvAlertTopicARN),
 		RedriveTransient: r.boolean(EnvRedriveTransient),
 		RedriveRate:      r.intIn(EnvRedriveRate, DefaultRedriveRate, 1, 500),

@@ -6,8 +6,7 @@ package config
 const (
 	EnvAuditTable       = "AUDIT_TABLE_NAME"
 	EnvDLQURL           = "DLQ_URL"
-	EnvDLQARN           = "DLQ_ARN"
-	EnvIngestQueueARN   = "INGEST_QUEUE_ARN"
+	EnvIngestQueueURL   = "INGEST_QUEUE_URL"
 	EnvAlertTopicARN    = "ALERT_TOPIC_ARN"
 	EnvRedriveTransient = "REDRIVE_TRANSIENT"
 	EnvRedriveRate      = "REDRIVE_RATE"
@@ -25,7 +24,7 @@ var (
 		EnvLogLevel, EnvMetricsNamespace, EnvDeadlineMarginMS,
 	}
 	MaintenanceEnv = []string{
-		EnvAuditTable, EnvDLQURL, EnvDLQARN, EnvIngestQueueARN, EnvAlertTopicARN,
+		EnvAuditTable, EnvDLQURL, EnvIngestQueueURL, EnvAlertTopicARN,
 		EnvRedriveTransient, EnvRedriveRate, EnvRetentionDays, EnvLogLevel, EnvMetricsNamespace,
 	}
 )

@@ -251,6 +251,46 @@ func TestTransientFailureRedriveAndMoveBack(t *testing.T) {
 	assert.Equal(t, []string{"e1"}, s.trailIDs(t, "P9"))
 }
 
+// TestMaintenanceRedrivesTransientFailures parks a transient failure (the
+// table is gone while it is processed) beside a permanent one, brings the
+// table back and fires the maintenance schedule with redrive on: the job
+// sends back the transient failure only, which is then written once.
+func TestMaintenanceRedrivesTransientFailures(t *testing.T) {
+	t.Parallel()
+	two, one := 2, 1
+	s := deploy(t, func(st *provision.Settings) {
+		st.MaxReceiveCount = two
+		st.VisibilityTimeoutSeconds = &one // short, so the retries are quick
+		st.MaintenanceRedriveTransient = true
+	})
+	ctx := context.Background()
+	_, err := s.ddb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &s.out.AuditTableName})
+	require.NoError(t, err)
+	s.send(t, update("P11", "e1", "DELIVERED", "2026-11-25T10:00:00Z"), `{"tracking_id":"P11","status":"lost"}`)
+	eventually(t, "both in the DLQ", func() error {
+		if v, f := s.queueCounts(t, s.out.DLQURL); v+f != 2 {
+			return fmt.Errorf("%d visible, %d in flight", v, f)
+		}
+		return nil
+	})
+	_, err = s.ddb.CreateTable(ctx, audit.CreateTableInput(s.out.AuditTableName))
+	require.NoError(t, err)
+
+	resp, err := http.Post(s.srv.URL+"/_localaws/schedules/"+s.out.MaintenanceScheduleName+"/trigger", "application/json", nil) //nolint:noctx // test
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, resp.Body.Close())
+
+	s.waitForTrail(t, "P11", "e1")
+	eventually(t, "only the permanent failure left in the DLQ", func() error {
+		msgs := s.dlqMessages(t)
+		if len(msgs) != 1 || msgs[0].MessageAttributes["ErrorCode"].StringValue == nil {
+			return fmt.Errorf("%d messages in the DLQ", len(msgs))
+		}
+		return nil
+	})
+}
+
 // TestScheduleRunsMaintenance fires the maintenance schedule now: the job
 // digests the DLQ and stores its report.
 func TestScheduleRunsMaintenance(t *testing.T) {

@@ -4,6 +4,7 @@ package maintenance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -56,12 +57,12 @@ type Sample struct {
 	AgeSec    int64  `json:"age_seconds"`
 }
 
-// RedriveResult says whether a move task was started, and why not.
+// RedriveResult says how many transient failures were redriven, and why
+// none or not all were.
 type RedriveResult struct {
-	Started    bool   `json:"started"`
-	TaskHandle string `json:"task_handle,omitempty"`
-	Rate       int32  `json:"rate_per_second,omitempty"`
-	Skipped    string `json:"skipped,omitempty"`
+	Redriven int    `json:"redriven"`
+	Rate     int32  `json:"rate_per_second,omitempty"`
+	Skipped  string `json:"skipped,omitempty"`
 }
 
 // Result is what one run did.
@@ -76,8 +77,7 @@ type Result struct {
 type Queue interface {
 	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
-	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
-	StartMessageMoveTask(ctx context.Context, in *sqs.StartMessageMoveTaskInput, opts ...func(*sqs.Options)) (*sqs.StartMessageMoveTaskOutput, error)
+	deadletter.RedriveQueue
 }
 
 // Stats reads a day's counters and keeps reports.
@@ -101,11 +101,11 @@ var _ Queue = (*sqs.Client)(nil)
 // Config names the queues and the redrive policy.
 type Config struct {
 	DLQURL           string
-	DLQARN           string
-	IngestQueueARN   string
+	IngestQueueURL   string
 	RedriveTransient bool
 	RedriveRate      int32
-	MaxSample        int // messages inspected per digest
+	MaxSample        int             // messages inspected per digest
+	Hide             deadletter.Hide // how the inspected messages stay hidden; zero: deadletter.DefaultHide
 }
 
 // Job runs maintenance tasks.
@@ -123,6 +123,9 @@ type Job struct {
 func New(q Queue, s Stats, n Notifier, m Metrics, log *zap.Logger, cfg Config) *Job {
 	if cfg.MaxSample <= 0 {
 		cfg.MaxSample = 100
+	}
+	if cfg.Hide.Hide <= 0 {
+		cfg.Hide = deadletter.DefaultHide
 	}
 	return &Job{queue: q, stats: s, notify: n, metrics: m, log: log, cfg: cfg, now: time.Now}
 }
@@ -171,22 +174,26 @@ func (j *Job) Run(ctx context.Context, req Request) (Result, error) {
 	res := Result{Day: day.Format(audit.DayLayout)}
 
 	if tasks[TaskDLQDigest] || tasks[TaskRedrive] {
-		d, err := j.digest(ctx)
+		in, err := j.inspect(ctx)
 		if err != nil {
 			return res, err
 		}
-		res.Digest = &d
+		res.Digest = &in.digest
+		// Only transient failures stay held, and only for a redrive.
+		transient := in.transient(tasks[TaskRedrive] && j.cfg.RedriveTransient)
+		release := func() { j.release(transient) }
 		if tasks[TaskDLQDigest] {
-			if err := j.reportDigest(ctx, d); err != nil {
+			if err := j.reportDigest(ctx, in.digest); err != nil {
+				release()
 				return res, err
 			}
 		}
 		if tasks[TaskRedrive] {
-			r, err := j.redrive(ctx, d)
+			r, err := j.redrive(ctx, in, transient)
+			res.Redrive = &r
 			if err != nil {
 				return res, err
 			}
-			res.Redrive = &r
 		}
 	}
 	if tasks[TaskDailyStats] {
@@ -221,43 +228,54 @@ func normaliseTasks(names []string) (map[string]bool, error) {
 }
 
 // digest peeks at up to MaxSample DLQ messages, then makes them visible again.
-func (j *Job) digest(ctx context.Context) (Digest, error) {
+// inspection is what one look at the DLQ found: the digest, and the
+// inspected messages, held (hidden) since since, with their reasons.
+type inspection struct {
+	digest  Digest
+	held    []deadletter.Held
+	reasons []string
+	since   time.Time
+	j       *Job
+}
+
+// inspect receives up to MaxSample DLQ messages, hidden for the job's hide,
+// and digests them. On error nothing stays held.
+func (j *Job) inspect(ctx context.Context) (inspection, error) {
 	attrs, err := j.queue.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl:       &j.cfg.DLQURL,
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
 	})
 	if err != nil {
-		return Digest{}, fmt.Errorf("read DLQ attributes: %w", err)
+		return inspection{}, fmt.Errorf("read DLQ attributes: %w", err)
 	}
-	d := Digest{ByReason: map[string]int{}}
+	in := inspection{digest: Digest{ByReason: map[string]int{}}, since: time.Now(), j: j} // since: real time, for the hide
+	now := j.now()
+	d := &in.digest
 	d.Approximate, _ = strconv.Atoi(attrs.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
 
-	now := j.now()
-	var handles []sqstypes.ChangeMessageVisibilityBatchRequestEntry
-	defer func() { j.release(context.WithoutCancel(ctx), handles) }()
 	for d.Sampled < j.cfg.MaxSample {
 		out, err := j.queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    &j.cfg.DLQURL,
 			MaxNumberOfMessages:         int32(min(10, j.cfg.MaxSample-d.Sampled)), //nolint:gosec // at most 10
-			VisibilityTimeout:           60,
+			VisibilityTimeout:           int32(j.cfg.Hide.Hide / time.Second),      //nolint:gosec // at most SQS's 12 hours
 			MessageAttributeNames:       []string{"All"},
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameSentTimestamp},
 		})
 		if err != nil {
-			return Digest{}, fmt.Errorf("peek at the DLQ: %w", err)
+			j.release(in.held)
+			return inspection{}, fmt.Errorf("peek at the DLQ: %w", err)
 		}
 		if len(out.Messages) == 0 {
 			break
 		}
 		for _, m := range out.Messages {
 			d.Sampled++
-			handles = append(handles, sqstypes.ChangeMessageVisibilityBatchRequestEntry{
-				Id: aws.String(strconv.Itoa(len(handles))), ReceiptHandle: m.ReceiptHandle,
-			})
 			reason := ReasonRedrive
 			if v := m.MessageAttributes[deadletter.AttrErrorCode].StringValue; v != nil {
 				reason = *v
 			}
+			in.held = append(in.held, deadletter.Held{MessageID: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), Receipt: m.ReceiptHandle})
+			in.reasons = append(in.reasons, reason)
 			d.ByReason[reason]++
 			var age int64
 			if ms, err := strconv.ParseInt(m.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
@@ -273,19 +291,29 @@ func (j *Job) digest(ctx context.Context) (Digest, error) {
 		}
 	}
 	d.Approximate = max(d.Approximate, d.Sampled)
-	return d, nil
+	return in, nil
 }
 
-// release makes peeked messages visible again at once.
-func (j *Job) release(ctx context.Context, handles []sqstypes.ChangeMessageVisibilityBatchRequestEntry) {
-	for start := 0; start < len(handles); start += 10 {
-		batch := handles[start:min(start+10, len(handles))]
-		if _, err := j.queue.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{
-			QueueUrl: &j.cfg.DLQURL, Entries: batch,
-		}); err != nil {
-			// They become visible anyway when the 60 s timeout ends.
-			j.log.Warn("peeked DLQ messages not released early", zap.Error(err))
+// transient releases every held message but the transient failures (all of
+// them unless keep) and returns those still held.
+func (in inspection) transient(keep bool) []deadletter.Held {
+	var held, others []deadletter.Held
+	for i, m := range in.held {
+		if keep && in.reasons[i] == ReasonRedrive {
+			held = append(held, m)
+		} else {
+			others = append(others, m)
 		}
+	}
+	in.j.release(others)
+	return held
+}
+
+// release makes held messages visible again at once.
+func (j *Job) release(held []deadletter.Held) {
+	if err := deadletter.Release(j.queue, j.cfg.DLQURL, held); err != nil {
+		// They become visible anyway when their hide ends.
+		j.log.Warn("peeked DLQ messages not released early", zap.Error(err))
 	}
 }
 
@@ -311,28 +339,47 @@ func (j *Job) reportDigest(ctx context.Context, d Digest) error {
 	return nil
 }
 
-// redrive moves the DLQ back to the ingest queue only when every inspected
-// message is a transient failure: a move task cannot pick messages, and
-// permanent failures must never be redriven automatically.
-func (j *Job) redrive(ctx context.Context, d Digest) (RedriveResult, error) {
+// redriveDeadlineMargin is left of the invocation for giving back what a
+// redrive still holds when the deadline stops it.
+const redriveDeadlineMargin = 5 * time.Second
+
+// redrive sends back to the ingest queue exactly the transient failures the
+// inspection holds (SQS moved them after max receives; they carry no
+// ErrorCode), at the configured rate; permanent failures are never touched.
+// A move task is not used: it would move whatever the DLQ holds when it
+// runs, including permanent failures parked after the inspection.
+func (j *Job) redrive(ctx context.Context, in inspection, transient []deadletter.Held) (RedriveResult, error) {
+	d := in.digest
+	var notes []string
+	if permanent := d.Sampled - d.ByReason[ReasonRedrive]; permanent > 0 {
+		notes = append(notes, fmt.Sprintf("%d permanent failure(s) stay in the DLQ (never redriven automatically; use trackctl dlq redrive --reason)", permanent))
+	}
+	if d.Sampled < d.Approximate {
+		notes = append(notes, fmt.Sprintf("%d message(s) not inspected this run", d.Approximate-d.Sampled))
+	}
 	switch {
 	case !j.cfg.RedriveTransient:
 		return RedriveResult{Skipped: "automatic redrive is off (maintenance_redrive_transient)"}, nil
 	case d.Approximate == 0:
 		return RedriveResult{Skipped: "the DLQ is empty"}, nil
-	case d.Sampled < d.Approximate:
-		return RedriveResult{Skipped: fmt.Sprintf("only %d of %d messages could be inspected; redrive by hand with trackctl", d.Sampled, d.Approximate)}, nil
-	case d.ByReason[ReasonRedrive] != d.Sampled:
-		return RedriveResult{Skipped: fmt.Sprintf("%d permanent failure(s) in the DLQ are never redriven automatically; use trackctl dlq redrive --reason", d.Sampled-d.ByReason[ReasonRedrive])}, nil
+	case len(transient) == 0:
+		return RedriveResult{Skipped: strings.Join(append([]string{"no transient failure to redrive"}, notes...), "; ")}, nil
 	}
-	out, err := j.queue.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{
-		SourceArn:                    &j.cfg.DLQARN,
-		DestinationArn:               &j.cfg.IngestQueueARN,
-		MaxNumberOfMessagesPerSecond: aws.Int32(j.cfg.RedriveRate),
-	})
-	if err != nil {
-		return RedriveResult{}, fmt.Errorf("start DLQ redrive: %w", err)
+	rctx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithDeadline(ctx, deadline.Add(-redriveDeadlineMargin))
+		defer cancel()
 	}
-	j.log.Info("DLQ redrive started", zap.Int("messages", d.Approximate), zap.Int32("rate", j.cfg.RedriveRate))
-	return RedriveResult{Started: true, TaskHandle: aws.ToString(out.TaskHandle), Rate: j.cfg.RedriveRate}, nil
+	n, err := deadletter.Redrive(rctx, j.queue, j.cfg.DLQURL, j.cfg.IngestQueueURL, transient, in.since, int(j.cfg.RedriveRate), j.cfg.Hide)
+	res := RedriveResult{Redriven: n, Rate: j.cfg.RedriveRate}
+	switch {
+	case errors.Is(err, deadletter.ErrInterrupted) && ctx.Err() == nil:
+		notes = append(notes, fmt.Sprintf("%d transient failure(s) left for the next run (the invocation's deadline came first)", len(transient)-n))
+	case err != nil:
+		return res, fmt.Errorf("redrive after %d of %d: %w", n, len(transient), err)
+	}
+	res.Skipped = strings.Join(notes, "; ")
+	j.log.Info("DLQ transient failures redriven", zap.Int("redriven", n), zap.Int("held", len(transient)), zap.Int32("rate", j.cfg.RedriveRate))
+	return res, nil
 }

@@ -29,42 +29,46 @@ func (n *notes) Notify(_ context.Context, subject, message string) error {
 	return nil
 }
 
-// moveRecorder is kumo's SQS plus a recorded StartMessageMoveTask, which kumo lacks.
-type moveRecorder struct {
-	maintenance.Queue
-	started []*sqs.StartMessageMoveTaskInput
-}
-
-func (m *moveRecorder) StartMessageMoveTask(_ context.Context, in *sqs.StartMessageMoveTaskInput, _ ...func(*sqs.Options)) (*sqs.StartMessageMoveTaskOutput, error) {
-	m.started = append(m.started, in)
-	return &sqs.StartMessageMoveTaskOutput{TaskHandle: aws.String("task-1")}, nil
-}
-
 type fixture struct {
-	env   *testenv.Env
-	store *audit.Store
-	dlq   string
-	queue *moveRecorder
-	notes *notes
+	env    *testenv.Env
+	store  *audit.Store
+	dlq    string
+	ingest string
+	notes  *notes
 }
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	env := testenv.Start(t)
 	return &fixture{
-		env:   env,
-		store: audit.NewStore(env.DDB, env.AuditTable(t), 30),
-		dlq:   env.Queue(t, "dlq", nil),
-		queue: &moveRecorder{Queue: env.SQS},
-		notes: &notes{},
+		env:    env,
+		store:  audit.NewStore(env.DDB, env.AuditTable(t), 30),
+		dlq:    env.Queue(t, "dlq", nil),
+		ingest: env.Queue(t, "ingest", nil),
+		notes:  &notes{},
 	}
 }
 
 func (f *fixture) job(t *testing.T, redrive bool) *maintenance.Job {
-	return maintenance.New(f.queue, f.store, f.notes, emf.NewWriter(io.Discard, "Test", nil), zaptest.NewLogger(t), maintenance.Config{
-		DLQURL: f.dlq, DLQARN: "arn:aws:sqs:us-east-1:000000000000:dlq", IngestQueueARN: "arn:aws:sqs:us-east-1:000000000000:ingest",
-		RedriveTransient: redrive, RedriveRate: 7,
+	return maintenance.New(f.env.SQS, f.store, f.notes, emf.NewWriter(io.Discard, "Test", nil), zaptest.NewLogger(t), maintenance.Config{
+		DLQURL: f.dlq, IngestQueueURL: f.ingest, RedriveTransient: redrive, RedriveRate: 50,
 	})
+}
+
+// bodies receives every message of url (hiding them) and returns their bodies.
+func (f *fixture) bodies(t *testing.T, url string) []string {
+	t.Helper()
+	var out []string
+	for {
+		res, err := f.env.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10, VisibilityTimeout: 60})
+		require.NoError(t, err)
+		if len(res.Messages) == 0 {
+			return out
+		}
+		for _, m := range res.Messages {
+			out = append(out, aws.ToString(m.Body))
+		}
+	}
 }
 
 // park puts a message on the DLQ as the processor (with a reason) or SQS redrive (without) would.
@@ -100,14 +104,13 @@ func TestDigestGroupsByReasonAndLeavesMessages(t *testing.T) {
 	assert.Contains(t, f.notes.sent[0], "CONTRACT_VIOLATION: 3")
 
 	require.NotNil(t, res.Redrive)
-	assert.False(t, res.Redrive.Started, "permanent failures block the automatic redrive")
-	assert.Contains(t, res.Redrive.Skipped, "4 permanent failure(s)")
-	assert.Empty(t, f.queue.started)
+	assert.Equal(t, 2, res.Redrive.Redriven, "the two transient failures, and only they, are redriven")
+	assert.Contains(t, res.Redrive.Skipped, "4 permanent failure(s) stay in the DLQ")
 
-	// Peeking leaves every message on the DLQ, visible at once.
-	out, err := f.env.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &f.dlq, MaxNumberOfMessages: 10})
-	require.NoError(t, err)
-	assert.Len(t, out.Messages, 6)
+	// The permanent failures stay on the DLQ, visible at once; the transient
+	// ones are on the ingest queue, once each.
+	assert.Len(t, f.bodies(t, f.dlq), 4)
+	assert.Len(t, f.bodies(t, f.ingest), 2)
 
 	var stored maintenance.Digest
 	ok, err := f.store.Report(context.Background(), "DLQDIGEST", time.Now().UTC().Format(audit.DayLayout), &stored)
@@ -119,41 +122,73 @@ func TestDigestGroupsByReasonAndLeavesMessages(t *testing.T) {
 func TestRedriveRules(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name        string
-		redrive     bool
-		parked      []string // error codes; "" is a transient failure
-		wantStarted bool
-		wantSkipped string
+		name         string
+		redrive      bool
+		parked       []string // error codes; "" is a transient failure
+		wantRedriven int
+		wantSkipped  string
+		wantLeft     int // messages left in the DLQ, all visible
 	}{
-		{"off by default", false, []string{""}, false, "automatic redrive is off"},
-		{"empty DLQ", true, nil, false, "the DLQ is empty"},
-		{"only transient failures", true, []string{"", "", ""}, true, ""},
-		{"a permanent failure blocks it", true, []string{"", "OVERSIZE"}, false, "1 permanent failure(s)"},
+		{"off by default", false, []string{""}, 0, "automatic redrive is off", 1},
+		{"empty DLQ", true, nil, 0, "the DLQ is empty", 0},
+		{"only transient failures", true, []string{"", "", ""}, 3, "", 0},
+		{"only permanent failures", true, []string{"OVERSIZE", "CONTRACT_VIOLATION"}, 0, "no transient failure to redrive; 2 permanent failure(s)", 2},
+		{"transient ones beside a permanent one", true, []string{"", "OVERSIZE", ""}, 2, "1 permanent failure(s) stay in the DLQ", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := setup(t)
 			for i, code := range tt.parked {
-				f.park(t, fmt.Sprint("m", i), code)
+				f.park(t, fmt.Sprint("m", i, code), code)
 			}
 			res, err := f.job(t, tt.redrive).Run(context.Background(), maintenance.Request{Tasks: []string{maintenance.TaskRedrive}})
 			require.NoError(t, err)
 			require.NotNil(t, res.Redrive)
-			assert.Equal(t, tt.wantStarted, res.Redrive.Started)
+			assert.Equal(t, tt.wantRedriven, res.Redrive.Redriven)
 			assert.Contains(t, res.Redrive.Skipped, tt.wantSkipped)
-			if tt.wantStarted {
-				require.Len(t, f.queue.started, 1)
-				in := f.queue.started[0]
-				assert.Equal(t, "arn:aws:sqs:us-east-1:000000000000:dlq", aws.ToString(in.SourceArn))
-				assert.Equal(t, "arn:aws:sqs:us-east-1:000000000000:ingest", aws.ToString(in.DestinationArn))
-				assert.Equal(t, int32(7), aws.ToInt32(in.MaxNumberOfMessagesPerSecond))
-			} else {
-				assert.Empty(t, f.queue.started)
-			}
+			assert.Len(t, f.bodies(t, f.ingest), tt.wantRedriven, "each redriven message is sent once")
+			assert.Len(t, f.bodies(t, f.dlq), tt.wantLeft)
 			assert.Empty(t, f.notes.sent, "the redrive task alone publishes nothing")
 		})
 	}
+}
+
+// TestRedriveTakesOnlyWhatItInspected parks a permanent failure after the
+// inspection: the job redrives the transient failures it judged, never the
+// newcomer (a move task, as the job used before, moves it too).
+func TestRedriveTakesOnlyWhatItInspected(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	for i := range 3 {
+		f.park(t, fmt.Sprint("transient-", i), "")
+	}
+	q := &parkAfterInspection{Queue: f.env.SQS, park: func() { f.park(t, "late-poison", "CONTRACT_VIOLATION") }}
+	job := maintenance.New(q, f.store, f.notes, emf.NewWriter(io.Discard, "Test", nil), zaptest.NewLogger(t), maintenance.Config{
+		DLQURL: f.dlq, IngestQueueURL: f.ingest, RedriveTransient: true, RedriveRate: 50,
+	})
+	res, err := job.Run(context.Background(), maintenance.Request{Tasks: []string{maintenance.TaskRedrive}})
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Redrive.Redriven)
+	assert.ElementsMatch(t, []string{"transient-0", "transient-1", "transient-2"}, f.bodies(t, f.ingest))
+	assert.Equal(t, []string{"late-poison"}, f.bodies(t, f.dlq), "the late permanent failure stays in the DLQ")
+}
+
+// parkAfterInspection parks a message on the DLQ when the job has read it
+// to the end (its first empty receive).
+type parkAfterInspection struct {
+	maintenance.Queue
+	park   func()
+	parked bool
+}
+
+func (p *parkAfterInspection) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	out, err := p.Queue.ReceiveMessage(ctx, in, opts...)
+	if err == nil && len(out.Messages) == 0 && !p.parked {
+		p.parked = true
+		p.park()
+	}
+	return out, err //nolint:wrapcheck // a test double
 }
 
 func TestDailyStatsStoredAndReplaced(t *testing.T) {

@@ -189,8 +189,7 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	maintenanceARN, err := fns.create(ctx, out.MaintenanceFunctionName, zips.Maintenance, s.MaintenanceTimeoutSeconds, 256, map[string]string{
 		config.EnvAuditTable:       out.AuditTableName,
 		config.EnvDLQURL:           out.DLQURL,
-		config.EnvDLQARN:           out.DLQARN,
-		config.EnvIngestQueueARN:   out.IngestQueueARN,
+		config.EnvIngestQueueURL:   out.IngestQueueURL,
 		config.EnvAlertTopicARN:    out.AlertTopicARN,
 		config.EnvRedriveTransient: strconv.FormatBool(s.MaintenanceRedriveTransient),
 		config.EnvRedriveRate:      strconv.Itoa(s.MaintenanceRedriveRate),

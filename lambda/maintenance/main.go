@@ -40,7 +40,7 @@ func main() {
 		emf.NewWriter(os.Stdout, cfg.MetricsNamespace, map[string]string{"FunctionName": os.Getenv("AWS_LAMBDA_FUNCTION_NAME")}),
 		log,
 		maintenance.Config{
-			DLQURL: cfg.DLQURL, DLQARN: cfg.DLQARN, IngestQueueARN: cfg.IngestQueueARN,
+			DLQURL: cfg.DLQURL, IngestQueueURL: cfg.IngestQueueURL,
 			RedriveTransient: cfg.RedriveTransient, RedriveRate: int32(cfg.RedriveRate), //nolint:gosec // config bounds it to 1-500
 		},
 	)

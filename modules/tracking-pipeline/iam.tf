@@ -97,18 +97,17 @@ resource "aws_iam_role" "maintenance" {
 data "aws_iam_policy_document" "maintenance" {
   statement {
     sid = "InspectAndRedriveDLQ"
-    # Inspection peeks (receive, then make visible again); a move task reads
-    # and deletes on the DLQ.
+    # Inspection receives (hiding what it reads) and gives back at once what
+    # it does not redrive; a redriven message is deleted once sent.
     actions = [
       "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:DeleteMessage",
-      "sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks", "sqs:CancelMessageMoveTask",
     ]
     resources = [aws_sqs_queue.ingest_dlq.arn]
   }
 
   statement {
     sid       = "RedriveToIngest"
-    actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+    actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.ingest.arn]
   }
 

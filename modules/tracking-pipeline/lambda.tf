@@ -93,8 +93,7 @@ resource "aws_lambda_function" "maintenance" {
     variables = {
       AUDIT_TABLE_NAME  = aws_dynamodb_table.audit.name
       DLQ_URL           = aws_sqs_queue.ingest_dlq.url
-      DLQ_ARN           = aws_sqs_queue.ingest_dlq.arn
-      INGEST_QUEUE_ARN  = aws_sqs_queue.ingest.arn
+      INGEST_QUEUE_URL  = aws_sqs_queue.ingest.url
       ALERT_TOPIC_ARN   = local.alert_topic_arn
       REDRIVE_TRANSIENT = tostring(var.maintenance_redrive_transient)
       REDRIVE_RATE      = tostring(var.maintenance_redrive_rate)

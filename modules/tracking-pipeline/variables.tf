@@ -337,7 +337,7 @@ variable "maintenance_redrive_transient" {
 
 variable "maintenance_redrive_rate" {
   type        = number
-  description = "Messages per second of a maintenance redrive (StartMessageMoveTask's MaxNumberOfMessagesPerSecond)."
+  description = "Messages per second the maintenance job sends back to the ingest queue when it redrives transient failures."
   default     = 10
 
   validation {
