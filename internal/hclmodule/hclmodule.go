@@ -165,3 +165,34 @@ func ctyOf(v any) (cty.Value, bool) {
 	}
 	return cty.NilVal, false
 }
+
+// ModuleCall returns the body of module block name, or nil.
+func (m *Module) ModuleCall(name string) *hclsyntax.Body {
+	return m.block("module", name)
+}
+
+// NotNullable reports whether variable name says nullable = false.
+func (m *Module) NotNullable(name string) bool {
+	v := m.block("variable", name)
+	if v == nil {
+		return false
+	}
+	a, ok := v.Attributes["nullable"]
+	if !ok {
+		return false
+	}
+	val, diags := a.Expr.Value(nil)
+	return !diags.HasErrors() && val.Type() == cty.Bool && val.False()
+}
+
+// block returns the body of the first block of type typ labelled name.
+func (m *Module) block(typ, name string) *hclsyntax.Body {
+	for _, body := range m.bodies {
+		for _, b := range body.Blocks {
+			if b.Type == typ && len(b.Labels) == 1 && b.Labels[0] == name {
+				return b.Body
+			}
+		}
+	}
+	return nil
+}

@@ -27,6 +27,7 @@ variable "tags" {
   type        = map(string)
   description = "Tags for every taggable resource, merged with Project and Environment."
   default     = {}
+  nullable    = false
 }
 
 ################################################################################
@@ -57,6 +58,7 @@ variable "lambda_architecture" {
   type        = string
   description = "CPU architecture of both functions; the zips must be built for it (`make build ARCH=arm64|amd64`)."
   default     = "arm64"
+  nullable    = false
 
   validation {
     condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
@@ -68,6 +70,7 @@ variable "processor_timeout_seconds" {
   type        = number
   description = "Processor function timeout. The ingest queue's visibility timeout follows it (6 x plus the batching window, as AWS recommends)."
   default     = 30
+  nullable    = false
 
   validation {
     condition     = var.processor_timeout_seconds >= 3 && var.processor_timeout_seconds <= 900 && floor(var.processor_timeout_seconds) == var.processor_timeout_seconds
@@ -79,6 +82,7 @@ variable "processor_memory_mb" {
   type        = number
   description = "Processor function memory; CPU grows with it."
   default     = 256
+  nullable    = false
 
   validation {
     condition     = var.processor_memory_mb >= 128 && var.processor_memory_mb <= 10240
@@ -101,6 +105,7 @@ variable "processor_worker_concurrency" {
   type        = number
   description = "Jobs one processor invocation runs at once (MAX_CONCURRENCY): a job is one invalid record going to the DLQ, or a group of up to 25 valid updates written in one DynamoDB transaction."
   default     = 10
+  nullable    = false
 
   validation {
     condition     = var.processor_worker_concurrency >= 1 && var.processor_worker_concurrency <= 100
@@ -112,6 +117,7 @@ variable "log_level" {
   type        = string
   description = "Log level of both functions."
   default     = "info"
+  nullable    = false
 
   validation {
     condition     = contains(["debug", "info", "warn", "error"], var.log_level)
@@ -123,6 +129,7 @@ variable "log_retention_days" {
   type        = number
   description = "Retention of the functions' log groups, in days."
   default     = 30
+  nullable    = false
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
@@ -134,6 +141,7 @@ variable "metrics_namespace" {
   type        = string
   description = "CloudWatch namespace of the processor's business metrics (embedded metric format)."
   default     = "TrackingPipeline"
+  nullable    = false
 
   validation {
     condition     = length(var.metrics_namespace) <= 255 && !startswith(var.metrics_namespace, "AWS/") && can(regex("^[A-Za-z0-9._/#:-]+$", var.metrics_namespace))
@@ -149,6 +157,7 @@ variable "batch_size" {
   type        = number
   description = "Largest batch the processor receives. Above 10 needs a batching window of at least 1 second."
   default     = 10
+  nullable    = false
 
   validation {
     condition     = var.batch_size >= 1 && var.batch_size <= 10000
@@ -160,6 +169,7 @@ variable "maximum_batching_window_seconds" {
   type        = number
   description = "How long the event source gathers records before invoking."
   default     = 0
+  nullable    = false
 
   validation {
     condition     = var.maximum_batching_window_seconds >= 0 && var.maximum_batching_window_seconds <= 300
@@ -171,6 +181,7 @@ variable "event_source_maximum_concurrency" {
   type        = number
   description = "Most concurrent processor invocations the SQS event source starts (scaling_config)."
   default     = 10
+  nullable    = false
 
   validation {
     condition     = var.event_source_maximum_concurrency >= 2 && var.event_source_maximum_concurrency <= 1000
@@ -182,6 +193,7 @@ variable "event_filter_patterns" {
   type        = list(string)
   description = "Optional Lambda event filter patterns (JSON strings); records matching none are deleted unprocessed."
   default     = []
+  nullable    = false
 
   validation {
     condition     = length(var.event_filter_patterns) <= 10 && alltrue([for p in var.event_filter_patterns : can(jsondecode(p))])
@@ -204,6 +216,7 @@ variable "message_retention_seconds" {
   type        = number
   description = "How long the ingest queue keeps a message (default 4 days)."
   default     = 345600
+  nullable    = false
 
   validation {
     condition     = var.message_retention_seconds >= 60 && var.message_retention_seconds <= 1209600
@@ -215,6 +228,7 @@ variable "dlq_message_retention_seconds" {
   type        = number
   description = "How long the DLQ keeps a message (default 14 days). Must be longer than the ingest queue's, since a redriven message keeps its original enqueue time."
   default     = 1209600
+  nullable    = false
 
   validation {
     condition     = var.dlq_message_retention_seconds >= 60 && var.dlq_message_retention_seconds <= 1209600
@@ -226,6 +240,7 @@ variable "max_receive_count" {
   type        = number
   description = "Receives of a message before SQS moves it to the DLQ."
   default     = 5
+  nullable    = false
 
   validation {
     condition     = var.max_receive_count >= 1 && var.max_receive_count <= 1000
@@ -237,6 +252,7 @@ variable "kms_data_key_reuse_period_seconds" {
   type        = number
   description = "How long SQS reuses a data key before calling KMS again; longer is cheaper."
   default     = 300
+  nullable    = false
 
   validation {
     condition     = var.kms_data_key_reuse_period_seconds >= 60 && var.kms_data_key_reuse_period_seconds <= 86400
@@ -263,6 +279,7 @@ variable "kms_deletion_window_in_days" {
   type        = number
   description = "Waiting period before a destroyed key is deleted."
   default     = 30
+  nullable    = false
 
   validation {
     condition     = var.kms_deletion_window_in_days >= 7 && var.kms_deletion_window_in_days <= 30
@@ -278,6 +295,7 @@ variable "retention_days" {
   type        = number
   description = "Days an audit row is kept before DynamoDB's TTL removes it (RETENTION_DAYS)."
   default     = 90
+  nullable    = false
 
   validation {
     condition     = var.retention_days >= 1 && var.retention_days <= 3650 && floor(var.retention_days) == var.retention_days
@@ -289,12 +307,14 @@ variable "point_in_time_recovery" {
   type        = bool
   description = "Enable point-in-time recovery of the audit table."
   default     = true
+  nullable    = false
 }
 
 variable "deletion_protection" {
   type        = bool
   description = "Protect the audit table from deletion (turn on in production)."
   default     = false
+  nullable    = false
 }
 
 ################################################################################
@@ -305,6 +325,7 @@ variable "maintenance_timeout_seconds" {
   type        = number
   description = "Maintenance function timeout."
   default     = 300
+  nullable    = false
 
   validation {
     condition     = var.maintenance_timeout_seconds >= 10 && var.maintenance_timeout_seconds <= 900
@@ -316,6 +337,7 @@ variable "maintenance_schedule_expression" {
   type        = string
   description = "EventBridge Scheduler expression of the daily maintenance run: rate(...), cron(...) or at(...)."
   default     = "cron(15 0 * * ? *)"
+  nullable    = false
 
   validation {
     condition     = can(regex("^(rate|cron|at)\\(.+\\)$", var.maintenance_schedule_expression))
@@ -327,18 +349,21 @@ variable "maintenance_schedule_timezone" {
   type        = string
   description = "IANA time zone of maintenance_schedule_expression."
   default     = "UTC"
+  nullable    = false
 }
 
 variable "maintenance_redrive_transient" {
   type        = bool
   description = "Let the maintenance job move transient failures from the DLQ back to the ingest queue. Permanent failures are never redriven automatically."
   default     = false
+  nullable    = false
 }
 
 variable "maintenance_redrive_rate" {
   type        = number
   description = "Messages per second the maintenance job sends back to the ingest queue when it redrives transient failures."
   default     = 10
+  nullable    = false
 
   validation {
     condition     = var.maintenance_redrive_rate >= 1 && var.maintenance_redrive_rate <= 500
@@ -365,6 +390,7 @@ variable "alert_email_addresses" {
   type        = list(string)
   description = "E-mail addresses subscribed to the alert topic (each must confirm). Ignored with alert_topic_arn."
   default     = []
+  nullable    = false
 
   validation {
     condition     = alltrue([for a in var.alert_email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", a))])
@@ -390,6 +416,7 @@ variable "alarm_thresholds" {
   })
   description = "Alarm thresholds: queue depth (visible messages), age of the oldest message in seconds, processor errors and throttles per 5 minutes fire at or above their value; DLQ messages and maintenance errors fire above theirs (0: any)."
   default     = {}
+  nullable    = false
 
   validation {
     condition     = alltrue([for v in values(var.alarm_thresholds) : v >= 0])
@@ -401,4 +428,5 @@ variable "create_dashboard" {
   type        = bool
   description = "Create the CloudWatch dashboard."
   default     = true
+  nullable    = false
 }

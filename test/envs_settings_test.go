@@ -1,0 +1,78 @@
+package test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/terraform-config-inspect/tfconfig"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/hclmodule"
+	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
+)
+
+// envOwned are the module inputs an env sets itself rather than passing through.
+var envOwned = map[string]bool{"name_prefix": true, "environment": true, "processor_zip_path": true, "maintenance_zip_path": true}
+
+// TestEnvsExposeEveryModuleSetting reads the module and both envs (no
+// provider needed): each env declares every module input an operator may
+// tune, with the module's type, and passes it to the module as is; every
+// module input with a default is nullable = false, so an env's null means
+// the module's default and the default lives in the module only.
+func TestEnvsExposeEveryModuleSetting(t *testing.T) {
+	t.Parallel()
+	root := tfharness.RepoRoot()
+	mod, diags := tfconfig.LoadModule(filepath.Join(root, "modules", "tracking-pipeline"))
+	require.False(t, diags.HasErrors(), diags.Err())
+	hmod, err := hclmodule.Load(filepath.Join(root, "modules", "tracking-pipeline"))
+	require.NoError(t, err)
+	for name, v := range mod.Variables {
+		if v.Default != nil {
+			assert.True(t, hmod.NotNullable(name), "module variable %s has a default but is nullable: an env's null would override it", name)
+		}
+	}
+	for _, env := range []string{"dev", "prod"} {
+		t.Run(env, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(root, "envs", env)
+			e, diags := tfconfig.LoadModule(dir)
+			require.False(t, diags.HasErrors(), diags.Err())
+			henv, err := hclmodule.Load(dir)
+			require.NoError(t, err)
+			call := henv.ModuleCall("pipeline")
+			require.NotNil(t, call, "envs/%s calls no module pipeline", env)
+			for name, v := range mod.Variables {
+				if envOwned[name] {
+					continue
+				}
+				ev, ok := e.Variables[name]
+				if !assert.True(t, ok, "envs/%s does not expose %s", env, name) {
+					continue
+				}
+				assert.Equal(t, v.Type, ev.Type, "envs/%s: type of %s", env, name)
+				assert.NotEmpty(t, ev.Description, "envs/%s: %s has no description", env, name)
+				assert.Equal(t, "var."+name, passed(call, name), "envs/%s passes %s to the module as is", env, name)
+			}
+		})
+	}
+}
+
+// passed is the expression an env's module call gives an input, as source text.
+func passed(call *hclsyntax.Body, name string) string {
+	a, ok := call.Attributes[name]
+	if !ok {
+		return ""
+	}
+	tr, ok := a.Expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(tr.Traversal) != 2 {
+		return "(not a plain variable)"
+	}
+	attr, ok := tr.Traversal[1].(hcl.TraverseAttr)
+	if !ok {
+		return "(not a plain variable)"
+	}
+	return tr.Traversal.RootName() + "." + attr.Name
+}
