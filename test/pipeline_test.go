@@ -120,10 +120,10 @@ func zipsFor(t *testing.T, tgt target) (string, string) {
 
 func validateOutputs(t *testing.T, out outputs.Stack, prefix string) {
 	t.Helper()
-	for k, url := range map[string]string{"ingest_queue_url": out.IngestQueueURL, "dlq_url": out.DLQURL} {
+	for k, url := range map[string]string{"ingest_queue_url": out.IngestQueueURL, "ingest_dlq_url": out.IngestDLQURL} {
 		assert.Contains(t, url, "/"+prefix+"-", k)
 	}
-	for k, arn := range map[string]string{"ingest_queue_arn": out.IngestQueueARN, "dlq_arn": out.DLQARN} {
+	for k, arn := range map[string]string{"ingest_queue_arn": out.IngestQueueARN, "ingest_dlq_arn": out.IngestDLQARN} {
 		assert.Regexp(t, `^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:`+prefix+`-`, arn, k)
 	}
 	assert.Regexp(t, `^arn:aws[a-z-]*:kms:`, out.KMSKeyARN)
@@ -138,7 +138,7 @@ func validatePipeline(t *testing.T, tgt target, out outputs.Stack) {
 	ctx := context.Background()
 	q := sqs.NewFromConfig(tgt.cfg)
 	store := audit.NewStore(dynamodb.NewFromConfig(tgt.cfg), out.AuditTableName, 90)
-	ingest, dlq := out.IngestQueueURL, out.DLQURL
+	ingest, dlq := out.IngestQueueURL, out.IngestDLQURL
 	send := func(body string) {
 		_, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &ingest, MessageBody: &body})
 		require.NoError(t, err)
@@ -184,7 +184,7 @@ func validatePipeline(t *testing.T, tgt target, out outputs.Stack) {
 	})
 
 	// A redrive of the DLQ re-rejects the poison and adds no row.
-	dlqARN := out.DLQARN
+	dlqARN := out.IngestDLQARN
 	_, err = q.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: &dlqARN})
 	require.NoError(t, err)
 	retry.DoWithRetry(t, "move task done", 60, 2*time.Second, func() (string, error) {
@@ -251,7 +251,7 @@ func validateTransientFailure(t *testing.T, tgt target, out outputs.Stack) {
 	_, err := dynamodb.NewFromConfig(tgt.cfg).DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: &table})
 	require.NoError(t, err)
 	q := sqs.NewFromConfig(tgt.cfg)
-	ingest, dlq := out.IngestQueueURL, out.DLQURL
+	ingest, dlq := out.IngestQueueURL, out.IngestDLQURL
 	body := `{"tracking_id":"T2","event_id":"e1","status":"DELIVERED","event_time":"2026-11-25T10:00:00Z"}`
 	_, err = q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &ingest, MessageBody: &body})
 	require.NoError(t, err)

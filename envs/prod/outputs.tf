@@ -1,5 +1,6 @@
+# Every output of the module, under the same name (TestRootsOutputEveryModuleOutput).
 output "ingest_queue_url" {
-  description = "Where producers send tracking updates."
+  description = "URL of the ingest queue producers send tracking updates to."
   value       = module.pipeline.ingest_queue_url
 }
 
@@ -8,42 +9,82 @@ output "ingest_queue_arn" {
   value       = module.pipeline.ingest_queue_arn
 }
 
-output "dlq_url" {
-  description = "The ingest dead-letter queue."
-  value       = module.pipeline.dlq_url
+output "ingest_dlq_url" {
+  description = "URL of the ingest dead-letter queue."
+  value       = module.pipeline.ingest_dlq_url
 }
 
-output "dlq_arn" {
+output "ingest_dlq_arn" {
   description = "ARN of the ingest dead-letter queue."
-  value       = module.pipeline.dlq_arn
+  value       = module.pipeline.ingest_dlq_arn
+}
+
+output "maintenance_dlq_url" {
+  description = "URL of the queue holding failed maintenance invocations."
+  value       = module.pipeline.maintenance_dlq_url
+}
+
+output "maintenance_dlq_arn" {
+  description = "ARN of the queue holding failed maintenance invocations."
+  value       = module.pipeline.maintenance_dlq_arn
 }
 
 output "processor_function_name" {
-  description = "The processor function."
+  description = "Name of the processor Lambda function."
   value       = module.pipeline.processor_function_name
 }
 
+output "processor_function_arn" {
+  description = "ARN of the processor Lambda function."
+  value       = module.pipeline.processor_function_arn
+}
+
 output "maintenance_function_name" {
-  description = "The maintenance function."
+  description = "Name of the maintenance Lambda function."
   value       = module.pipeline.maintenance_function_name
 }
 
+output "maintenance_function_arn" {
+  description = "ARN of the maintenance Lambda function."
+  value       = module.pipeline.maintenance_function_arn
+}
+
 output "audit_table_name" {
-  description = "The audit table."
+  description = "Name of the DynamoDB audit table."
   value       = module.pipeline.audit_table_name
 }
 
+output "audit_table_arn" {
+  description = "ARN of the DynamoDB audit table."
+  value       = module.pipeline.audit_table_arn
+}
+
+output "kms_key_arn" {
+  description = "ARN of the KMS key encrypting queues, table, topic and logs (created or supplied)."
+  value       = module.pipeline.kms_key_arn
+}
+
 output "alert_topic_arn" {
-  description = "The alert topic."
+  description = "ARN of the SNS topic receiving alarms and operational alerts (created or supplied)."
   value       = module.pipeline.alert_topic_arn
 }
 
 output "alarm_names" {
-  description = "Alarm names by role."
+  description = "Alarm names by role: queue_depth, oldest_message_age, dlq_not_empty, processor_errors, processor_throttles, maintenance_errors."
   value       = module.pipeline.alarm_names
 }
 
 output "dashboard_name" {
-  description = "The CloudWatch dashboard."
+  description = "Name of the CloudWatch dashboard, or null when create_dashboard is false."
   value       = module.pipeline.dashboard_name
+}
+
+output "maintenance_schedule_name" {
+  description = "Name of the EventBridge Scheduler schedule running the maintenance job."
+  value       = module.pipeline.maintenance_schedule_name
+}
+
+output "log_group_names" {
+  description = "Log group names by function: processor, maintenance."
+  value       = module.pipeline.log_group_names
 }

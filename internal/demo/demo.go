@@ -282,7 +282,7 @@ func report(ctx context.Context, w io.Writer, q *sqs.Client, store *audit.Store,
 	fmt.Fprintf(w, "    %-28s %8d %8d\n", "conflicts recorded", st.Conflicts, kinds[synth.Conflict])
 	fmt.Fprintf(w, "    %-28s %8d %8d\n", "invalid, sent to the DLQ", st.Invalid, kinds[synth.Poison])
 
-	reasons, err := dlqReasons(ctx, q, out.DLQURL)
+	reasons, err := dlqReasons(ctx, q, out.IngestDLQURL)
 	if err != nil {
 		return err
 	}

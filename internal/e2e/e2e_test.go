@@ -113,7 +113,7 @@ func (s *stack) queueCounts(t *testing.T, url string) (visible, inFlight int) {
 func (s *stack) dlqMessages(t *testing.T) []sqstypes.Message {
 	t.Helper()
 	out, err := s.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
-		QueueUrl: &s.out.DLQURL, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}, VisibilityTimeout: 1,
+		QueueUrl: &s.out.IngestDLQURL, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}, VisibilityTimeout: 1,
 		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 	})
 	require.NoError(t, err)
@@ -224,16 +224,16 @@ func TestTransientFailureRedriveAndMoveBack(t *testing.T) {
 	// The table is back: a move task returns the message, processed once.
 	_, err = s.ddb.CreateTable(ctx, audit.CreateTableInput(s.out.AuditTableName))
 	require.NoError(t, err)
-	if v, f := s.queueCounts(t, s.out.DLQURL); v+f != 1 {
+	if v, f := s.queueCounts(t, s.out.IngestDLQURL); v+f != 1 {
 		t.Fatalf("DLQ holds %d visible and %d in-flight messages, want 1", v, f)
 	}
-	task, err := s.sqs.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: &s.out.DLQARN, MaxNumberOfMessagesPerSecond: aws.Int32(10)})
+	task, err := s.sqs.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: &s.out.IngestDLQARN, MaxNumberOfMessagesPerSecond: aws.Int32(10)})
 	require.NoError(t, err)
 	require.NotEmpty(t, aws.ToString(task.TaskHandle))
 	s.waitForTrail(t, "P9", "e1")
 
 	eventually(t, "move task completed", func() error {
-		list, err := s.sqs.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: &s.out.DLQARN})
+		list, err := s.sqs.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: &s.out.IngestDLQARN})
 		if err != nil || len(list.Results) != 1 || aws.ToString(list.Results[0].Status) != "COMPLETED" {
 			return fmt.Errorf("tasks %+v: %w", list, err)
 		}
@@ -268,7 +268,7 @@ func TestMaintenanceRedrivesTransientFailures(t *testing.T) {
 	require.NoError(t, err)
 	s.send(t, update("P11", "e1", "DELIVERED", "2026-11-25T10:00:00Z"), `{"tracking_id":"P11","status":"lost"}`)
 	eventually(t, "both in the DLQ", func() error {
-		if v, f := s.queueCounts(t, s.out.DLQURL); v+f != 2 {
+		if v, f := s.queueCounts(t, s.out.IngestDLQURL); v+f != 2 {
 			return fmt.Errorf("%d visible, %d in flight", v, f)
 		}
 		return nil
@@ -298,7 +298,7 @@ func TestScheduleRunsMaintenance(t *testing.T) {
 	s := deploy(t, nil)
 	s.send(t, `{"tracking_id":"P5","status":"lost"}`)
 	eventually(t, "poison in the DLQ", func() error {
-		if v, f := s.queueCounts(t, s.out.DLQURL); v+f != 1 {
+		if v, f := s.queueCounts(t, s.out.IngestDLQURL); v+f != 1 {
 			return fmt.Errorf("%d messages in the DLQ", v+f)
 		}
 		return nil

@@ -36,7 +36,7 @@ func TestCloseWhileBusy(t *testing.T) {
 		}
 		return nil
 	})
-	_, err := s.sqs.StartMessageMoveTask(context.Background(), &sqs.StartMessageMoveTaskInput{SourceArn: &s.out.DLQARN})
+	_, err := s.sqs.StartMessageMoveTask(context.Background(), &sqs.StartMessageMoveTaskInput{SourceArn: &s.out.IngestDLQARN})
 	require.NoError(t, err)
 	resp, err := http.Post(s.srv.URL+"/_localaws/schedules/"+s.out.MaintenanceScheduleName+"/trigger", "application/json", nil) //nolint:noctx // test
 	require.NoError(t, err)

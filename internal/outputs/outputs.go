@@ -15,9 +15,10 @@ import (
 type Stack struct {
 	IngestQueueURL          string            `json:"ingest_queue_url"`
 	IngestQueueARN          string            `json:"ingest_queue_arn"`
-	DLQURL                  string            `json:"dlq_url"`
-	DLQARN                  string            `json:"dlq_arn"`
+	IngestDLQURL            string            `json:"ingest_dlq_url"`
+	IngestDLQARN            string            `json:"ingest_dlq_arn"`
 	MaintenanceDLQURL       string            `json:"maintenance_dlq_url"`
+	MaintenanceDLQARN       string            `json:"maintenance_dlq_arn"`
 	ProcessorFunctionName   string            `json:"processor_function_name"`
 	ProcessorFunctionARN    string            `json:"processor_function_arn"`
 	MaintenanceFunctionName string            `json:"maintenance_function_name"`

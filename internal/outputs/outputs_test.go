@@ -42,12 +42,12 @@ func TestDecode(t *testing.T) {
 		wantErr bool
 	}{
 		{"terraform output -json",
-			`{"dlq_url":{"sensitive":false,"type":"string","value":"http://q/dlq"},"alarm_names":{"type":["map","string"],"value":{"dlq_not_empty":"a"}}}`,
-			outputs.Stack{DLQURL: "http://q/dlq", AlarmNames: map[string]string{"dlq_not_empty": "a"}}, false},
+			`{"ingest_dlq_url":{"sensitive":false,"type":"string","value":"http://q/dlq"},"alarm_names":{"type":["map","string"],"value":{"dlq_not_empty":"a"}}}`,
+			outputs.Stack{IngestDLQURL: "http://q/dlq", AlarmNames: map[string]string{"dlq_not_empty": "a"}}, false},
 		{"plain object", `{"audit_table_name":"tp-audit","extra":1}`, outputs.Stack{AuditTableName: "tp-audit"}, false},
-		{"a null output", `{"dashboard_name":{"value":null},"dlq_arn":"arn"}`, outputs.Stack{DLQARN: "arn"}, false},
+		{"a null output", `{"dashboard_name":{"value":null},"ingest_dlq_arn":"arn"}`, outputs.Stack{IngestDLQARN: "arn"}, false},
 		{"not an object", `[1]`, outputs.Stack{}, true},
-		{"a field of the wrong type", `{"dlq_url":3}`, outputs.Stack{}, true},
+		{"a field of the wrong type", `{"ingest_dlq_url":3}`, outputs.Stack{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

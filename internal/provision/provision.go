@@ -118,14 +118,14 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	out.KMSKeyARN = keyARN
 
 	q := sqs.NewFromConfig(st.cfg)
-	if out.DLQURL, out.DLQARN, err = createQueue(ctx, q, name+"-ingest-dlq", map[string]string{
+	if out.IngestDLQURL, out.IngestDLQARN, err = createQueue(ctx, q, name+"-ingest-dlq", map[string]string{
 		"MessageRetentionPeriod":       strconv.Itoa(s.DLQMessageRetentionSeconds),
 		"KmsMasterKeyId":               keyARN,
 		"KmsDataKeyReusePeriodSeconds": strconv.Itoa(s.KMSDataKeyReusePeriodSeconds),
 	}); err != nil {
 		return out, err
 	}
-	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": out.DLQARN, "maxReceiveCount": s.MaxReceiveCount})
+	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": out.IngestDLQARN, "maxReceiveCount": s.MaxReceiveCount})
 	if out.IngestQueueURL, out.IngestQueueARN, err = createQueue(ctx, q, name+"-ingest", map[string]string{
 		"VisibilityTimeout":             strconv.Itoa(s.VisibilityTimeout()),
 		"MessageRetentionPeriod":        strconv.Itoa(s.MessageRetentionSeconds),
@@ -138,12 +138,11 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}
 	allow, _ := json.Marshal(map[string]any{"redrivePermission": "byQueue", "sourceQueueArns": []string{out.IngestQueueARN}})
 	if _, err := q.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{
-		QueueUrl: &out.DLQURL, Attributes: map[string]string{"RedriveAllowPolicy": string(allow)},
+		QueueUrl: &out.IngestDLQURL, Attributes: map[string]string{"RedriveAllowPolicy": string(allow)},
 	}); err != nil {
 		return out, fmt.Errorf("set the DLQ's redrive allow policy: %w", err)
 	}
-	var maintenanceDLQARN string
-	if out.MaintenanceDLQURL, maintenanceDLQARN, err = createQueue(ctx, q, name+"-maintenance-dlq", map[string]string{
+	if out.MaintenanceDLQURL, out.MaintenanceDLQARN, err = createQueue(ctx, q, name+"-maintenance-dlq", map[string]string{
 		"MessageRetentionPeriod": "1209600", "KmsMasterKeyId": keyARN,
 	}); err != nil {
 		return out, err
@@ -166,7 +165,7 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	out.ProcessorFunctionName = name + "-processor"
 	if _, err := fns.create(ctx, out.ProcessorFunctionName, zips.Processor, s.ProcessorTimeoutSeconds, s.ProcessorMemoryMB, map[string]string{
 		config.EnvAuditTable:       out.AuditTableName,
-		config.EnvDLQURL:           out.DLQURL,
+		config.EnvDLQURL:           out.IngestDLQURL,
 		config.EnvRetentionDays:    strconv.Itoa(s.RetentionDays),
 		config.EnvMaxConcurrency:   strconv.Itoa(s.ProcessorWorkerConcurrency),
 		config.EnvLogLevel:         s.LogLevel,
@@ -188,7 +187,7 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	out.MaintenanceFunctionName = name + "-maintenance"
 	maintenanceARN, err := fns.create(ctx, out.MaintenanceFunctionName, zips.Maintenance, s.MaintenanceTimeoutSeconds, 256, map[string]string{
 		config.EnvAuditTable:       out.AuditTableName,
-		config.EnvDLQURL:           out.DLQURL,
+		config.EnvDLQURL:           out.IngestDLQURL,
 		config.EnvIngestQueueURL:   out.IngestQueueURL,
 		config.EnvAlertTopicARN:    out.AlertTopicARN,
 		config.EnvRedriveTransient: strconv.FormatBool(s.MaintenanceRedriveTransient),
@@ -204,7 +203,7 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 		FunctionName:             &out.MaintenanceFunctionName,
 		MaximumRetryAttempts:     aws.Int32(2),
 		MaximumEventAgeInSeconds: aws.Int32(3600),
-		DestinationConfig:        &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: &maintenanceDLQARN}},
+		DestinationConfig:        &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: &out.MaintenanceDLQARN}},
 	}); err != nil {
 		return out, fmt.Errorf("configure maintenance async invocations: %w", err)
 	}
@@ -219,7 +218,7 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 			RoleArn:          aws.String(fns.roleARN(name + "-maintenance-scheduler")),
 			Input:            aws.String(`{"tasks":["dlq-digest","daily-stats","redrive"]}`),
 			RetryPolicy:      &schedtypes.RetryPolicy{MaximumRetryAttempts: aws.Int32(3), MaximumEventAgeInSeconds: aws.Int32(3600)},
-			DeadLetterConfig: &schedtypes.DeadLetterConfig{Arn: &maintenanceDLQARN},
+			DeadLetterConfig: &schedtypes.DeadLetterConfig{Arn: &out.MaintenanceDLQARN},
 		},
 	}); err != nil {
 		return out, fmt.Errorf("create the maintenance schedule: %w", err)

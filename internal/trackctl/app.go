@@ -103,8 +103,8 @@ func newFlags(name string, io IO, c *common, withOutput bool) *flag.FlagSet {
 	fs.StringVar(&c.stack.Endpoint, "endpoint", "", "AWS endpoint URL (a local AWS)")
 	fs.StringVar(&c.stack.IngestQueueURL, "ingest-queue-url", "", "ingest queue URL")
 	fs.StringVar(&c.stack.IngestQueueARN, "ingest-queue-arn", "", "ingest queue ARN")
-	fs.StringVar(&c.stack.DLQURL, "dlq-url", "", "dead-letter queue URL")
-	fs.StringVar(&c.stack.DLQARN, "dlq-arn", "", "dead-letter queue ARN")
+	fs.StringVar(&c.stack.IngestDLQURL, "dlq-url", "", "dead-letter queue URL")
+	fs.StringVar(&c.stack.IngestDLQARN, "dlq-arn", "", "dead-letter queue ARN")
 	fs.StringVar(&c.stack.AuditTableName, "table", "", "audit table name")
 	fs.StringVar(&c.stack.MaintenanceFunctionName, "maintenance-function", "", "maintenance function name")
 	if withOutput {

@@ -298,12 +298,12 @@ func runDLQList(ctx context.Context, args []string, io IO) error {
 	if err := c.checkOutput(); err != nil {
 		return err
 	}
-	s, cl, err := c.setup(ctx, "DLQ URL", func(s Stack) string { return s.DLQURL }, "--dlq-url")
+	s, cl, err := c.setup(ctx, "DLQ URL", func(s Stack) string { return s.IngestDLQURL }, "--dlq-url")
 	if err != nil {
 		return err
 	}
-	msgs, err := peekDLQ(ctx, cl.sqs, s.DLQURL, *limit, time.Minute)
-	release(context.WithoutCancel(ctx), cl.sqs, s.DLQURL, msgs)
+	msgs, err := peekDLQ(ctx, cl.sqs, s.IngestDLQURL, *limit, time.Minute)
+	release(context.WithoutCancel(ctx), cl.sqs, s.IngestDLQURL, msgs)
 	if err != nil {
 		return err
 	}
@@ -342,7 +342,7 @@ func runDLQRedrive(ctx context.Context, args []string, io IO) error {
 	if *rate < 1 || *rate > 500 {
 		return fmt.Errorf("%w: --rate must be from 1 to 500", ErrUsage)
 	}
-	s, cl, err := c.setup(ctx, "DLQ URL", func(s Stack) string { return s.DLQURL }, "--dlq-url")
+	s, cl, err := c.setup(ctx, "DLQ URL", func(s Stack) string { return s.IngestDLQURL }, "--dlq-url")
 	if err != nil {
 		return err
 	}
@@ -353,7 +353,7 @@ func runDLQRedrive(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	plan := reasonRedrive{reason: *reason, limit: *limit, rate: *rate, dryRun: *dryRun, hide: deadletter.DefaultHide}
-	res, err := plan.run(ctx, cl.sqs, s.DLQURL, s.IngestQueueURL)
+	res, err := plan.run(ctx, cl.sqs, s.IngestDLQURL, s.IngestQueueURL)
 	switch {
 	case err != nil:
 		return fmt.Errorf("redrive stopped after %d of %d (the rest stay in the DLQ): %w", res.moved, res.matched, err)
@@ -366,11 +366,11 @@ func runDLQRedrive(ctx context.Context, args []string, io IO) error {
 }
 
 func redriveAll(ctx context.Context, io IO, cl *clients, s Stack, rate int32, dryRun bool) error {
-	if err := need("DLQ ARN", s.DLQARN, "--dlq-arn"); err != nil {
+	if err := need("DLQ ARN", s.IngestDLQARN, "--dlq-arn"); err != nil {
 		return err
 	}
 	if dryRun {
-		attrs, err := cl.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &s.DLQURL,
+		attrs, err := cl.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &s.IngestDLQURL,
 			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
 		if err != nil {
 			return fmt.Errorf("count DLQ messages: %w", err)
@@ -378,7 +378,7 @@ func redriveAll(ctx context.Context, io IO, cl *clients, s Stack, rate int32, dr
 		fmt.Fprintf(io.Out, "dry run: a move task would redrive about %s message(s) at %d/s\n", attrs.Attributes["ApproximateNumberOfMessages"], rate)
 		return nil
 	}
-	in := &sqs.StartMessageMoveTaskInput{SourceArn: &s.DLQARN, MaxNumberOfMessagesPerSecond: &rate}
+	in := &sqs.StartMessageMoveTaskInput{SourceArn: &s.IngestDLQARN, MaxNumberOfMessagesPerSecond: &rate}
 	if s.IngestQueueARN != "" {
 		in.DestinationArn = &s.IngestQueueARN
 	}

@@ -61,8 +61,8 @@ func (f StackFlags) resolve(ctx context.Context) (Stack, error) {
 	}
 	override(&s.IngestQueueURL, f.IngestQueueURL)
 	override(&s.IngestQueueARN, f.IngestQueueARN)
-	override(&s.DLQURL, f.DLQURL)
-	override(&s.DLQARN, f.DLQARN)
+	override(&s.IngestDLQURL, f.IngestDLQURL)
+	override(&s.IngestDLQARN, f.IngestDLQARN)
 	override(&s.AuditTableName, f.AuditTableName)
 	override(&s.MaintenanceFunctionName, f.MaintenanceFunctionName)
 	return s, nil

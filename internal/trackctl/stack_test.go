@@ -12,7 +12,7 @@ import (
 
 const outputsJSON = `{
   "ingest_queue_url": {"sensitive": false, "type": "string", "value": "http://q/ingest"},
-  "dlq_url": {"sensitive": false, "type": "string", "value": "http://q/dlq"},
+  "ingest_dlq_url": {"sensitive": false, "type": "string", "value": "http://q/dlq"},
   "audit_table_name": {"sensitive": false, "type": "string", "value": "tp-audit"},
   "alarm_names": {"sensitive": false, "type": ["map", "string"], "value": {"dlq_not_empty": "tp-dlq-not-empty"}}
 }`
@@ -29,22 +29,22 @@ func TestResolveFromEnvDir(t *testing.T) {
 
 	s, err := StackFlags{EnvDir: dir}.resolve(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, Stack{IngestQueueURL: "http://q/ingest", DLQURL: "http://q/dlq", AuditTableName: "tp-audit",
+	assert.Equal(t, Stack{IngestQueueURL: "http://q/ingest", IngestDLQURL: "http://q/dlq", AuditTableName: "tp-audit",
 		AlarmNames: map[string]string{"dlq_not_empty": "tp-dlq-not-empty"}}, s)
 }
 
 func TestResolvePrecedence(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "out.json")
-	require.NoError(t, os.WriteFile(file, []byte(`{"audit_table_name":"from-file","dlq_url":"http://q/dlq"}`), 0o600))
+	require.NoError(t, os.WriteFile(file, []byte(`{"audit_table_name":"from-file","ingest_dlq_url":"http://q/dlq"}`), 0o600))
 	tests := []struct {
 		name    string
 		give    StackFlags
 		want    Stack
 		wantErr string
 	}{
-		{"plain outputs file", StackFlags{OutputsFile: file}, Stack{AuditTableName: "from-file", DLQURL: "http://q/dlq"}, ""},
-		{"flags override the file", StackFlags{OutputsFile: file, Stack: Stack{AuditTableName: "from-flag"}}, Stack{AuditTableName: "from-flag", DLQURL: "http://q/dlq"}, ""},
+		{"plain outputs file", StackFlags{OutputsFile: file}, Stack{AuditTableName: "from-file", IngestDLQURL: "http://q/dlq"}, ""},
+		{"flags override the file", StackFlags{OutputsFile: file, Stack: Stack{AuditTableName: "from-flag"}}, Stack{AuditTableName: "from-flag", IngestDLQURL: "http://q/dlq"}, ""},
 		{"flags alone", StackFlags{Stack: Stack{IngestQueueURL: "http://q/i"}}, Stack{IngestQueueURL: "http://q/i"}, ""},
 		{"missing file", StackFlags{OutputsFile: file + ".missing"}, Stack{}, "read outputs file"},
 	}

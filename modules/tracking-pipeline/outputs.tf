@@ -8,12 +8,12 @@ output "ingest_queue_arn" {
   value       = aws_sqs_queue.ingest.arn
 }
 
-output "dlq_url" {
+output "ingest_dlq_url" {
   description = "URL of the ingest dead-letter queue."
   value       = aws_sqs_queue.ingest_dlq.url
 }
 
-output "dlq_arn" {
+output "ingest_dlq_arn" {
   description = "ARN of the ingest dead-letter queue."
   value       = aws_sqs_queue.ingest_dlq.arn
 }
@@ -21,6 +21,11 @@ output "dlq_arn" {
 output "maintenance_dlq_url" {
   description = "URL of the queue holding failed maintenance invocations."
   value       = aws_sqs_queue.maintenance_dlq.url
+}
+
+output "maintenance_dlq_arn" {
+  description = "ARN of the queue holding failed maintenance invocations."
+  value       = aws_sqs_queue.maintenance_dlq.arn
 }
 
 output "processor_function_name" {
