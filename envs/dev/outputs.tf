@@ -29,6 +29,11 @@ output "maintenance_dlq_arn" {
   value       = module.pipeline.maintenance_dlq_arn
 }
 
+output "producer_policy_json" {
+  description = "The IAM identity policy a producer attaches to send tracking updates: sqs:SendMessage on the ingest queue and the key use SQS needs, through SQS only."
+  value       = module.pipeline.producer_policy_json
+}
+
 output "processor_function_name" {
   description = "Name of the processor Lambda function."
   value       = module.pipeline.processor_function_name

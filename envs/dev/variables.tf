@@ -193,6 +193,12 @@ variable "maintenance_redrive_rate" {
   default     = null
 }
 
+variable "producer_principal_arns" {
+  type        = list(string)
+  description = "Principals allowed to send tracking updates, in this account or others: IAM role or user ARNs, account root ARNs, or 12-digit account ids. The ingest queue's policy grants them sqs:SendMessage and the module's key policy the key use SQS needs on their behalf (through SQS only); each also attaches producer_policy_json. Empty: only this account's principals, through their own IAM policies. null: the module's default."
+  default     = null
+}
+
 variable "alert_topic_arn" {
   type        = string
   description = "ARN of an existing SNS topic for alerts instead of creating one. Its policy must let CloudWatch and EventBridge publish. null: the module's default."

@@ -34,6 +34,7 @@ module "pipeline" {
   maintenance_schedule_timezone     = var.maintenance_schedule_timezone
   maintenance_redrive_transient     = var.maintenance_redrive_transient
   maintenance_redrive_rate          = var.maintenance_redrive_rate
+  producer_principal_arns           = var.producer_principal_arns
   alert_topic_arn                   = var.alert_topic_arn
   alert_email_addresses             = var.alert_email_addresses
   alarm_raw_notifications           = var.alarm_raw_notifications

@@ -50,6 +50,28 @@ data "aws_iam_policy_document" "kms" {
       values   = [local.account_id]
     }
   }
+
+  # Producers (var.producer_principal_arns) send to the encrypted ingest
+  # queue: SQS generates and reads data keys on their behalf, and only SQS
+  # may (kms:ViaService). Other accounts' producers need this statement;
+  # this account's would do with IAM alone, but the grant is the same.
+  dynamic "statement" {
+    for_each = length(var.producer_principal_arns) > 0 ? [1] : []
+    content {
+      sid       = "ProducersThroughSQS"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = var.producer_principal_arns
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.sqs_via_service]
+      }
+    }
+  }
 }
 
 resource "aws_kms_key" "this" {

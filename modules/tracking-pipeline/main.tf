@@ -15,6 +15,14 @@ locals {
     Environment = var.environment
   })
 
+  # The queues' ARNs, known before the queues exist, so that the policies
+  # naming them are read (and can be checked) in a plan.
+  queue_arn_prefix    = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:${local.name}"
+  ingest_queue_arn    = "${local.queue_arn_prefix}-ingest"
+  ingest_dlq_arn      = "${local.queue_arn_prefix}-ingest-dlq"
+  maintenance_dlq_arn = "${local.queue_arn_prefix}-maintenance-dlq"
+  sqs_via_service     = "sqs.${local.region}.amazonaws.com"
+
   create_kms_key = var.kms_key_arn == null
   kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
 

@@ -28,6 +28,11 @@ output "maintenance_dlq_arn" {
   value       = aws_sqs_queue.maintenance_dlq.arn
 }
 
+output "producer_policy_json" {
+  description = "The IAM identity policy a producer attaches to send tracking updates: sqs:SendMessage on the ingest queue and the key use SQS needs, through SQS only."
+  value       = data.aws_iam_policy_document.producer.json
+}
+
 output "processor_function_name" {
   description = "Name of the processor Lambda function."
   value       = aws_lambda_function.processor.function_name

@@ -49,9 +49,9 @@ resource "aws_sqs_queue" "maintenance_dlq" {
 # Every queue refuses requests that are not over TLS.
 data "aws_iam_policy_document" "queue_tls_only" {
   for_each = {
-    ingest          = aws_sqs_queue.ingest.arn
-    ingest_dlq      = aws_sqs_queue.ingest_dlq.arn
-    maintenance_dlq = aws_sqs_queue.maintenance_dlq.arn
+    ingest          = local.ingest_queue_arn
+    ingest_dlq      = local.ingest_dlq_arn
+    maintenance_dlq = local.maintenance_dlq_arn
   }
 
   statement {
@@ -72,9 +72,28 @@ data "aws_iam_policy_document" "queue_tls_only" {
   }
 }
 
+# The ingest queue: TLS only, and producers of other principals may send
+# (var.producer_principal_arns); this account's principals send through IAM.
+data "aws_iam_policy_document" "ingest" {
+  source_policy_documents = [data.aws_iam_policy_document.queue_tls_only["ingest"].json]
+
+  dynamic "statement" {
+    for_each = length(var.producer_principal_arns) > 0 ? [1] : []
+    content {
+      sid       = "ProducersSend"
+      actions   = ["sqs:SendMessage"] # SendMessageBatch is authorised as SendMessage
+      resources = [local.ingest_queue_arn]
+      principals {
+        type        = "AWS"
+        identifiers = var.producer_principal_arns
+      }
+    }
+  }
+}
+
 resource "aws_sqs_queue_policy" "ingest" {
   queue_url = aws_sqs_queue.ingest.id
-  policy    = data.aws_iam_policy_document.queue_tls_only["ingest"].json
+  policy    = data.aws_iam_policy_document.ingest.json
 }
 
 resource "aws_sqs_queue_policy" "ingest_dlq" {
@@ -85,4 +104,25 @@ resource "aws_sqs_queue_policy" "ingest_dlq" {
 resource "aws_sqs_queue_policy" "maintenance_dlq" {
   queue_url = aws_sqs_queue.maintenance_dlq.id
   policy    = data.aws_iam_policy_document.queue_tls_only["maintenance_dlq"].json
+}
+
+# What a producer attaches to send (output producer_policy_json): the queue,
+# and the key through SQS only.
+data "aws_iam_policy_document" "producer" {
+  statement {
+    sid       = "SendTrackingUpdates"
+    actions   = ["sqs:SendMessage"] # SendMessageBatch is authorised as SendMessage
+    resources = [local.ingest_queue_arn]
+  }
+
+  statement {
+    sid       = "EncryptThroughSQS"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [local.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = [local.sqs_via_service]
+    }
+  }
 }

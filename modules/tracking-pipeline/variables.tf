@@ -375,6 +375,18 @@ variable "maintenance_redrive_rate" {
 # Alerts, alarms, dashboard
 ################################################################################
 
+variable "producer_principal_arns" {
+  type        = list(string)
+  description = "Principals allowed to send tracking updates, in this account or others: IAM role or user ARNs, account root ARNs, or 12-digit account ids. The ingest queue's policy grants them sqs:SendMessage and the module's key policy the key use SQS needs on their behalf (through SQS only); each also attaches producer_policy_json. Empty: only this account's principals, through their own IAM policies."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for p in var.producer_principal_arns : can(regex("^([0-9]{12}|arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+))$", p))])
+    error_message = "producer_principal_arns must hold IAM role or user ARNs, account root ARNs or 12-digit account ids."
+  }
+}
+
 variable "alert_topic_arn" {
   type        = string
   description = "ARN of an existing SNS topic for alerts instead of creating one. Its policy must let CloudWatch and EventBridge publish."
