@@ -1,7 +1,6 @@
 package trackctl
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,39 +22,6 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/maintenance"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/synth"
 )
-
-// line is one NDJSON line to send, with its 1-based number.
-type line struct {
-	n    int
-	body string
-}
-
-// readNDJSON reads non-blank lines; any line that is not JSON fails the
-// whole input, naming every bad line, so nothing is sent half-way.
-func readNDJSON(r io.Reader) ([]line, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	var lines []line
-	var bad []string
-	for n := 1; sc.Scan(); n++ {
-		text := strings.TrimSpace(sc.Text())
-		if text == "" {
-			continue
-		}
-		if !json.Valid([]byte(text)) {
-			bad = append(bad, strconv.Itoa(n))
-			continue
-		}
-		lines = append(lines, line{n: n, body: text})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read input: %w", err)
-	}
-	if len(bad) > 0 {
-		return nil, fmt.Errorf("%w: invalid NDJSON, not JSON at line(s) %s; nothing was sent", ErrUsage, strings.Join(bad, ", "))
-	}
-	return lines, nil
-}
 
 func runSend(ctx context.Context, args []string, io IO) error {
 	var c common

@@ -51,7 +51,7 @@ func TestArgumentHandling(t *testing.T) {
 		{"redrive rate out of range", []string{"dlq", "redrive", "--rate", "900", "--dlq-url", "u"}, "", 2, "", "--rate must be from 1 to 500"},
 		{
 			"invalid NDJSON names its lines, sends nothing", []string{"send", "--ingest-queue-url", "http://127.0.0.1:1/q"},
-			"{\"tracking_id\":\"a\"}\nnot json\n\n{\"ok\":true}\n{broken\n", 2, "", "not JSON at line(s) 2, 5; nothing was sent",
+			"{\"tracking_id\":\"a\"}\nnot json\n\n{\"ok\":true}\n{broken\n", 2, "", "invalid NDJSON at line(s) 2 (not JSON), 5 (not JSON); nothing was sent",
 		},
 	}
 	for _, tt := range tests {
