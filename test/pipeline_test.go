@@ -62,40 +62,47 @@ func chooseTarget(t *testing.T) target {
 // TestPipelineModule applies the fixture, sends updates and checks the audit
 // rows, the DLQ and the configuration, then destroys it. Stages can be
 // skipped with SKIP_deploy, SKIP_validate, SKIP_teardown (terratest's
-// test_structure convention) to iterate on a deployed stack.
+// test_structure convention): the deploy stage keeps its working copy and
+// Terraform options in tfharness.StageDir, so a run with SKIP_teardown=true
+// leaves a stack that later runs with SKIP_deploy=true validate and, without
+// SKIP_teardown, destroy. Across runs that needs a target that outlives the
+// test: a real account, or a local AWS at TRACKING_LOCALAWS_URL.
 func TestPipelineModule(t *testing.T) {
 	t.Parallel()
 	tgt := chooseTarget(t)
-	dir := tfharness.CopyRoots(t, "test/fixtures/pipeline")
-	if tgt.endpoint != "" {
-		tfharness.WriteLocalOverride(t, dir, tgt.endpoint)
-	}
-	opts := tfharness.Options(dir, nil)
-	tfharness.Init(t, opts)
-
-	processor, maintenance := zipsFor(t, tgt)
-	prefix := "tp-" + strings.ToLower(random.UniqueId())
-	opts.Vars = map[string]any{
-		"name_prefix": prefix, "processor_zip_path": processor, "maintenance_zip_path": maintenance,
-		"lambda_architecture": tgt.arch, "max_receive_count": 2, "processor_timeout_seconds": 10,
-	}
-	if tgt.name == "aws" {
-		opts.Vars["region"] = tgt.cfg.Region
-	}
+	stage := tfharness.StageDir("pipeline")
 
 	defer teststructure.RunTestStage(t, "teardown", func() {
+		opts := tfharness.LoadOptions(t, stage)
 		terraform.Destroy(t, opts)
-		assertNothingLeft(t, tgt, prefix)
+		assertNothingLeft(t, tgt, opts.Vars["name_prefix"].(string))
+		require.NoError(t, os.RemoveAll(stage))
 	})
 	teststructure.RunTestStage(t, "deploy", func() {
+		dir := tfharness.FreshCopy(t, stage, "test/fixtures/pipeline")
+		if tgt.endpoint != "" {
+			tfharness.WriteLocalOverride(t, dir, tgt.endpoint)
+		}
+		opts := tfharness.Options(dir, nil)
+		tfharness.Init(t, opts)
+		processor, maintenance := zipsFor(t, tgt)
+		opts.Vars = map[string]any{
+			"name_prefix": "tp-" + strings.ToLower(random.UniqueId()), "processor_zip_path": processor, "maintenance_zip_path": maintenance,
+			"lambda_architecture": tgt.arch, "max_receive_count": 2, "processor_timeout_seconds": 10,
+		}
+		if tgt.name == "aws" {
+			opts.Vars["region"] = tgt.cfg.Region
+		}
+		tfharness.SaveOptions(t, stage, opts)
 		// A second plan must be empty: what the module asks for is what
 		// the target reads back, so no apply ever shows perpetual changes.
 		terraform.ApplyAndIdempotent(t, opts)
 	})
 	teststructure.RunTestStage(t, "validate", func() {
+		opts := tfharness.LoadOptions(t, stage)
 		out, err := outputs.FromMap(terraform.OutputAll(t, opts))
 		require.NoError(t, err)
-		validateOutputs(t, out, prefix)
+		validateOutputs(t, out, opts.Vars["name_prefix"].(string))
 		validatePipeline(t, tgt, out)
 		validateConfiguration(t, tgt, out)
 		validateTransientFailure(t, tgt, out) // last: it deletes the table
