@@ -198,13 +198,17 @@ func TestPipelineEndToEnd(t *testing.T) {
 	})
 }
 
+// quickRedrive makes SQS move a failing message to the DLQ within seconds:
+// two receives, a 1 s visibility timeout.
+func quickRedrive(st *provision.Settings) {
+	one := 1
+	st.MaxReceiveCount = 2
+	st.VisibilityTimeoutSeconds = &one
+}
+
 func TestTransientFailureRedriveAndMoveBack(t *testing.T) {
 	t.Parallel()
-	two, one := 2, 1
-	s := deploy(t, func(st *provision.Settings) {
-		st.MaxReceiveCount = two
-		st.VisibilityTimeoutSeconds = &one // short, so the retries are quick
-	})
+	s := deploy(t, quickRedrive)
 	ctx := context.Background()
 
 	// Make the table unavailable: every write fails as a transient error.
@@ -257,10 +261,8 @@ func TestTransientFailureRedriveAndMoveBack(t *testing.T) {
 // sends back the transient failure only, which is then written once.
 func TestMaintenanceRedrivesTransientFailures(t *testing.T) {
 	t.Parallel()
-	two, one := 2, 1
 	s := deploy(t, func(st *provision.Settings) {
-		st.MaxReceiveCount = two
-		st.VisibilityTimeoutSeconds = &one // short, so the retries are quick
+		quickRedrive(st)
 		st.MaintenanceRedriveTransient = true
 	})
 	ctx := context.Background()
