@@ -52,6 +52,9 @@ func TestModuleRulesWithoutProvider(t *testing.T) {
 		{"name prefix too long for IAM", map[string]any{"name_prefix": strings.Repeat("a", 33)}, "name_prefix must be 3-32 characters"},
 		{"log retention CloudWatch refuses", map[string]any{"log_retention_days": 10}, "log_retention_days must be a value CloudWatch Logs accepts"},
 		{"max receive count zero", map[string]any{"max_receive_count": 0}, "max_receive_count must be from 1 to 1000"},
+		{"create_kms_key false without a key", map[string]any{"create_kms_key": false}, "create_kms_key = false needs kms_key_arn"},
+		{"create_kms_key false with a key is valid", map[string]any{"create_kms_key": false, "kms_key_arn": "arn:aws:kms:us-east-1:000000000000:key/abc"}, ""},
+		{"create_alert_topic true with a topic", map[string]any{"create_alert_topic": true, "alert_topic_arn": "arn:aws:sns:us-east-1:000000000000:t"}, "create_alert_topic = true takes no alert_topic_arn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -133,6 +133,12 @@ variable "kms_data_key_reuse_period_seconds" {
   default     = null
 }
 
+variable "create_kms_key" {
+  type        = bool
+  description = "Create the module's KMS key. null decides by kms_key_arn (create when it is null). Set false with a kms_key_arn of a key created in the same root: its ARN is unknown at plan, and the module must know at plan whether to create its own. null: the module's default."
+  default     = null
+}
+
 variable "kms_key_arn" {
   type        = string
   description = "ARN of an existing customer-managed KMS key to use instead of creating one. Its policy must admit the principals the module README lists under One KMS key. null: the module's default."
@@ -196,6 +202,12 @@ variable "maintenance_redrive_rate" {
 variable "producer_principal_arns" {
   type        = list(string)
   description = "Principals allowed to send tracking updates, in this account or others: IAM role or user ARNs, account root ARNs, or 12-digit account ids. The ingest queue's policy grants them sqs:SendMessage and the module's key policy the key use SQS needs on their behalf (through SQS only); each also attaches producer_policy_json. Empty: only this account's principals, through their own IAM policies. null: the module's default."
+  default     = null
+}
+
+variable "create_alert_topic" {
+  type        = bool
+  description = "Create the module's alert topic. null decides by alert_topic_arn (create when it is null). Set false with an alert_topic_arn of a topic created in the same root, whose ARN is unknown at plan. null: the module's default."
   default     = null
 }
 

@@ -24,6 +24,7 @@ module "pipeline" {
   dlq_message_retention_seconds     = var.dlq_message_retention_seconds
   max_receive_count                 = var.max_receive_count
   kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
+  create_kms_key                    = var.create_kms_key
   kms_key_arn                       = var.kms_key_arn
   kms_deletion_window_in_days       = var.kms_deletion_window_in_days
   retention_days                    = var.retention_days
@@ -35,6 +36,7 @@ module "pipeline" {
   maintenance_redrive_transient     = var.maintenance_redrive_transient
   maintenance_redrive_rate          = var.maintenance_redrive_rate
   producer_principal_arns           = var.producer_principal_arns
+  create_alert_topic                = var.create_alert_topic
   alert_topic_arn                   = var.alert_topic_arn
   alert_email_addresses             = var.alert_email_addresses
   alarm_raw_notifications           = var.alarm_raw_notifications

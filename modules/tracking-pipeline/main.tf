@@ -23,10 +23,12 @@ locals {
   maintenance_dlq_arn = "${local.queue_arn_prefix}-maintenance-dlq"
   sqs_via_service     = "sqs.${local.region}.amazonaws.com"
 
-  create_kms_key = var.kms_key_arn == null
+  # An explicit create_* is known at plan even when the ARN it pairs with
+  # is not (a key or topic created in the same root).
+  create_kms_key = coalesce(var.create_kms_key, var.kms_key_arn == null)
   kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
 
-  create_alert_topic = var.alert_topic_arn == null
+  create_alert_topic = coalesce(var.create_alert_topic, var.alert_topic_arn == null)
   alert_topic_arn    = local.create_alert_topic ? aws_sns_topic.alerts[0].arn : var.alert_topic_arn
 
   processor_function_name   = "${local.name}-processor"

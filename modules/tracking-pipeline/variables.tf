@@ -264,6 +264,12 @@ variable "kms_data_key_reuse_period_seconds" {
 # Encryption
 ################################################################################
 
+variable "create_kms_key" {
+  type        = bool
+  description = "Create the module's KMS key. null decides by kms_key_arn (create when it is null). Set false with a kms_key_arn of a key created in the same root: its ARN is unknown at plan, and the module must know at plan whether to create its own."
+  default     = null
+}
+
 variable "kms_key_arn" {
   type        = string
   description = "ARN of an existing customer-managed KMS key to use instead of creating one. Its policy must admit the principals the module README lists under One KMS key."
@@ -385,6 +391,12 @@ variable "producer_principal_arns" {
     condition     = alltrue([for p in var.producer_principal_arns : can(regex("^([0-9]{12}|arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+))$", p))])
     error_message = "producer_principal_arns must hold IAM role or user ARNs, account root ARNs or 12-digit account ids."
   }
+}
+
+variable "create_alert_topic" {
+  type        = bool
+  description = "Create the module's alert topic. null decides by alert_topic_arn (create when it is null). Set false with an alert_topic_arn of a topic created in the same root, whose ARN is unknown at plan."
+  default     = null
 }
 
 variable "alert_topic_arn" {

@@ -1,0 +1,37 @@
+# Every feature on: the module's own key and alert topic, on-call e-mails,
+# producers of another account, automatic redrive of transient failures,
+# tuned batching and alarms, the dashboard.
+module "tracking_pipeline" {
+  source = "../../"
+
+  name_prefix          = var.name_prefix
+  environment          = "example"
+  processor_zip_path   = "${var.lambda_zip_dir}/processor.zip"
+  maintenance_zip_path = "${var.lambda_zip_dir}/maintenance.zip"
+  lambda_architecture  = var.lambda_architecture
+
+  batch_size                       = 25
+  maximum_batching_window_seconds  = 5
+  event_source_maximum_concurrency = 20
+  processor_memory_mb              = 512
+  max_receive_count                = 3
+  log_level                        = "warn"
+
+  point_in_time_recovery = true
+  deletion_protection    = false # an example: destroy must work
+
+  maintenance_redrive_transient   = true
+  maintenance_redrive_rate        = 20
+  maintenance_schedule_expression = "cron(0 1 * * ? *)"
+  maintenance_schedule_timezone   = "UTC"
+
+  alert_email_addresses   = var.alert_email_addresses
+  producer_principal_arns = var.producer_principal_arns
+  alarm_thresholds = {
+    queue_depth                = 5000
+    oldest_message_age_seconds = 600
+  }
+  create_dashboard = true
+
+  tags = { CostCentre = "logistics" }
+}
