@@ -98,6 +98,9 @@ func TestParseRejects(t *testing.T) {
 		{"trailing data", []byte(validBody + `{}`), contract.CodeMalformedJSON, ""},
 		{"invalid utf-8", []byte("{\"tracking_id\":\"\xff\"}"), contract.CodeMalformedJSON, ""},
 		{"array body", []byte(`[1,2]`), contract.CodeContractViolation, ""},
+		{"nesting deeper than the decoder allows", []byte(`{"tracking_id":"T1","status":"IN_TRANSIT","event_time":"2026-11-25T14:03:00Z","details":` +
+			strings.Repeat(`{"a":`, 20000) + `1` + strings.Repeat(`}`, 20000) + `}`), contract.CodeMalformedJSON, ""},
+		{"a huge number where 1 is required", []byte(`{"tracking_id":"T1","status":"IN_TRANSIT","event_time":"2026-11-25T14:03:00Z","schema_version":1e999}`), contract.CodeContractViolation, "schema_version"},
 		{"null body", []byte(`null`), contract.CodeContractViolation, ""},
 		{"string body", []byte(`"hello"`), contract.CodeContractViolation, ""},
 		{"tracking_id missing", with(t, "tracking_id", ""), contract.CodeContractViolation, "tracking_id"},
@@ -166,6 +169,9 @@ func TestParseAccepts(t *testing.T) {
 			assert.False(t, u.EventIDDerived)
 		}},
 		{"event_id 128 chars", with(t, "event_id", `"`+strings.Repeat("e", 128)+`"`), nil},
+		{"huge numbers in details kept verbatim", with(t, "details", `{"n":1e999,"m":123456789012345678901234567890}`), func(t *testing.T, u contract.Update) {
+			assert.Equal(t, `{"n":1e999,"m":123456789012345678901234567890}`, string(u.Details))
+		}},
 		{"tracking_id 64 chars", with(t, "tracking_id", `"`+strings.Repeat("A", 64)+`"`), nil},
 		{"carrier 64 multibyte chars", with(t, "carrier", `"`+strings.Repeat("é", 64)+`"`), nil},
 		{"location string", with(t, "location", `"Leipzig"`), func(t *testing.T, u contract.Update) {
@@ -233,6 +239,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"a":1}{"b":2}`))
 	f.Add([]byte("\xff\xfe"))
+	f.Add([]byte(`{"tracking_id":"T1","status":"IN_TRANSIT","event_time":"2026-11-25T14:03:00Z","details":{"n":1e999,"m":123456789012345678901234567890}}`))
+	f.Add([]byte(`{"details":` + strings.Repeat(`[`, 10001) + strings.Repeat(`]`, 10001) + `}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		u, err := contract.Parse(body)
 		if err != nil {
