@@ -92,9 +92,10 @@ docs-check: tools ## Fail when the module README is out of date
 	  || { echo "modules/tracking-pipeline/README.md is stale: run make docs"; exit 1; }
 
 .PHONY: fuzz
-fuzz: ## Fuzz the inputs producers and operators give: the contract parser and trackctl's NDJSON reader, FUZZTIME each (default 60s)
+fuzz: ## Fuzz what faces input: the contract parser, trackctl's NDJSON reader, the local AWS's request routing; FUZZTIME each (default 60s)
 	go test ./internal/contract -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	go test ./internal/trackctl -run '^$$' -fuzz FuzzReadNDJSON -fuzztime $(FUZZTIME)
+	go test ./internal/localaws/awsapi -run '^$$' -fuzz FuzzLookup -fuzztime $(FUZZTIME)
 
 .PHONY: bench
 bench: build-host ## Processor throughput against kumo vs kumo's raw PutItem ceiling, zip size, init time
