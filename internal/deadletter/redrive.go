@@ -39,6 +39,8 @@ type RedriveQueue interface {
 // ErrInterrupted reports a redrive stopped by its context.
 var ErrInterrupted = errors.New("redrive interrupted")
 
+var errBadRate = errors.New("invalid redrive rate")
+
 // Redrive sends each held message to the ingest queue at rate per second,
 // deleting it from the DLQ once sent, and returns how many it moved. Every
 // message ends either sent and deleted or left in the DLQ, made visible
@@ -47,6 +49,9 @@ var ErrInterrupted = errors.New("redrive interrupted")
 // out, so no other consumer (nor a second redrive) can receive one while it
 // waits its turn. heldSince is when they were hidden, for hide.Hide.
 func Redrive(ctx context.Context, q RedriveQueue, dlqURL, ingestURL string, held []Held, heldSince time.Time, rate int, hide Hide) (int, error) {
+	if rate < 1 {
+		return 0, errors.Join(fmt.Errorf("%w: rate %d, want at least 1 message a second", errBadRate, rate), Release(q, dlqURL, held))
+	}
 	until := heldSince.Add(hide.Hide)
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()

@@ -114,3 +114,17 @@ func TestRedriveRefusedSendGivesTheRestBack(t *testing.T) {
 	assert.Zero(t, moved)
 	assert.Len(t, hold(t, env.SQS, dlq, time.Minute), 5, "all five are back in the DLQ, visible")
 }
+
+// TestRedriveRefusesARateOfZero: no panic, nothing sent, everything given back.
+func TestRedriveRefusesARateOfZero(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t)
+	dlq := env.Queue(t, "rate-dlq", nil)
+	_, err := env.SQS.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: &dlq, MessageBody: aws.String("z")})
+	require.NoError(t, err)
+	held := hold(t, env.SQS, dlq, time.Minute)
+	moved, err := deadletter.Redrive(context.Background(), env.SQS, dlq, dlq, held, time.Now(), 0, deadletter.DefaultHide)
+	require.ErrorContains(t, err, "rate 0")
+	assert.Zero(t, moved)
+	assert.Len(t, hold(t, env.SQS, dlq, time.Minute), 1, "given back at once")
+}
