@@ -22,9 +22,7 @@ import (
 func TestAlarmTransitionsReachTheTopicOnce(t *testing.T) {
 	t.Parallel()
 	const topic = "arn:aws:sns:us-east-1:000000000000:tp-byo-alerts"
-	dir := tfharness.CopyRoots(t, "test/fixtures/pipeline")
-	tfharness.WriteLocalOverride(t, dir, testenv.Start(t).URL)
-	tfharness.Init(t, tfharness.Options(dir, nil))
+	dir := tfharness.LocalRoot(t, "test/fixtures/pipeline")
 	processor, maintenance := tfharness.HostZips(t)
 
 	tests := []struct {

@@ -29,10 +29,8 @@ func TestExamplesPlan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.example, func(t *testing.T) {
 			t.Parallel()
-			dir := tfharness.CopyRoots(t, filepath.Join("modules", "tracking-pipeline", "examples", tt.example))
-			tfharness.WriteLocalOverride(t, dir, testenv.Start(t).URL)
+			dir := tfharness.LocalRoot(t, filepath.Join("modules", "tracking-pipeline", "examples", tt.example))
 			opts := tfharness.Options(dir, nil)
-			tfharness.Init(t, opts)
 			processor, _ := tfharness.HostZips(t)
 			opts.Vars = map[string]any{"name_prefix": "ex-" + testenv.Unique("e")[2:], "lambda_zip_dir": filepath.Dir(processor)}
 			out, err := terraform.RunTerraformCommandE(t, opts, "validate", "-no-color")

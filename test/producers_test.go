@@ -50,9 +50,7 @@ func TestProducerAccess(t *testing.T) {
 	t.Parallel()
 	const key = "arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555"
 	producers := []any{"arn:aws:iam::111122223333:role/label-printer", "444455556666"}
-	dir := tfharness.CopyRoots(t, "test/fixtures/pipeline")
-	tfharness.WriteLocalOverride(t, dir, testenv.Start(t).URL)
-	tfharness.Init(t, tfharness.Options(dir, nil))
+	dir := tfharness.LocalRoot(t, "test/fixtures/pipeline")
 	processor, maintenance := tfharness.HostZips(t)
 	plan := func(t *testing.T, vars map[string]any) *terraform.PlanStruct {
 		t.Helper()

@@ -43,9 +43,7 @@ func TestModuleRejectsInvalidSettingsAtPlan(t *testing.T) {
 			wantErr: "must be longer than message_retention_seconds",
 		},
 	}
-	dir := tfharness.CopyRoots(t, "test/fixtures/pipeline")
-	tfharness.WriteLocalOverride(t, dir, testenv.Start(t).URL)
-	tfharness.Init(t, tfharness.Options(dir, nil))
+	dir := tfharness.LocalRoot(t, "test/fixtures/pipeline")
 	processor, maintenance := tfharness.HostZips(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

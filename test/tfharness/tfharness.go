@@ -11,6 +11,7 @@ import (
 
 	"github.com/gruntwork-io/terratest/modules/terraform"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
 )
 
@@ -84,4 +85,16 @@ func LambdaArchitecture() string {
 		return "x86_64"
 	}
 	return runtime.GOARCH
+}
+
+// LocalRoot copies the repository's HCL to a temporary folder, points the
+// copy of rel at the process's local AWS (bare kumo: enough to plan) and
+// initialises it, skipping the test with the reason where the aws provider
+// cannot be installed. It returns rel's folder in the copy.
+func LocalRoot(t testing.TB, rel string) string {
+	t.Helper()
+	dir := CopyRoots(t, rel)
+	WriteLocalOverride(t, dir, testenv.Start(t).URL)
+	Init(t, Options(dir, nil))
+	return dir
 }
