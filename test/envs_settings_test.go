@@ -77,15 +77,16 @@ func passed(call *hclsyntax.Body, name string) string {
 	return tr.Traversal.RootName() + "." + attr.Name
 }
 
-// TestRootsOutputEveryModuleOutput checks that both envs and the Terratest
-// fixture output every module output under the same name, so trackctl
-// --env-dir, the demo and the tests read one set of names (internal/outputs).
+// TestRootsOutputEveryModuleOutput checks that both envs, the Terratest
+// fixture and the complete example output every module output under the
+// same name, so trackctl --env-dir, the demo and the tests read one set of
+// names (internal/outputs).
 func TestRootsOutputEveryModuleOutput(t *testing.T) {
 	t.Parallel()
 	root := tfharness.RepoRoot()
 	mod, diags := tfconfig.LoadModule(filepath.Join(root, "modules", "tracking-pipeline"))
 	require.False(t, diags.HasErrors(), diags.Err())
-	for _, dir := range []string{"envs/dev", "envs/prod", "test/fixtures/pipeline"} {
+	for _, dir := range []string{"envs/dev", "envs/prod", "test/fixtures/pipeline", "modules/tracking-pipeline/examples/complete"} {
 		r, diags := tfconfig.LoadModule(filepath.Join(root, dir))
 		require.False(t, diags.HasErrors(), diags.Err())
 		for name := range mod.Outputs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,8 +60,11 @@ func chooseTarget(t *testing.T) target {
 	return target{name: "local", endpoint: url, cfg: cfg, arch: tfharness.LambdaArchitecture()}
 }
 
-// TestPipelineModule applies the fixture, sends updates and checks the audit
-// rows, the DLQ and the configuration, then destroys it. Stages can be
+// TestPipelineModule applies the module's complete example (every feature
+// on), sends updates and checks the audit rows, the DLQ and the
+// configuration, then destroys it. Only timings are shortened: a 10 s
+// processor timeout and two receives, so a transient failure reaches the
+// DLQ in about two minutes. Stages can be
 // skipped with SKIP_deploy, SKIP_validate, SKIP_teardown (terratest's
 // test_structure convention): the deploy stage keeps its working copy and
 // Terraform options in tfharness.StageDir, so a run with SKIP_teardown=true
@@ -79,16 +83,21 @@ func TestPipelineModule(t *testing.T) {
 		require.NoError(t, os.RemoveAll(stage))
 	})
 	teststructure.RunTestStage(t, "deploy", func() {
-		dir := tfharness.FreshCopy(t, stage, "test/fixtures/pipeline")
+		dir := tfharness.FreshCopy(t, stage, "modules/tracking-pipeline/examples/complete")
 		if tgt.endpoint != "" {
 			tfharness.WriteLocalOverride(t, dir, tgt.endpoint)
 		}
 		opts := tfharness.Options(dir, nil)
 		tfharness.Init(t, opts)
 		processor, maintenance := zipsFor(t, tgt)
+		if filepath.Dir(processor) != filepath.Dir(maintenance) {
+			t.Fatalf("the zips must share a folder: %s, %s", processor, maintenance)
+		}
 		opts.Vars = map[string]any{
-			"name_prefix": "tp-" + strings.ToLower(random.UniqueId()), "processor_zip_path": processor, "maintenance_zip_path": maintenance,
+			"name_prefix": "tp-" + strings.ToLower(random.UniqueId()), "lambda_zip_dir": filepath.Dir(processor),
 			"lambda_architecture": tgt.arch, "max_receive_count": 2, "processor_timeout_seconds": 10,
+			// No e-mail subscriptions: nobody would confirm them.
+			"alert_email_addresses": []string{},
 		}
 		if tgt.name == "aws" {
 			opts.Vars["region"] = tgt.cfg.Region
@@ -215,7 +224,7 @@ func validateConfiguration(t *testing.T, tgt target, out outputs.Stack) {
 	require.NoError(t, err)
 	assert.Equal(t, out.KMSKeyARN, attrs.Attributes["KmsMasterKeyId"])
 	vis, _ := strconv.Atoi(attrs.Attributes["VisibilityTimeout"])
-	assert.Equal(t, 60, vis, "6 x the 10 s function timeout")
+	assert.Equal(t, 65, vis, "6 x the 10 s function timeout + the complete example's 5 s batching window")
 
 	table, err := dynamodb.NewFromConfig(tgt.cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(out.AuditTableName)})
 	require.NoError(t, err)
@@ -238,14 +247,15 @@ func validateConfiguration(t *testing.T, tgt target, out outputs.Stack) {
 		assert.Empty(t, a.OKActions, aws.ToString(a.AlarmName))
 	}
 	assert.Equal(t, map[string]float64{
-		"queue-depth": 1000, "oldest-message-age": 300, "dlq-not-empty": 0,
+		"queue-depth": 5000, "oldest-message-age": 600, "dlq-not-empty": 0, // the complete example's
 		"processor-errors": 5, "processor-throttles": 5, "maintenance-errors": 0,
 	}, thresholds)
 
 	tags, err := sqs.NewFromConfig(tgt.cfg).ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: aws.String(out.IngestQueueURL)})
 	require.NoError(t, err)
 	assert.Equal(t, "tracking-pipeline", tags.Tags["Project"])
-	assert.Equal(t, "test", tags.Tags["Environment"])
+	assert.Equal(t, "example", tags.Tags["Environment"])
+	assert.Equal(t, "logistics", tags.Tags["CostCentre"], "the example's own tag")
 }
 
 // validateTransientFailure makes every write fail (the table is deleted):
@@ -262,7 +272,7 @@ func validateTransientFailure(t *testing.T, tgt target, out outputs.Stack) {
 	body := `{"tracking_id":"T2","event_id":"e1","status":"DELIVERED","event_time":"2026-11-25T10:00:00Z"}`
 	_, err = q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &ingest, MessageBody: &body})
 	require.NoError(t, err)
-	// Two receives with a 60 s visibility timeout: about two minutes on AWS.
+	// Two receives with a 65 s visibility timeout: over two minutes on AWS.
 	retry.DoWithRetry(t, "transient failure redriven to the DLQ", 60, 5*time.Second, func() (string, error) {
 		msgs, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: &dlq, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}, VisibilityTimeout: 5,

@@ -14,7 +14,8 @@ module "tracking_pipeline" {
   maximum_batching_window_seconds  = 5
   event_source_maximum_concurrency = 20
   processor_memory_mb              = 512
-  max_receive_count                = 3
+  max_receive_count                = var.max_receive_count
+  processor_timeout_seconds        = var.processor_timeout_seconds
   log_level                        = "warn"
 
   point_in_time_recovery = true

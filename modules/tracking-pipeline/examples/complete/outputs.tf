@@ -1,19 +1,95 @@
+# Every output of the module, under the same name (TestRootsOutputEveryModuleOutput).
 output "ingest_queue_url" {
-  description = "Where producers send tracking updates."
+  description = "URL of the ingest queue producers send tracking updates to."
   value       = module.tracking_pipeline.ingest_queue_url
 }
 
+output "ingest_queue_arn" {
+  description = "ARN of the ingest queue."
+  value       = module.tracking_pipeline.ingest_queue_arn
+}
+
+output "ingest_dlq_url" {
+  description = "URL of the ingest dead-letter queue."
+  value       = module.tracking_pipeline.ingest_dlq_url
+}
+
+output "ingest_dlq_arn" {
+  description = "ARN of the ingest dead-letter queue."
+  value       = module.tracking_pipeline.ingest_dlq_arn
+}
+
+output "maintenance_dlq_url" {
+  description = "URL of the queue holding failed maintenance invocations."
+  value       = module.tracking_pipeline.maintenance_dlq_url
+}
+
+output "maintenance_dlq_arn" {
+  description = "ARN of the queue holding failed maintenance invocations."
+  value       = module.tracking_pipeline.maintenance_dlq_arn
+}
+
 output "producer_policy_json" {
-  description = "The identity policy each producer attaches to send."
+  description = "The IAM identity policy a producer attaches to send tracking updates: sqs:SendMessage on the ingest queue and the key use SQS needs, through SQS only."
   value       = module.tracking_pipeline.producer_policy_json
 }
 
+output "processor_function_name" {
+  description = "Name of the processor Lambda function."
+  value       = module.tracking_pipeline.processor_function_name
+}
+
+output "processor_function_arn" {
+  description = "ARN of the processor Lambda function."
+  value       = module.tracking_pipeline.processor_function_arn
+}
+
+output "maintenance_function_name" {
+  description = "Name of the maintenance Lambda function."
+  value       = module.tracking_pipeline.maintenance_function_name
+}
+
+output "maintenance_function_arn" {
+  description = "ARN of the maintenance Lambda function."
+  value       = module.tracking_pipeline.maintenance_function_arn
+}
+
+output "audit_table_name" {
+  description = "Name of the DynamoDB audit table."
+  value       = module.tracking_pipeline.audit_table_name
+}
+
+output "audit_table_arn" {
+  description = "ARN of the DynamoDB audit table."
+  value       = module.tracking_pipeline.audit_table_arn
+}
+
+output "kms_key_arn" {
+  description = "ARN of the KMS key encrypting queues, table, topic and logs (created or supplied)."
+  value       = module.tracking_pipeline.kms_key_arn
+}
+
+output "alert_topic_arn" {
+  description = "ARN of the SNS topic receiving alarms and operational alerts (created or supplied)."
+  value       = module.tracking_pipeline.alert_topic_arn
+}
+
 output "alarm_names" {
-  description = "Alarm names by role."
+  description = "Alarm names by role: queue_depth, oldest_message_age, dlq_not_empty, processor_errors, processor_throttles, maintenance_errors."
   value       = module.tracking_pipeline.alarm_names
 }
 
 output "dashboard_name" {
-  description = "The CloudWatch dashboard."
+  description = "Name of the CloudWatch dashboard, or null when create_dashboard is false."
   value       = module.tracking_pipeline.dashboard_name
+}
+
+output "maintenance_schedule_name" {
+  description = "Name of the EventBridge Scheduler schedule running the maintenance job."
+  value       = module.tracking_pipeline.maintenance_schedule_name
+}
+
+output "log_group_names" {
+  description = "Log group names by function: processor, maintenance."
+  value       = module.tracking_pipeline.log_group_names
 }

@@ -33,3 +33,15 @@ variable "producer_principal_arns" {
   description = "Producers of other accounts allowed to send."
   default     = ["arn:aws:iam::111122223333:role/carrier-webhook-bridge"]
 }
+
+variable "processor_timeout_seconds" {
+  type        = number
+  description = "Processor timeout; the queue's visibility timeout follows it (the module's rule)."
+  default     = 30
+}
+
+variable "max_receive_count" {
+  type        = number
+  description = "Receives before SQS parks a failing message in the DLQ."
+  default     = 3
+}
