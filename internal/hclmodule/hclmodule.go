@@ -73,19 +73,6 @@ func (m *Module) Resource(typ, name string) *hclsyntax.Body {
 	return nil
 }
 
-// Resources returns the bodies of every resource of type typ by name.
-func (m *Module) Resources(typ string) map[string]*hclsyntax.Body {
-	out := map[string]*hclsyntax.Body{}
-	for _, body := range m.bodies {
-		for _, b := range body.Blocks {
-			if b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == typ {
-				out[b.Labels[1]] = b.Body
-			}
-		}
-	}
-	return out
-}
-
 // String evaluates expr with the variables' defaults and the literal locals.
 func (m *Module) String(expr hcl.Expression) (string, error) {
 	for _, tr := range expr.Variables() {

@@ -33,6 +33,15 @@ const (
 // transient failures, the only ones ever redriven automatically.
 const ReasonRedrive = "MAX_RECEIVES_EXCEEDED"
 
+// ReasonOf is the reason a DLQ message is there: the processor's ErrorCode
+// attribute, or ReasonRedrive when SQS moved it after max receives.
+func ReasonOf(m sqstypes.Message) string {
+	if v := m.MessageAttributes[deadletter.AttrErrorCode].StringValue; v != nil {
+		return *v
+	}
+	return ReasonRedrive
+}
+
 // Request is the invocation event. Empty Tasks means every task; empty Day
 // means yesterday (UTC).
 type Request struct {
@@ -180,7 +189,7 @@ func (j *Job) Run(ctx context.Context, req Request) (Result, error) {
 		}
 		res.Digest = &in.digest
 		// Only transient failures stay held, and only for a redrive.
-		transient := in.transient(tasks[TaskRedrive] && j.cfg.RedriveTransient)
+		transient := j.holdTransient(in, tasks[TaskRedrive] && j.cfg.RedriveTransient)
 		release := func() { j.release(transient) }
 		if tasks[TaskDLQDigest] {
 			if err := j.reportDigest(ctx, in.digest); err != nil {
@@ -235,7 +244,6 @@ type inspection struct {
 	held    []deadletter.Held
 	reasons []string
 	since   time.Time
-	j       *Job
 }
 
 // inspect receives up to MaxSample DLQ messages, hidden for the job's hide,
@@ -248,7 +256,7 @@ func (j *Job) inspect(ctx context.Context) (inspection, error) {
 	if err != nil {
 		return inspection{}, fmt.Errorf("read DLQ attributes: %w", err)
 	}
-	in := inspection{digest: Digest{ByReason: map[string]int{}}, since: time.Now(), j: j} // since: real time, for the hide
+	in := inspection{digest: Digest{ByReason: map[string]int{}}, since: time.Now()} // since: real time, for the hide
 	now := j.now()
 	d := &in.digest
 	d.Approximate, _ = strconv.Atoi(attrs.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
@@ -270,10 +278,7 @@ func (j *Job) inspect(ctx context.Context) (inspection, error) {
 		}
 		for _, m := range out.Messages {
 			d.Sampled++
-			reason := ReasonRedrive
-			if v := m.MessageAttributes[deadletter.AttrErrorCode].StringValue; v != nil {
-				reason = *v
-			}
+			reason := ReasonOf(m)
 			in.held = append(in.held, deadletter.Held{MessageID: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), Receipt: m.ReceiptHandle})
 			in.reasons = append(in.reasons, reason)
 			d.ByReason[reason]++
@@ -294,9 +299,9 @@ func (j *Job) inspect(ctx context.Context) (inspection, error) {
 	return in, nil
 }
 
-// transient releases every held message but the transient failures (all of
-// them unless keep) and returns those still held.
-func (in inspection) transient(keep bool) []deadletter.Held {
+// holdTransient releases every message in holds but the transient failures
+// (all of them unless keep) and returns those still held.
+func (j *Job) holdTransient(in inspection, keep bool) []deadletter.Held {
 	var held, others []deadletter.Held
 	for i, m := range in.held {
 		if keep && in.reasons[i] == ReasonRedrive {
@@ -305,7 +310,7 @@ func (in inspection) transient(keep bool) []deadletter.Held {
 			others = append(others, m)
 		}
 	}
-	in.j.release(others)
+	j.release(others)
 	return held
 }
 

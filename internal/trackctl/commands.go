@@ -229,10 +229,7 @@ func peekDLQ(ctx context.Context, q *sqs.Client, url string, limit int, hide tim
 			break
 		}
 		for _, m := range res.Messages {
-			d := dlqMessage{MessageID: aws.ToString(m.MessageId), Reason: maintenance.ReasonRedrive, Body: aws.ToString(m.Body), receipt: m.ReceiptHandle}
-			if v := m.MessageAttributes[deadletter.AttrErrorCode].StringValue; v != nil {
-				d.Reason = *v
-			}
+			d := dlqMessage{MessageID: aws.ToString(m.MessageId), Reason: maintenance.ReasonOf(m), Body: aws.ToString(m.Body), receipt: m.ReceiptHandle}
 			d.Error = aws.ToString(m.MessageAttributes[deadletter.AttrErrorMessage].StringValue)
 			if ms, err := strconv.ParseInt(m.Attributes["SentTimestamp"], 10, 64); err == nil {
 				d.AgeSeconds = int64(now.Sub(time.UnixMilli(ms)).Seconds())
@@ -250,8 +247,8 @@ func peekDLQ(ctx context.Context, q *sqs.Client, url string, limit int, hide tim
 }
 
 // release makes messages visible again at once; the DLQ keeps them either way.
-func release(ctx context.Context, q *sqs.Client, url string, msgs []dlqMessage) {
-	_ = deadletter.SetHide(ctx, q, url, held(msgs), 0)
+func release(q *sqs.Client, url string, msgs []dlqMessage) {
+	_ = deadletter.Release(q, url, held(msgs))
 }
 
 func runDLQList(ctx context.Context, args []string, io IO) error {
@@ -269,7 +266,7 @@ func runDLQList(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	msgs, err := peekDLQ(ctx, cl.sqs, s.IngestDLQURL, *limit, time.Minute)
-	release(context.WithoutCancel(ctx), cl.sqs, s.IngestDLQURL, msgs)
+	release(cl.sqs, s.IngestDLQURL, msgs)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func (p reasonRedrive) run(ctx context.Context, q *sqs.Client, dlqURL, ingestURL
 	heldSince := time.Now()
 	msgs, err := peekDLQ(ctx, q, dlqURL, p.limit, p.hide.Hide)
 	if err != nil {
-		release(context.WithoutCancel(ctx), q, dlqURL, msgs)
+		release(q, dlqURL, msgs)
 		return redriveResult{}, err
 	}
 	res := redriveResult{inspected: len(msgs)}
@@ -45,7 +45,7 @@ func (p reasonRedrive) run(ctx context.Context, q *sqs.Client, dlqURL, ingestURL
 		}
 		keep = append(keep, m)
 	}
-	release(context.WithoutCancel(ctx), q, dlqURL, keep)
+	release(q, dlqURL, keep)
 	if p.dryRun {
 		return res, nil
 	}
