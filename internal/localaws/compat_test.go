@@ -296,7 +296,8 @@ var compatChecks = []struct {
 		ev := eventbridge.NewFromConfig(cfg)
 		rule := testenv.Unique("alarms")
 		if _, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: &rule,
-			EventPattern: aws.String(`{"source":["aws.cloudwatch"],"detail-type":["CloudWatch Alarm State Change"],"detail":{"state":{"value":[{"prefix":"AL"}]}}}`)}); err != nil {
+			EventPattern: aws.String(`{"source":["aws.cloudwatch"],"detail-type":["CloudWatch Alarm State Change"],` +
+				`"detail":{"$or":[{"state":{"value":[{"prefix":"AL"}]}},{"previousState":{"value":["ALARM"]}}]}}`)}); err != nil {
 			return err
 		}
 		if _, err := ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: &rule, Targets: []ebtypes.Target{{
@@ -308,10 +309,10 @@ var compatChecks = []struct {
 		}}}); err != nil {
 			return err
 		}
-		for _, state := range []string{"OK", "ALARM"} { // only the second matches
+		for _, change := range [][2]string{{"OK", "INSUFFICIENT_DATA"}, {"ALARM", "OK"}} { // only the second matches
 			if _, err := ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
 				Source: aws.String("aws.cloudwatch"), DetailType: aws.String("CloudWatch Alarm State Change"),
-				Detail: aws.String(`{"alarmName":"tp-dlq-not-empty","state":{"value":"` + state + `"}}`),
+				Detail: aws.String(`{"alarmName":"tp-dlq-not-empty","state":{"value":"` + change[0] + `"},"previousState":{"value":"` + change[1] + `"}}`),
 			}}}); err != nil {
 				return err
 			}
@@ -396,7 +397,7 @@ func TestCompatibilityLayerFillsKumoGaps(t *testing.T) {
 	layer, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
 	require.NoError(t, err)
 	t.Cleanup(layer.Close)
-	for _, c := range compatChecks {
+	for _, c := range append(compatChecks, cloudWatchChecks...) {
 		t.Run(c.gap, func(t *testing.T) {
 			ctx := context.Background()
 			assert.Error(t, c.check(ctx, t, bare.URL), "bare kumo already does this: drop the gap from the layer")

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/clock"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/executor"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/cloudwatch"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/dynamodb"
@@ -28,6 +29,7 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/kms"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/lambda"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/scheduler"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/sns"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/sqs"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 )
@@ -40,6 +42,10 @@ type Options struct {
 	FunctionOutput io.Writer // function logs; default discarded
 	Log            *zap.Logger
 	Instances      int // default processes per function without reserved concurrency; default 4
+	// TimeScale speeds up the local AWS's clock: at 60 a CloudWatch minute
+	// (a metric period, an alarm evaluation) and a schedule's minute last a
+	// real second. Default 1, real time.
+	TimeScale float64
 }
 
 // closer is a service with goroutines of its own.
@@ -51,6 +57,12 @@ type Server struct {
 
 	// Executor runs the deployed functions' code.
 	Executor *executor.Executor
+	// Clock is the local AWS's time (see Options.TimeScale).
+	Clock *clock.Clock
+	// CloudWatch holds metrics and evaluates alarms.
+	CloudWatch *cloudwatch.Service
+	// SNS keeps what e-mail subscribers receive.
+	SNS *sns.Service
 
 	opts     Options
 	log      *zap.Logger
@@ -98,19 +110,32 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.kumo = upstream.Start(opts.Region)
+	s.Clock = clock.Scaled(opts.TimeScale)
 
+	s.SNS = sns.New(s.kumo, s.log.Named("sns"), s.Clock)
+	eventsSvc := events.New(s.kumo, s.SNS, s.log.Named("events"), opts.Region)
+	s.CloudWatch = cloudwatch.New(cloudwatch.Options{Region: opts.Region, Clock: s.Clock, Log: s.log.Named("cloudwatch"), Publisher: s.SNS, Events: eventsSvc})
+	s.Executor.RecordMetricsTo(s.CloudWatch)
 	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.URL, Instances: opts.Instances})
 	sqsSvc := sqs.New(s.kumo, s.log.Named("sqs"), s.URL)
-	eventsSvc := events.New(s.kumo, s.log.Named("events"), opts.Region)
-	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc)
+	sqsSvc.SampleMetrics(s.Clock, s.CloudWatch)
+	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc, s.Clock)
 	for _, svc := range []interface{ Register(*awsapi.Router) }{
-		sqsSvc, kms.New(s.kumo), dynamodb.New(s.kumo), lambdaSvc, schedulerSvc, eventsSvc, cloudwatch.New(s.kumo, opts.Region),
+		sqsSvc, kms.New(s.kumo), dynamodb.New(s.kumo), lambdaSvc, schedulerSvc, eventsSvc, s.CloudWatch, s.SNS,
 	} {
 		svc.Register(s.router)
 	}
-	s.services = []closer{lambdaSvc, sqsSvc, eventsSvc, schedulerSvc}
+	// Closed in reverse: the evaluator (which publishes through events) stops first.
+	s.services = []closer{lambdaSvc, sqsSvc, eventsSvc, schedulerSvc, s.CloudWatch}
 	s.router.REST("GET /_localaws/health", func(w http.ResponseWriter, _ *http.Request) {
 		awsapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.router.REST("GET /_localaws/clock", func(w http.ResponseWriter, _ *http.Request) {
+		awsapi.WriteJSON(w, http.StatusOK, map[string]any{"now": s.Clock.Now().UTC().Format(time.RFC3339Nano), "scale": s.Clock.Scale()})
+	})
+	s.router.REST("POST /_localaws/alarms/evaluate", func(w http.ResponseWriter, _ *http.Request) {
+		s.CloudWatch.EvaluateNow()
+		w.WriteHeader(http.StatusNoContent)
 	})
 
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -55,8 +56,9 @@ type Executor struct {
 	workDir string
 	output  io.Writer // function stdout and stderr, each line prefixed
 
-	mu    sync.Mutex
-	funcs map[string]*function
+	mu      sync.Mutex
+	funcs   map[string]*function
+	metrics MetricRecorder // nil: no metrics
 
 	srv  *http.Server
 	addr string
@@ -73,6 +75,8 @@ type function struct {
 	instances map[string]*instance
 	initErr   string
 	initTimes []time.Duration // process start to first Runtime API poll
+
+	busy atomic.Int64 // invocations under way
 }
 
 type invocation struct {
@@ -210,6 +214,7 @@ func (e *Executor) Invoke(ctx context.Context, name string, payload []byte) (Res
 		return Result{}, ErrNoFunction
 	}
 	if f.spec.Instances == 0 {
+		e.invoked(f, Result{}, 0, true)
 		return Result{}, ErrThrottled
 	}
 	inv := &invocation{id: uuid.NewString(), payload: payload, done: make(chan Result, 1)}
@@ -220,8 +225,12 @@ func (e *Executor) Invoke(ctx context.Context, name string, payload []byte) (Res
 	case <-ctx.Done():
 		return Result{}, fmt.Errorf("invoke %s: %w", name, ctx.Err())
 	}
+	started := time.Now()
+	e.concurrent(f, f.busy.Add(1))
+	defer f.busy.Add(-1)
 	select {
 	case r := <-inv.done:
+		e.invoked(f, r, time.Since(started), false)
 		return r, nil
 	case <-ctx.Done():
 		return Result{}, fmt.Errorf("invoke %s: %w", name, ctx.Err())
@@ -279,7 +288,8 @@ func (e *Executor) start(f *function) {
 	cmd.Dir = f.dir
 	cmd.Env = env
 	prefix := fmt.Sprintf("[%s %s] ", f.spec.Name, in.id)
-	cmd.Stdout = &linePrefixer{w: e.output, prefix: prefix}
+	rec := e.recorder()
+	cmd.Stdout = &linePrefixer{w: e.output, prefix: prefix, tap: func(line []byte) { emfLine(rec, line) }}
 	cmd.Stderr = cmd.Stdout
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	in.cmd = cmd

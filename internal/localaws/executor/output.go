@@ -11,6 +11,7 @@ type linePrefixer struct {
 	mu     sync.Mutex
 	w      io.Writer
 	prefix string
+	tap    func(line []byte) // sees each whole line, without the prefix
 	buf    []byte
 }
 
@@ -24,6 +25,9 @@ func (p *linePrefixer) Write(b []byte) (int, error) {
 		i := bytes.IndexByte(p.buf, '\n')
 		if i < 0 {
 			break
+		}
+		if p.tap != nil {
+			p.tap(p.buf[:i])
 		}
 		outputMu.Lock()
 		_, _ = io.WriteString(p.w, p.prefix)

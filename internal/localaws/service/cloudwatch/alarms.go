@@ -1,191 +1,412 @@
 package cloudwatch
 
 import (
-	"bytes"
-	"io"
-	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
-
-	"github.com/google/uuid"
-
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
+	"time"
 )
 
-// alarms fills what kumo leaves out of CloudWatch metric alarms in the Query
-// protocol, the one the Terraform provider speaks: kumo's DescribeAlarms
-// answer has no dimensions, actions, TreatMissingData, DatapointsToAlarm or
-// Unit, and it keeps no alarm tags. Without them every plan after an apply
-// would show changes. The layer keeps these parts of each PutMetricAlarm,
-// adds them to kumo's DescribeAlarms answer and serves alarm tags itself.
+// alarms is the metric alarm store: each alarm's configuration as its last
+// PutMetricAlarm set it, its state, its tags and its history.
 type alarms struct {
-	mu     sync.Mutex
-	extras map[string]string            // alarm name -> XML elements kumo leaves out
-	tags   map[string]map[string]string // alarm name -> tags
+	mu      sync.Mutex
+	byName  map[string]*metricAlarm
+	tags    map[string]map[string]string // alarm name -> tags
+	history []historyItem
 }
 
 func newAlarms() *alarms {
-	return &alarms{extras: map[string]string{}, tags: map[string]map[string]string{}}
+	return &alarms{byName: map[string]*metricAlarm{}, tags: map[string]map[string]string{}}
 }
 
-// alarmListElements are the list-valued alarm fields kumo leaves out.
-var alarmListElements = []string{"AlarmActions", "OKActions", "InsufficientDataActions"}
+// historyLimit bounds the history kept (CloudWatch keeps 30 days of it).
+const historyLimit = 10000
 
-// alarmScalarElements are the scalar alarm fields kumo leaves out.
-var alarmScalarElements = []string{"TreatMissingData", "DatapointsToAlarm", "Unit"}
-
-// alarmCall lets kumo run an alarm operation, then keeps, forgets or adds
-// the parts kumo leaves out.
-func (s *Service) alarmCall(w http.ResponseWriter, r *http.Request, q awsapi.Query) {
-	form := q.Form
-	status, h, out, ok := s.kumo.Exchange(w, r, q.Body)
-	if !ok {
-		return
-	}
-	if status < 300 {
-		a := s.alarms
-		a.mu.Lock()
-		switch form.Get("Action") {
-		case "PutMetricAlarm":
-			name := form.Get("AlarmName")
-			a.extras[name] = alarmExtras(form)
-			if a.tags[name] == nil {
-				// As on AWS, tags given to PutMetricAlarm apply when it creates the alarm.
-				a.tags[name] = awsapi.Members(form, "Tags", "Key", "Value")
-			}
-		case "DeleteAlarms":
-			for _, name := range awsapi.List(form, "AlarmNames") {
-				delete(a.extras, name)
-				delete(a.tags, name)
-			}
-		case "DescribeAlarms":
-			out = a.complete(out)
-		}
-		a.mu.Unlock()
-	}
-	h.Del("Content-Length")
-	awsapi.Relay(w, status, h, out)
+// metricAlarm is a metric alarm as DescribeAlarms returns it.
+type metricAlarm struct {
+	AlarmName                          string
+	AlarmArn                           string
+	AlarmDescription                   string `cbor:",omitempty"`
+	AlarmConfigurationUpdatedTimestamp time.Time
+	ActionsEnabled                     bool
+	OKActions                          []string `cbor:",omitempty"`
+	AlarmActions                       []string `cbor:",omitempty"`
+	InsufficientDataActions            []string `cbor:",omitempty"`
+	StateValue                         string
+	StateReason                        string
+	StateReasonData                    string `cbor:",omitempty"`
+	StateUpdatedTimestamp              time.Time
+	StateTransitionedTimestamp         time.Time
+	MetricName                         string
+	Namespace                          string
+	Statistic                          string
+	Dimensions                         []Dimension `cbor:",omitempty"`
+	Period                             int32
+	Unit                               string `cbor:",omitempty"`
+	EvaluationPeriods                  int32
+	DatapointsToAlarm                  *int32 `cbor:",omitempty"`
+	Threshold                          float64
+	ComparisonOperator                 string
+	TreatMissingData                   string `cbor:",omitempty"`
 }
 
-// tags serves the tags of alarms; other CloudWatch resources' tags are kumo's.
-func (s *Service) tags(w http.ResponseWriter, r *http.Request, q awsapi.Query) {
-	arn := q.Form.Get("ResourceARN")
-	if !strings.Contains(arn, ":cloudwatch:") || !strings.Contains(arn, ":alarm:") {
-		s.kumo.ServeHTTP(w, r)
-		return
+func (a *metricAlarm) rule() rule {
+	r := rule{threshold: a.Threshold, comparison: a.ComparisonOperator, periods: int(a.EvaluationPeriods),
+		missing: a.TreatMissingData, statistic: a.Statistic, period: a.Period}
+	if a.DatapointsToAlarm != nil {
+		r.toAlarm = int(*a.DatapointsToAlarm)
 	}
-	s.alarms.tagCall(w, q.Form.Get("Action"), arn, q.Form)
+	if r.missing == "" {
+		r.missing = "missing" // "If this parameter is omitted, the default behavior of missing is used."
+	}
+	return r
 }
 
-// complete adds each alarm's kept elements to its member of a DescribeAlarms
-// answer, unless kumo wrote the element itself.
-func (a *alarms) complete(out []byte) []byte {
-	for name, extra := range a.extras {
-		needle := []byte("<AlarmName>" + awsapi.Escape(name) + "</AlarmName>")
-		at := bytes.Index(out, needle)
-		if at < 0 {
-			continue
-		}
-		end := at + bytes.Index(out[at:], []byte("</member>"))
-		if end < at {
-			continue
-		}
-		var add strings.Builder
-		for _, el := range splitElements(extra) {
-			if !bytes.Contains(out[at:end], []byte("<"+el.name+">")) {
-				add.WriteString(el.xml)
-			}
-		}
-		insert := at + len(needle)
-		out = append(out[:insert:insert], append([]byte(add.String()), out[insert:]...)...)
-	}
-	return out
+// Tag is a resource tag.
+type Tag struct {
+	Key   string
+	Value string
 }
 
-// tagCall serves alarm tags.
-func (a *alarms) tagCall(w http.ResponseWriter, action, arn string, form url.Values) {
-	_, name, _ := strings.Cut(arn, ":alarm:")
+type putMetricAlarmRequest struct {
+	AlarmName               string
+	AlarmDescription        string
+	ActionsEnabled          *bool
+	OKActions               []string
+	AlarmActions            []string
+	InsufficientDataActions []string
+	MetricName              string
+	Namespace               string
+	Statistic               string
+	ExtendedStatistic       string
+	Dimensions              []Dimension
+	Period                  int32
+	Unit                    string
+	EvaluationPeriods       int32
+	DatapointsToAlarm       *int32
+	Threshold               *float64
+	ComparisonOperator      string
+	TreatMissingData        string
+	Metrics                 []struct{ Id string } //nolint:revive // the API's member name
+	ThresholdMetricId       string                //nolint:revive // the API's member name
+	Tags                    []Tag
+}
+
+// validate applies PutMetricAlarm's documented constraints; what the layer
+// does not evaluate (metric math, percentiles, anomaly detection) it refuses.
+func (req *putMetricAlarmRequest) validate() error {
+	switch {
+	case req.AlarmName == "":
+		return missing("AlarmName")
+	case len(req.Metrics) > 0 || req.ThresholdMetricId != "":
+		return notEmulated("A metric math or anomaly detection alarm (Metrics, ThresholdMetricId)")
+	case req.ExtendedStatistic != "":
+		return notEmulated("A percentile alarm (ExtendedStatistic)")
+	case req.MetricName == "" || req.Namespace == "":
+		return missing("MetricName and Namespace")
+	case req.Statistic == "":
+		return missing("Statistic")
+	case !isStatistic(req.Statistic):
+		return invalid("The value %s for parameter Statistic is invalid.", req.Statistic)
+	case req.EvaluationPeriods < 1:
+		return invalid("The value %d for parameter EvaluationPeriods must be 1 or more.", req.EvaluationPeriods)
+	case req.DatapointsToAlarm != nil && (*req.DatapointsToAlarm < 1 || *req.DatapointsToAlarm > req.EvaluationPeriods):
+		return invalid("DatapointsToAlarm must be between 1 and EvaluationPeriods.")
+	// "Valid values are 10, 30, and any multiple of 60."
+	case req.Period != 10 && req.Period != 30 && (req.Period < 60 || req.Period%60 != 0):
+		return invalid("The value %d for parameter Period is invalid: use 10, 30 or a multiple of 60.", req.Period)
+	case req.Threshold == nil:
+		return missing("Threshold")
+	case req.TreatMissingData != "" && !missingTreatments[req.TreatMissingData]:
+		return invalid("The value %s for parameter TreatMissingData is invalid.", req.TreatMissingData)
+	}
+	if _, ok := comparisons[req.ComparisonOperator]; !ok {
+		if strings.Contains(req.ComparisonOperator, "Band") {
+			return notEmulated("An anomaly detection comparison (" + req.ComparisonOperator + ")")
+		}
+		return invalid("The value %s for parameter ComparisonOperator is invalid.", req.ComparisonOperator)
+	}
+	return nil
+}
+
+func (s *Service) alarmARN(name string) string {
+	return "arn:aws:cloudwatch:" + s.region + ":" + account + ":alarm:" + name
+}
+
+func (s *Service) putMetricAlarm(req *putMetricAlarmRequest) (empty, error) {
+	if err := req.validate(); err != nil {
+		return empty{}, err
+	}
+	now := s.clock.Now()
+	a := s.alarms
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	tags := a.tags[name]
-	if tags == nil {
-		tags = map[string]string{}
-		a.tags[name] = tags
+	alarm := &metricAlarm{
+		AlarmName: req.AlarmName, AlarmArn: s.alarmARN(req.AlarmName), AlarmDescription: req.AlarmDescription,
+		AlarmConfigurationUpdatedTimestamp: now, ActionsEnabled: req.ActionsEnabled == nil || *req.ActionsEnabled,
+		OKActions: req.OKActions, AlarmActions: req.AlarmActions, InsufficientDataActions: req.InsufficientDataActions,
+		MetricName: req.MetricName, Namespace: req.Namespace, Statistic: req.Statistic, Dimensions: req.Dimensions,
+		Period: req.Period, Unit: req.Unit, EvaluationPeriods: req.EvaluationPeriods, DatapointsToAlarm: req.DatapointsToAlarm,
+		Threshold: *req.Threshold, ComparisonOperator: req.ComparisonOperator, TreatMissingData: req.TreatMissingData,
 	}
-	var result strings.Builder
-	switch action {
-	case "TagResource":
-		for k, v := range awsapi.Members(form, "Tags", "Key", "Value") {
-			tags[k] = v
+	summary := `Alarm "` + req.AlarmName + `" updated`
+	if old, ok := a.byName[req.AlarmName]; ok {
+		// "If you are updating an existing alarm, its state is left unchanged,
+		// but the update completely overwrites the previous configuration."
+		alarm.StateValue, alarm.StateReason, alarm.StateReasonData = old.StateValue, old.StateReason, old.StateReasonData
+		alarm.StateUpdatedTimestamp, alarm.StateTransitionedTimestamp = old.StateUpdatedTimestamp, old.StateTransitionedTimestamp
+	} else {
+		// "When this operation creates an alarm, the alarm state is immediately
+		// set to INSUFFICIENT_DATA." Tags apply only on creation.
+		alarm.StateValue, alarm.StateReason = stateInsufficient, "Unchecked: Initial alarm creation"
+		alarm.StateUpdatedTimestamp, alarm.StateTransitionedTimestamp = now, now
+		summary = `Alarm "` + req.AlarmName + `" created`
+		tags := map[string]string{}
+		for _, t := range req.Tags {
+			tags[t.Key] = t.Value
 		}
-	case "UntagResource":
-		for _, k := range awsapi.List(form, "TagKeys") {
-			delete(tags, k)
-		}
-	default:
-		keys := make([]string, 0, len(tags))
-		for k := range tags {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		result.WriteString("<" + action + "Result><Tags>")
-		for _, k := range keys {
-			result.WriteString("<member><Key>" + awsapi.Escape(k) + "</Key><Value>" + awsapi.Escape(tags[k]) + "</Value></member>")
-		}
-		result.WriteString("</Tags></" + action + "Result>")
+		a.tags[req.AlarmName] = tags
 	}
-	w.Header().Set("Content-Type", "text/xml")
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, `<`+action+`Response xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/">`+result.String()+ //nolint:gosec // XML for an API client; action is one of the three routeAlarms lets through, values are escaped
-		`<ResponseMetadata><RequestId>`+uuid.NewString()+`</RequestId></ResponseMetadata></`+action+`Response>`)
+	a.byName[req.AlarmName] = alarm
+	a.record(historyItem{AlarmName: req.AlarmName, Timestamp: now, HistoryItemType: "ConfigurationUpdate", HistorySummary: summary,
+		HistoryData: `{"type":"` + map[bool]string{true: "Create", false: "Update"}[strings.HasSuffix(summary, "created")] + `"}`})
+	return empty{}, nil
 }
 
-// alarmExtras renders the parts of a PutMetricAlarm request kumo leaves out
-// as DescribeAlarms member elements.
-func alarmExtras(form url.Values) string {
-	var b strings.Builder
-	if dims := awsapi.Members(form, "Dimensions", "Name", "Value"); len(dims) > 0 {
-		names := make([]string, 0, len(dims))
-		for n := range dims {
-			names = append(names, n)
+type alarmNamesRequest struct {
+	AlarmNames []string
+}
+
+func (s *Service) deleteAlarms(req *alarmNamesRequest) (empty, error) {
+	a := s.alarms
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	// "If you specify an incorrect alarm name or make any other error in the
+	// operation, no alarms are deleted."
+	for _, name := range req.AlarmNames {
+		if _, ok := a.byName[name]; !ok {
+			return empty{}, notFound("Alarm %s does not exist", name)
 		}
-		sort.Strings(names)
-		b.WriteString("<Dimensions>")
-		for _, n := range names {
-			b.WriteString("<member><Name>" + awsapi.Escape(n) + "</Name><Value>" + awsapi.Escape(dims[n]) + "</Value></member>")
-		}
-		b.WriteString("</Dimensions>")
 	}
-	for _, el := range alarmListElements {
-		if vs := awsapi.List(form, el); len(vs) > 0 {
-			b.WriteString("<" + el + ">")
-			for _, v := range vs {
-				b.WriteString("<member>" + awsapi.Escape(v) + "</member>")
+	for _, name := range req.AlarmNames {
+		delete(a.byName, name)
+		delete(a.tags, name)
+	}
+	return empty{}, nil
+}
+
+func (s *Service) setAlarmActions(enabled bool) func(*alarmNamesRequest) (empty, error) {
+	return func(req *alarmNamesRequest) (empty, error) {
+		a := s.alarms
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		for _, name := range req.AlarmNames {
+			if alarm, ok := a.byName[name]; ok {
+				alarm.ActionsEnabled = enabled
 			}
-			b.WriteString("</" + el + ">")
 		}
+		return empty{}, nil
 	}
-	for _, el := range alarmScalarElements {
-		if v := form.Get(el); v != "" {
-			b.WriteString("<" + el + ">" + awsapi.Escape(v) + "</" + el + ">")
-		}
-	}
-	return b.String()
 }
 
-type element struct{ name, xml string }
+type describeAlarmsRequest struct {
+	AlarmNames      []string
+	AlarmNamePrefix string
+	AlarmTypes      []string
+	ActionPrefix    string
+	StateValue      string
+	MaxRecords      int32
+	NextToken       string
+}
 
-// splitElements splits a run of sibling elements written by alarmExtras.
-func splitElements(s string) []element {
-	var out []element
-	for s != "" {
-		name := s[1:strings.IndexByte(s, '>')]
-		closing := "</" + name + ">"
-		end := strings.Index(s, closing) + len(closing)
-		out = append(out, element{name: name, xml: s[:end]})
-		s = s[end:]
+type describeAlarmsResponse struct {
+	MetricAlarms    []metricAlarm
+	CompositeAlarms []struct{}
+	NextToken       string `cbor:",omitempty"`
+}
+
+func (s *Service) describeAlarms(req *describeAlarmsRequest) (describeAlarmsResponse, error) {
+	out := describeAlarmsResponse{MetricAlarms: []metricAlarm{}, CompositeAlarms: []struct{}{}}
+	if len(req.AlarmNames) > 0 && req.AlarmNamePrefix != "" {
+		return out, &apiError{code: "InvalidParameterCombination", status: 400, msg: "AlarmNames and AlarmNamePrefix cannot be used together."}
 	}
-	return out
+	if len(req.AlarmTypes) > 0 && !contains(req.AlarmTypes, "MetricAlarm") {
+		return out, nil // composite alarms are not emulated, so there are none
+	}
+	limit := int(req.MaxRecords)
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	a := s.alarms
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	names := make([]string, 0, len(a.byName))
+	for name, alarm := range a.byName {
+		if len(req.AlarmNames) > 0 && !contains(req.AlarmNames, name) || !strings.HasPrefix(name, req.AlarmNamePrefix) ||
+			req.StateValue != "" && alarm.StateValue != req.StateValue || req.ActionPrefix != "" && !hasActionPrefix(alarm, req.ActionPrefix) ||
+			req.NextToken != "" && name <= req.NextToken {
+			continue
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	if len(names) > limit {
+		names = names[:limit]
+		out.NextToken = names[limit-1]
+	}
+	for _, name := range names {
+		out.MetricAlarms = append(out.MetricAlarms, *a.byName[name])
+	}
+	return out, nil
+}
+
+func hasActionPrefix(a *metricAlarm, prefix string) bool {
+	for _, list := range [][]string{a.AlarmActions, a.OKActions, a.InsufficientDataActions} {
+		for _, action := range list {
+			if strings.HasPrefix(action, prefix) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+type setAlarmStateRequest struct {
+	AlarmName       string
+	StateValue      string
+	StateReason     string
+	StateReasonData string
+}
+
+// setAlarmState honours SetAlarmState: "When the updated state differs from
+// the previous value, the action configured for the appropriate state is
+// invoked"; the next evaluation sets the state the metric calls for.
+func (s *Service) setAlarmState(req *setAlarmStateRequest) (empty, error) {
+	switch {
+	case req.AlarmName == "" || req.StateReason == "":
+		return empty{}, missing("AlarmName and StateReason")
+	case req.StateValue != stateOK && req.StateValue != stateAlarm && req.StateValue != stateInsufficient:
+		return empty{}, invalid("The value %s for parameter StateValue is invalid.", req.StateValue)
+	}
+	if !s.transition(req.AlarmName, outcome{state: req.StateValue, reason: req.StateReason, data: req.StateReasonData}, s.clock.Now(), true) {
+		return empty{}, notFound("Alarm %s does not exist", req.AlarmName)
+	}
+	return empty{}, nil
+}
+
+type historyItem struct {
+	AlarmName       string
+	AlarmType       string
+	Timestamp       time.Time
+	HistoryItemType string
+	HistorySummary  string
+	HistoryData     string
+}
+
+// record adds a history item; the caller holds a.mu.
+func (a *alarms) record(item historyItem) {
+	item.AlarmType = "MetricAlarm"
+	a.history = append(a.history, item)
+	if len(a.history) > historyLimit {
+		a.history = a.history[len(a.history)-historyLimit:]
+	}
+}
+
+type describeAlarmHistoryRequest struct {
+	AlarmName       string
+	AlarmTypes      []string
+	HistoryItemType string
+	StartDate       time.Time
+	EndDate         time.Time
+	MaxRecords      int32
+	NextToken       string
+	ScanBy          string
+}
+
+type describeAlarmHistoryResponse struct {
+	AlarmHistoryItems []historyItem
+	NextToken         string `cbor:",omitempty"`
+}
+
+func (s *Service) describeAlarmHistory(req *describeAlarmHistoryRequest) (describeAlarmHistoryResponse, error) {
+	out := describeAlarmHistoryResponse{AlarmHistoryItems: []historyItem{}}
+	limit := int(req.MaxRecords)
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	a := s.alarms
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var items []historyItem
+	for _, h := range a.history {
+		if req.AlarmName != "" && h.AlarmName != req.AlarmName || req.HistoryItemType != "" && h.HistoryItemType != req.HistoryItemType ||
+			!req.StartDate.IsZero() && h.Timestamp.Before(req.StartDate) || !req.EndDate.IsZero() && h.Timestamp.After(req.EndDate) {
+			continue
+		}
+		items = append(items, h)
+	}
+	// "ScanBy: TimestampDescending (the default) returns the newest data first."
+	if req.ScanBy != "TimestampAscending" {
+		for i, j := 0, len(items)-1; i < j; i, j = i+1, j-1 {
+			items[i], items[j] = items[j], items[i]
+		}
+	}
+	if len(items) > limit {
+		items = items[:limit] // NextToken paging is not emulated: the first page only
+	}
+	out.AlarmHistoryItems = append(out.AlarmHistoryItems, items...)
+	return out, nil
+}
+
+type tagsRequest struct {
+	ResourceARN string
+	Tags        []Tag
+	TagKeys     []string
+}
+
+type tagsResponse struct {
+	Tags []Tag `cbor:",omitempty"`
+}
+
+// tagCall serves ListTagsForResource, TagResource and UntagResource for
+// alarms, the only taggable CloudWatch resource this stack creates.
+func (s *Service) tagCall(action string) func(*tagsRequest) (tagsResponse, error) {
+	return func(req *tagsRequest) (tagsResponse, error) {
+		_, name, ok := strings.Cut(req.ResourceARN, ":alarm:")
+		a := s.alarms
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		tags := a.tags[name]
+		if !ok || a.byName[name] == nil {
+			return tagsResponse{}, notFound("The resource %s does not exist.", req.ResourceARN)
+		}
+		switch action {
+		case "TagResource":
+			for _, t := range req.Tags {
+				tags[t.Key] = t.Value
+			}
+			return tagsResponse{}, nil
+		case "UntagResource":
+			for _, k := range req.TagKeys {
+				delete(tags, k)
+			}
+			return tagsResponse{}, nil
+		}
+		out := tagsResponse{Tags: []Tag{}}
+		for k, v := range tags {
+			out.Tags = append(out.Tags, Tag{Key: k, Value: v})
+		}
+		sort.Slice(out.Tags, func(i, j int) bool { return out.Tags[i].Key < out.Tags[j].Key })
+		return out, nil
+	}
 }

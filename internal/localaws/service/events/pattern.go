@@ -8,6 +8,14 @@ import "strings"
 // matches applies an EventBridge event pattern to an event.
 func matches(pattern map[string]any, event map[string]any) bool {
 	for field, want := range pattern {
+		if field == "$or" {
+			// "$or": [pattern, pattern, ...] at any level matches when one of
+			// the patterns matches at that level ("Or matching").
+			if !matchOr(want, event) {
+				return false
+			}
+			continue
+		}
 		got, present := event[field]
 		switch w := want.(type) {
 		case map[string]any:
@@ -24,6 +32,16 @@ func matches(pattern map[string]any, event map[string]any) bool {
 		}
 	}
 	return true
+}
+
+func matchOr(want any, event map[string]any) bool {
+	alternatives, _ := want.([]any)
+	for _, alt := range alternatives {
+		if p, ok := alt.(map[string]any); ok && matches(p, event) {
+			return true
+		}
+	}
+	return false
 }
 
 // matchAny is true when one of the allowed values or filters matches got.

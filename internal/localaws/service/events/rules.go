@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
@@ -23,9 +22,10 @@ import (
 // (values, nested fields, prefix, exists, anything-but) and the target's
 // Input, InputPath or InputTransformer shapes the message.
 type Service struct {
-	kumo   *upstream.Kumo
-	log    *zap.Logger
-	region string
+	kumo      *upstream.Kumo
+	publisher Publisher
+	log       *zap.Logger
+	region    string
 
 	ctx  context.Context // ends when the service closes
 	stop context.CancelFunc
@@ -51,10 +51,15 @@ type eventTarget struct {
 	}
 }
 
-// New returns the EventBridge gap filler.
-func New(k *upstream.Kumo, log *zap.Logger, region string) *Service {
+// Publisher publishes a message to an SNS topic.
+type Publisher interface {
+	Publish(ctx context.Context, topicARN, subject, message string) error
+}
+
+// New returns the EventBridge gap filler; it delivers to SNS targets through p.
+func New(k *upstream.Kumo, p Publisher, log *zap.Logger, region string) *Service {
 	ctx, stop := context.WithCancel(context.Background())
-	return &Service{kumo: k, log: log, region: region, ctx: ctx, stop: stop, rules: map[string]*eventRule{}}
+	return &Service{kumo: k, publisher: p, log: log, region: region, ctx: ctx, stop: stop, rules: map[string]*eventRule{}}
 }
 
 // Register adds the operations the layer completes to r.
@@ -150,6 +155,14 @@ func (e *Service) apply(op string, req eventsRequest) {
 	}
 }
 
+// Deliver puts an event that an AWS service emits (a CloudWatch alarm
+// state change, say) on the default bus.
+func (e *Service) Deliver(event map[string]any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.deliverLocked("", event)
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -173,7 +186,7 @@ func (e *Service) deliverLocked(bus string, event map[string]any) {
 			e.wg.Go(func() {
 				ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
 				defer cancel()
-				if _, err := e.kumo.SNS.Publish(ctx, &sns.PublishInput{TopicArn: &arn, Message: &msg}); err != nil {
+				if err := e.publisher.Publish(ctx, arn, "", msg); err != nil {
 					e.log.Warn("event not delivered to SNS target", zap.String("rule", key), zap.String("topic", arn), zap.Error(err))
 				}
 			})

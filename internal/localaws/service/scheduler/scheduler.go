@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/clock"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 )
 
@@ -31,6 +32,7 @@ type Service struct {
 	kumo    *upstream.Kumo
 	log     *zap.Logger
 	invoker Invoker
+	clock   *clock.Clock // schedules follow the local AWS's clock
 
 	mu        sync.Mutex
 	schedules map[string]*schedule
@@ -49,8 +51,8 @@ type schedule struct {
 }
 
 // New returns the scheduler and starts its clock; Close stops it.
-func New(k *upstream.Kumo, log *zap.Logger, invoker Invoker) *Service {
-	sc := &Service{kumo: k, log: log, invoker: invoker, schedules: map[string]*schedule{}, done: make(chan struct{})}
+func New(k *upstream.Kumo, log *zap.Logger, invoker Invoker, clk *clock.Clock) *Service {
+	sc := &Service{kumo: k, log: log, invoker: invoker, clock: clk, schedules: map[string]*schedule{}, done: make(chan struct{})}
 	sc.wg.Go(sc.loop)
 	return sc
 }
@@ -69,13 +71,15 @@ func (sc *Service) Close() {
 }
 
 func (sc *Service) loop() {
-	t := time.NewTicker(time.Second)
+	// A tick each virtual second, at most a hundred a real second.
+	t := time.NewTicker(max(sc.clock.RealDuration(time.Second), 10*time.Millisecond))
 	defer t.Stop()
 	for {
 		select {
 		case <-sc.done:
 			return
-		case now := <-t.C:
+		case <-t.C:
+			now := sc.clock.Now()
 			sc.mu.Lock()
 			var due []*schedule
 			for _, s := range sc.schedules {
@@ -129,7 +133,7 @@ func (sc *Service) handle(w http.ResponseWriter, r *http.Request) {
 	var parsed *schedule
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
 		var err error
-		if parsed, err = parseSchedule(name, body); err != nil {
+		if parsed, err = parseSchedule(name, body, sc.clock.Now()); err != nil {
 			awsapi.WriteError(w, http.StatusBadRequest, "ValidationException", err.Error())
 			return
 		}
@@ -151,7 +155,7 @@ func (sc *Service) handle(w http.ResponseWriter, r *http.Request) {
 	awsapi.Relay(w, status, h, out)
 }
 
-func parseSchedule(name string, body []byte) (*schedule, error) {
+func parseSchedule(name string, body []byte, now time.Time) (*schedule, error) {
 	var req struct {
 		ScheduleExpression         string
 		ScheduleExpressionTimezone string
@@ -169,7 +173,6 @@ func parseSchedule(name string, body []byte) (*schedule, error) {
 		}
 		loc = l
 	}
-	now := time.Now()
 	if _, err := validateExpression(req.ScheduleExpression); err != nil {
 		return nil, err
 	}

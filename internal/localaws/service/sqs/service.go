@@ -23,7 +23,8 @@ type Service struct {
 	mu     sync.Mutex
 	queues map[string]map[string]string // queue name -> attributes kumo drops
 
-	moves *moveTasks
+	moves   *moveTasks
+	sampler *sampler // set by SampleMetrics
 }
 
 // New returns the SQS gap filler; publicURL is the front server's address.
@@ -46,5 +47,10 @@ func (s *Service) Register(r *awsapi.Router) {
 	s.kumo.Fix(target+".", s.rewriteQueueURLs)
 }
 
-// Close cancels the running move tasks and waits for them.
-func (s *Service) Close() { s.moves.stopAll() }
+// Close cancels the running move tasks and the metric sampler and waits for them.
+func (s *Service) Close() {
+	s.moves.stopAll()
+	if s.sampler != nil {
+		s.sampler.close()
+	}
+}

@@ -1,0 +1,80 @@
+package sqs
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"go.uber.org/zap"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/clock"
+)
+
+// MetricRecorder takes the metrics a service publishes to CloudWatch.
+type MetricRecorder interface {
+	Record(namespace, name string, dims map[string]string, value float64, unit string)
+}
+
+// sampledAttributes maps the queue attributes sampled to the AWS/SQS metric
+// each one feeds ("Available CloudWatch metrics for Amazon SQS": the
+// approximate counts are sampled once a minute, per QueueName).
+var sampledAttributes = map[sqstypes.QueueAttributeName]string{
+	sqstypes.QueueAttributeNameApproximateNumberOfMessages:           "ApproximateNumberOfMessagesVisible",
+	sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible: "ApproximateNumberOfMessagesNotVisible",
+	sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed:    "ApproximateNumberOfMessagesDelayed",
+}
+
+// sampler publishes every queue's AWS/SQS metrics once a virtual minute.
+type sampler struct {
+	sqs *sqs.Client
+	rec MetricRecorder
+	log *zap.Logger
+
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+// SampleMetrics starts publishing every queue's metrics to rec once a
+// minute of clk; Close stops it.
+func (s *Service) SampleMetrics(clk *clock.Clock, rec MetricRecorder) {
+	ctx, stop := context.WithCancel(context.Background())
+	sm := &sampler{sqs: s.kumo.SQS, rec: rec, log: s.log, stop: stop}
+	s.sampler = sm
+	sm.wg.Go(func() { clk.Every(ctx, time.Minute, func(time.Time) { sm.sample(ctx) }) })
+}
+
+func (sm *sampler) close() {
+	sm.stop()
+	sm.wg.Wait()
+}
+
+func (sm *sampler) sample(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	list, err := sm.sqs.ListQueues(ctx, &sqs.ListQueuesInput{MaxResults: aws.Int32(1000)})
+	if err != nil {
+		sm.log.Debug("queue metrics not sampled", zap.Error(err))
+		return
+	}
+	names := make([]sqstypes.QueueAttributeName, 0, len(sampledAttributes))
+	for a := range sampledAttributes {
+		names = append(names, a)
+	}
+	for _, url := range list.QueueUrls {
+		got, err := sm.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: names})
+		if err != nil {
+			continue // deleted since the list
+		}
+		dims := map[string]string{"QueueName": awsapi.ResourceName(url)}
+		for attr, metric := range sampledAttributes {
+			if v, err := strconv.ParseFloat(got.Attributes[string(attr)], 64); err == nil {
+				sm.rec.Record("AWS/SQS", metric, dims, v, "Count")
+			}
+		}
+	}
+}
