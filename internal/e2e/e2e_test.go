@@ -35,7 +35,13 @@ type stack struct {
 
 func deploy(t *testing.T, tune func(*provision.Settings)) *stack {
 	t.Helper()
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t), FunctionOutput: testWriter{t}, Instances: 2})
+	return deployAt(t, 1, tune)
+}
+
+// deployAt deploys on a local AWS whose clock runs scale times real time.
+func deployAt(t *testing.T, scale float64, tune func(*provision.Settings)) *stack {
+	t.Helper()
+	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t), FunctionOutput: testWriter{t}, Instances: 2, TimeScale: scale})
 	require.NoError(t, err)
 	t.Cleanup(srv.Close)
 	cfg := srv.ClientConfig()

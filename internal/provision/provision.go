@@ -32,35 +32,40 @@ import (
 // Settings mirror modules/tracking-pipeline's variables; the hcl tag names
 // the variable whose default the field's default must equal.
 type Settings struct {
-	NamePrefix                    string `hcl:"name_prefix"`
-	LambdaArchitecture            string `hcl:"lambda_architecture"`
-	ProcessorTimeoutSeconds       int    `hcl:"processor_timeout_seconds"`
-	ProcessorMemoryMB             int    `hcl:"processor_memory_mb"`
-	ProcessorWorkerConcurrency    int    `hcl:"processor_worker_concurrency"`
-	LogLevel                      string `hcl:"log_level"`
-	MetricsNamespace              string `hcl:"metrics_namespace"`
-	BatchSize                     int    `hcl:"batch_size"`
-	MaximumBatchingWindowSeconds  int    `hcl:"maximum_batching_window_seconds"`
-	EventSourceMaximumConcurrency int    `hcl:"event_source_maximum_concurrency"`
-	VisibilityTimeoutSeconds      *int   `hcl:"visibility_timeout_seconds"`
-	MessageRetentionSeconds       int    `hcl:"message_retention_seconds"`
-	DLQMessageRetentionSeconds    int    `hcl:"dlq_message_retention_seconds"`
-	MaxReceiveCount               int    `hcl:"max_receive_count"`
-	KMSDataKeyReusePeriodSeconds  int    `hcl:"kms_data_key_reuse_period_seconds"`
-	RetentionDays                 int    `hcl:"retention_days"`
-	PointInTimeRecovery           bool   `hcl:"point_in_time_recovery"`
-	DeletionProtection            bool   `hcl:"deletion_protection"`
-	MaintenanceTimeoutSeconds     int    `hcl:"maintenance_timeout_seconds"`
-	MaintenanceScheduleExpression string `hcl:"maintenance_schedule_expression"`
-	MaintenanceScheduleTimezone   string `hcl:"maintenance_schedule_timezone"`
-	MaintenanceRedriveTransient   bool   `hcl:"maintenance_redrive_transient"`
-	MaintenanceRedriveRate        int    `hcl:"maintenance_redrive_rate"`
+	NamePrefix                    string          `hcl:"name_prefix"`
+	Environment                   string          `hcl:"environment"`
+	LambdaArchitecture            string          `hcl:"lambda_architecture"`
+	ProcessorTimeoutSeconds       int             `hcl:"processor_timeout_seconds"`
+	ProcessorMemoryMB             int             `hcl:"processor_memory_mb"`
+	ProcessorWorkerConcurrency    int             `hcl:"processor_worker_concurrency"`
+	LogLevel                      string          `hcl:"log_level"`
+	MetricsNamespace              string          `hcl:"metrics_namespace"`
+	BatchSize                     int             `hcl:"batch_size"`
+	MaximumBatchingWindowSeconds  int             `hcl:"maximum_batching_window_seconds"`
+	EventSourceMaximumConcurrency int             `hcl:"event_source_maximum_concurrency"`
+	VisibilityTimeoutSeconds      *int            `hcl:"visibility_timeout_seconds"`
+	MessageRetentionSeconds       int             `hcl:"message_retention_seconds"`
+	DLQMessageRetentionSeconds    int             `hcl:"dlq_message_retention_seconds"`
+	MaxReceiveCount               int             `hcl:"max_receive_count"`
+	KMSDataKeyReusePeriodSeconds  int             `hcl:"kms_data_key_reuse_period_seconds"`
+	RetentionDays                 int             `hcl:"retention_days"`
+	PointInTimeRecovery           bool            `hcl:"point_in_time_recovery"`
+	DeletionProtection            bool            `hcl:"deletion_protection"`
+	MaintenanceTimeoutSeconds     int             `hcl:"maintenance_timeout_seconds"`
+	MaintenanceScheduleExpression string          `hcl:"maintenance_schedule_expression"`
+	MaintenanceScheduleTimezone   string          `hcl:"maintenance_schedule_timezone"`
+	MaintenanceRedriveTransient   bool            `hcl:"maintenance_redrive_transient"`
+	MaintenanceRedriveRate        int             `hcl:"maintenance_redrive_rate"`
+	AlarmThresholds               AlarmThresholds `hcl:"alarm_thresholds"`
+	AlertEmailAddresses           []string        `hcl:"alert_email_addresses"`
 }
 
-// Defaults are the module's variable defaults (name_prefix has none).
+// Defaults are the module's variable defaults (name_prefix and environment
+// have none: environment is dev here).
 func Defaults(namePrefix string) Settings {
 	return Settings{
 		NamePrefix:                    namePrefix,
+		Environment:                   "dev",
 		LambdaArchitecture:            "arm64",
 		ProcessorTimeoutSeconds:       30,
 		ProcessorMemoryMB:             256,
@@ -82,6 +87,10 @@ func Defaults(namePrefix string) Settings {
 		MaintenanceScheduleTimezone:   "UTC",
 		MaintenanceRedriveTransient:   false,
 		MaintenanceRedriveRate:        10,
+		AlarmThresholds: AlarmThresholds{
+			QueueDepth: 1000, OldestMessageAgeSeconds: 300, DLQMessages: 0, ProcessorErrors: 5, ProcessorThrottles: 5, MaintenanceErrors: 0,
+		},
+		AlertEmailAddresses: []string{},
 	}
 }
 
@@ -222,6 +231,9 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 		},
 	}); err != nil {
 		return out, fmt.Errorf("create the maintenance schedule: %w", err)
+	}
+	if err := st.alerts(ctx, &out); err != nil {
+		return out, err
 	}
 	out.LogGroupNames = map[string]string{
 		"processor":   "/aws/lambda/" + out.ProcessorFunctionName,

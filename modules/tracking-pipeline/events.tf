@@ -1,15 +1,23 @@
-# Operational alerts: every state change of this stack's alarms, as a
-# readable sentence on the alert topic.
+# Operational alerts: each time one of this stack's alarms goes into ALARM
+# or leaves it, a readable sentence on the alert topic. Changes that do not
+# touch ALARM (INSUFFICIENT_DATA to OK after every apply, for one) stay out
+# of on-call's inbox; DescribeAlarmHistory still has them.
 
 resource "aws_cloudwatch_event_rule" "alarm_state_change" {
   name        = "${local.name}-alarm-state-change"
-  description = "State changes of the ${local.name} alarms"
+  description = "The ${local.name} alarms going into or out of ALARM"
   tags        = local.tags
 
   event_pattern = jsonencode({
     source      = ["aws.cloudwatch"]
     detail-type = ["CloudWatch Alarm State Change"]
     resources   = [for a in aws_cloudwatch_metric_alarm.this : a.arn]
+    detail = {
+      "$or" = [
+        { state = { value = ["ALARM"] } },
+        { previousState = { value = ["ALARM"] } },
+      ]
+    }
   })
 }
 

@@ -1,0 +1,165 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+)
+
+// alarmScale runs the local AWS's clock 60 times real time: an alarm's
+// 60-second period lasts a second, the processor's 300-second one five.
+const alarmScale = 60
+
+// alertInbox subscribes a queue to the alert topic (raw delivery) and
+// returns a reader of what on-call receives.
+func (s *stack) alertInbox(t *testing.T) func(t *testing.T) []string {
+	t.Helper()
+	ctx := context.Background()
+	q, err := s.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("oncall"))})
+	require.NoError(t, err)
+	attrs, err := s.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	require.NoError(t, err)
+	_, err = sns.NewFromConfig(s.srv.ClientConfig()).Subscribe(ctx, &sns.SubscribeInput{TopicArn: &s.out.AlertTopicARN, Protocol: aws.String("sqs"),
+		Endpoint: aws.String(attrs.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}})
+	require.NoError(t, err)
+	// Each read long-polls 2 s: two evaluations of the alarms at this scale.
+	return func(t *testing.T) []string {
+		t.Helper()
+		out, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2})
+		require.NoError(t, err)
+		var got []string
+		for _, m := range out.Messages {
+			var sentence string
+			require.NoError(t, json.Unmarshal([]byte(aws.ToString(m.Body)), &sentence), "an alert is a JSON string: %s", aws.ToString(m.Body))
+			got = append(got, sentence)
+			_, err := s.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle})
+			require.NoError(t, err)
+		}
+		return got
+	}
+}
+
+func (s *stack) alarmState(t *testing.T, key string) (cwtypes.StateValue, string) {
+	t.Helper()
+	name := strings.TrimSuffix(s.out.ProcessorFunctionName, "-processor") + "-" + strings.ReplaceAll(key, "_", "-")
+	out, err := cloudwatch.NewFromConfig(s.srv.ClientConfig()).DescribeAlarms(context.Background(), &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}})
+	require.NoError(t, err)
+	require.Len(t, out.MetricAlarms, 1, "alarm %s", name)
+	return out.MetricAlarms[0].StateValue, aws.ToString(out.MetricAlarms[0].StateReason)
+}
+
+func (s *stack) waitForAlarm(t *testing.T, key string, want cwtypes.StateValue) {
+	t.Helper()
+	eventually(t, key+" in "+string(want), func() error {
+		if got, reason := s.alarmState(t, key); got != want {
+			return fmt.Errorf("%s is %s (%s)", key, got, reason)
+		}
+		return nil
+	})
+}
+
+// TestDLQAlarmAlertsOnceEachWay: a poison message drives the DLQ alarm to
+// ALARM and on-call receives exactly one readable alert, from the module's
+// EventBridge rule; emptying the DLQ returns it to OK with one OK alert.
+// Alarms settling from INSUFFICIENT_DATA to OK after the deploy alert no one.
+func TestDLQAlarmAlertsOnceEachWay(t *testing.T) {
+	t.Parallel()
+	s := deployAt(t, alarmScale, func(st *provision.Settings) { st.AlertEmailAddresses = []string{"oncall@example.com"} })
+	read := s.alertInbox(t)
+	ctx := context.Background()
+	s.waitForAlarm(t, "dlq_not_empty", cwtypes.StateValueOk)
+	assert.Empty(t, read(t), "settling to OK after the deploy alerts no one")
+
+	s.send(t, `{"tracking_id":"P1"}`) // a contract violation: the processor parks it in the DLQ
+	s.waitForAlarm(t, "dlq_not_empty", cwtypes.StateValueAlarm)
+	// The processor's embedded-metric-format line counted it, under the
+	// namespace and dimensions it declares.
+	now := s.srv.Clock.Now()
+	stats, err := cloudwatch.NewFromConfig(s.srv.ClientConfig()).GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
+		Namespace: aws.String("TrackingPipeline"), MetricName: aws.String("Invalid"),
+		Dimensions: []cwtypes.Dimension{{Name: aws.String("FunctionName"), Value: &s.out.ProcessorFunctionName}},
+		StartTime:  aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Minute)), Period: aws.Int32(3600), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum},
+	})
+	require.NoError(t, err)
+	require.Len(t, stats.Datapoints, 1)
+	assert.InDelta(t, 1, aws.ToFloat64(stats.Datapoints[0].Sum), 0, "Invalid records counted from the processor's EMF line")
+	var alerts []string
+	eventually(t, "the ALARM alert", func() error {
+		if alerts = append(alerts, read(t)...); len(alerts) == 0 {
+			return fmt.Errorf("no alert yet")
+		}
+		return nil
+	})
+	alerts = append(alerts, read(t)...) // two more evaluations: nothing more may come
+	require.Len(t, alerts, 1, "one alert per transition: %q", alerts)
+	dlqAlarm := strings.TrimSuffix(s.out.ProcessorFunctionName, "-processor") + "-dlq-not-empty"
+	assert.Regexp(t, `^\[DEV\] `+dlqAlarm+` is ALARM \(was OK\) at \S+ in us-east-1: Threshold Crossed: 1 out of the last 1 datapoints \[1\.0 .*was greater than the threshold \(0\.0\)`, alerts[0])
+
+	_, err = s.sqs.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: &s.out.IngestDLQURL})
+	require.NoError(t, err)
+	s.waitForAlarm(t, "dlq_not_empty", cwtypes.StateValueOk)
+	alerts = nil
+	eventually(t, "the OK alert", func() error {
+		if alerts = append(alerts, read(t)...); len(alerts) == 0 {
+			return fmt.Errorf("no alert yet")
+		}
+		return nil
+	})
+	alerts = append(alerts, read(t)...)
+	require.Len(t, alerts, 1, "one alert per transition: %q", alerts)
+	assert.Regexp(t, `^\[DEV\] `+dlqAlarm+` is OK \(was ALARM\) at .*was not greater than the threshold`, alerts[0])
+
+	mail := s.srv.SNS.Mailbox("oncall@example.com")
+	require.Len(t, mail, 2, "the on-call mailbox holds the two alerts")
+	assert.Contains(t, mail[0].Body, "is ALARM (was OK)")
+	assert.Contains(t, mail[1].Body, "is OK (was ALARM)")
+}
+
+// TestTableOutageFiresTheProcessorErrorsAlarm: with the table gone every
+// record of every batch fails, the processor fails the invocation (not only
+// its items) and the errors alarm goes to ALARM within one of its periods.
+func TestTableOutageFiresTheProcessorErrorsAlarm(t *testing.T) {
+	t.Parallel()
+	// SQS's visibility timeout runs in real time (kumo's), so a failed batch
+	// comes back after 30 s, six of the alarm's periods at this scale: one
+	// failed invocation is the threshold here.
+	s := deployAt(t, alarmScale, func(st *provision.Settings) { st.AlarmThresholds.ProcessorErrors = 1 })
+	read := s.alertInbox(t)
+	s.waitForAlarm(t, "processor_errors", cwtypes.StateValueOk)
+
+	_, err := s.ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &s.out.AuditTableName})
+	require.NoError(t, err)
+	s.send(t, update("P1", "e1", "DELIVERED", "2026-11-25T10:00:00Z"), update("P2", "e1", "DELIVERED", "2026-11-25T10:00:00Z"))
+	s.waitForAlarm(t, "processor_errors", cwtypes.StateValueAlarm)
+	_, reason := s.alarmState(t, "processor_errors")
+	assert.Contains(t, reason, "was greater than or equal to the threshold (1.0)")
+	var alerts []string
+	eventually(t, "the processor errors alert", func() error {
+		for _, a := range read(t) {
+			if strings.Contains(a, "-processor-errors is ALARM") {
+				alerts = append(alerts, a)
+			}
+		}
+		if len(alerts) == 0 {
+			return fmt.Errorf("no processor errors alert yet")
+		}
+		return nil
+	})
+	assert.Len(t, alerts, 1)
+}
