@@ -22,6 +22,7 @@ func main() {
 	seed := flag.Uint64("seed", 42, "seed of the synthetic stream")
 	timeout := flag.Duration("timeout", 150*time.Second, "how long to wait for the queue to drain")
 	logFile := flag.String("log", filepath.Join(os.TempDir(), "tracking-pipeline-demo.log"), "function and local AWS logs")
+	scale := flag.Float64("time-scale", 10, "speed of the local AWS's clock: at 10 a CloudWatch minute (an alarm period) lasts 6 s")
 	flag.Parse()
 
 	root, err := os.Getwd()
@@ -32,7 +33,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	err = demo.Run(ctx, demo.Options{Root: root, ZipDir: *zips, Count: *count, Seed: *seed, Timeout: *timeout, Out: os.Stdout, LogFile: *logFile})
+	err = demo.Run(ctx, demo.Options{Root: root, ZipDir: *zips, Count: *count, Seed: *seed, Timeout: *timeout, Out: os.Stdout, LogFile: *logFile, TimeScale: *scale})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "\ndemo failed:", err)
 		os.Exit(1) //nolint:gocritic // stop() only releases the signal handler

@@ -3,7 +3,11 @@
 // of internal/localaws. Point AWS_ENDPOINT_URL (or the Terraform provider's
 // endpoints) at it. It runs until interrupted.
 //
-//	localaws -addr 127.0.0.1:4566 -function-logs /tmp/functions.log
+//	localaws -addr 127.0.0.1:4566 -function-logs /tmp/functions.log [-time-scale 60]
+//	localaws mailbox [-endpoint http://127.0.0.1:4566] [-to oncall@example.com]
+//
+// The mailbox command lists what the e-mail subscribers of the running local
+// AWS's topics received (alarm alerts, digests).
 package main
 
 import (
@@ -22,10 +26,14 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "mailbox" {
+		os.Exit(mailbox(os.Args[2:]))
+	}
 	addr := flag.String("addr", "127.0.0.1:4566", "listen address (loopback only is wise)")
 	region := flag.String("region", "us-east-1", "region reported to functions")
 	logs := flag.String("function-logs", "-", "where function output goes: a file, - for stderr, or none")
 	level := flag.String("log-level", "info", "log level of the local AWS itself")
+	scale := flag.Float64("time-scale", 1, "speed of the local AWS's clock (metrics, alarms, schedules): at 60 a CloudWatch minute lasts a second")
 	flag.Parse()
 
 	lvl, err := zapcore.ParseLevel(*level)
@@ -49,7 +57,7 @@ func main() {
 		defer f.Close()
 		out = f
 	}
-	srv, err := localaws.Start(localaws.Options{Addr: *addr, Region: *region, FunctionOutput: out, Log: log})
+	srv, err := localaws.Start(localaws.Options{Addr: *addr, Region: *region, FunctionOutput: out, Log: log, TimeScale: *scale})
 	if err != nil {
 		log.Fatal("start", zap.Error(err)) //nolint:gocritic // nothing to flush yet
 	}

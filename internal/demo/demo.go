@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deadletter"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
@@ -42,7 +43,13 @@ type Options struct {
 	Timeout time.Duration // for draining the queue
 	Out     io.Writer
 	LogFile string // function and local AWS logs
+	// TimeScale runs the local AWS's clock faster, so that CloudWatch's
+	// minutes (alarm periods) pass in seconds; 1 is real time.
+	TimeScale float64
 }
+
+// OnCall is the e-mail address the demo subscribes to the alert topic.
+const OnCall = "oncall@example.com"
 
 // Run deploys, sends, waits and reports; it stops everything it started.
 func Run(ctx context.Context, o Options) error {
@@ -54,12 +61,13 @@ func Run(ctx context.Context, o Options) error {
 	defer logFile.Close()
 
 	step(w, "Starting the local AWS (kumo + compatibility layer + Lambda executor)")
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", FunctionOutput: logFile, Log: fileLogger(logFile), Instances: 4})
+	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", FunctionOutput: logFile, Log: fileLogger(logFile), Instances: 4, TimeScale: o.TimeScale})
 	if err != nil {
 		return fmt.Errorf("start the local AWS: %w", err)
 	}
 	defer srv.Close()
-	fmt.Fprintf(w, "    endpoint %s, logs in %s\n", srv.URL, o.LogFile)
+	fmt.Fprintf(w, "    endpoint %s, logs in %s, clock at %gx real time (a CloudWatch minute lasts %s)\n",
+		srv.URL, o.LogFile, srv.Clock.Scale(), srv.Clock.RealDuration(time.Minute).Round(time.Millisecond))
 
 	cfg := srv.ClientConfig()
 	out, err := deploy(ctx, w, srv, cfg, o)
@@ -90,6 +98,11 @@ func Run(ctx context.Context, o Options) error {
 	}
 	drained := time.Since(start)
 
+	// The mailbox first: the summary reads the DLQ, and a read hides its
+	// messages for a while, which would clear the DLQ alarm.
+	if err := mailbox(ctx, w, srv, kinds[synth.Poison] > 0); err != nil {
+		return err
+	}
 	return report(ctx, w, q, store, out, msgs, kinds, stats, drained)
 }
 
@@ -116,6 +129,7 @@ func deploy(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Conf
 	// A failed apply may have left part of its stack: deploy beside it.
 	s := provision.Defaults(prefix + "g")
 	s.LambdaArchitecture = arch
+	s.AlertEmailAddresses = []string{OnCall}
 	out, err := provision.New(cfg, s).Apply(ctx, zips)
 	if err != nil {
 		return out, fmt.Errorf("provision the stack: %w", err)
@@ -164,7 +178,8 @@ func terraformPath(ctx context.Context, w io.Writer, srv *localaws.Server, o Opt
 	}
 	step(w, "Deploying envs/dev with "+filepath.Base(bin)+" apply (provider endpoints pointed at the local AWS)")
 	if out, err := tfrun.Run(ctx, bin, env, "apply", "-auto-approve", "-input=false", "-no-color",
-		"-var", "name_prefix="+prefix, "-var", "lambda_zip_dir="+o.ZipDir, "-var", "lambda_architecture="+arch); err != nil {
+		"-var", "name_prefix="+prefix, "-var", "lambda_zip_dir="+o.ZipDir, "-var", "lambda_architecture="+arch,
+		"-var", `alert_email_addresses=["`+OnCall+`"]`); err != nil {
 		return tfResult{why: "terraform apply against the local AWS failed (" + firstLine(err.Error()) + "): " + tfrun.FirstError(out)}
 	}
 	raw, err := tfrun.Run(ctx, bin, env, "output", "-json")
@@ -363,6 +378,10 @@ func trail(ctx context.Context, w io.Writer, store *audit.Store, tid string) err
 
 func dlqReasons(ctx context.Context, q *sqs.Client, url string) (map[string]int, error) {
 	reasons := map[string]int{}
+	var held []deadletter.Held
+	// Reading hides the messages; give them back at once, or the DLQ would
+	// look empty (and its alarm clear) until the hide ran out.
+	defer func() { _ = deadletter.Release(q, url, held) }()
 	for {
 		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: &url, MaxNumberOfMessages: 10, VisibilityTimeout: 120, MessageAttributeNames: []string{"All"},
@@ -374,6 +393,7 @@ func dlqReasons(ctx context.Context, q *sqs.Client, url string) (map[string]int,
 			return reasons, nil
 		}
 		for _, m := range out.Messages {
+			held = append(held, deadletter.Held{MessageID: aws.ToString(m.MessageId), Receipt: m.ReceiptHandle})
 			code := "MAX_RECEIVES_EXCEEDED"
 			if v := m.MessageAttributes["ErrorCode"].StringValue; v != nil {
 				code = *v

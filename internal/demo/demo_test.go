@@ -33,7 +33,7 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	var out bytes.Buffer
 	err = demo.Run(context.Background(), demo.Options{
 		Root: root, ZipDir: zips, Count: 400, Seed: 3, Timeout: 90 * time.Second,
-		Out: &out, LogFile: filepath.Join(t.TempDir(), "demo.log"),
+		Out: &out, LogFile: filepath.Join(t.TempDir(), "demo.log"), TimeScale: 60,
 	})
 	require.NoError(t, err, out.String())
 	text := out.String()
@@ -44,4 +44,6 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 	require.Len(t, m, 3, "no rows line in the summary")
 	assert.Equal(t, m[2], m[1], "every new event became exactly one row")
 	assert.Regexp(t, `invalid, sent to the DLQ +(\d+) +(\d+)`, text)
+	alerts := regexp.MustCompile(`-dlq-not-empty is ALARM \(was (OK|INSUFFICIENT_DATA)\) at .*: Threshold Crossed`).FindAllString(text, -1)
+	assert.Len(t, alerts, 1, "the mailbox shows the DLQ alarm firing once, readable")
 }

@@ -3,9 +3,9 @@ package provision_test
 import (
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
-	"reflect"
 	"testing"
 
 	"github.com/hashicorp/terraform-config-inspect/tfconfig"
