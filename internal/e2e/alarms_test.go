@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -142,8 +144,16 @@ func TestTableOutageFiresTheProcessorErrorsAlarm(t *testing.T) {
 	s := deployAt(t, alarmScale, func(st *provision.Settings) { st.AlarmThresholds.ProcessorErrors = 1 })
 	read := s.alertInbox(t)
 	s.waitForAlarm(t, "processor_errors", cwtypes.StateValueOk)
+	// A root's metric filter on the processor's log group counts its error lines.
+	ctx := context.Background()
+	_, err := cloudwatchlogs.NewFromConfig(s.srv.ClientConfig()).PutMetricFilter(ctx, &cloudwatchlogs.PutMetricFilterInput{
+		LogGroupName: aws.String(s.out.LogGroupNames["processor"]), FilterName: aws.String("error-lines"),
+		FilterPattern:         aws.String(`{ $.level = "error" }`),
+		MetricTransformations: []logstypes.MetricTransformation{{MetricName: aws.String("ErrorLines"), MetricNamespace: aws.String("E2E"), MetricValue: aws.String("1")}},
+	})
+	require.NoError(t, err)
 
-	_, err := s.ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &s.out.AuditTableName})
+	_, err = s.ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &s.out.AuditTableName})
 	require.NoError(t, err)
 	s.send(t, update("P1", "e1", "DELIVERED", "2026-11-25T10:00:00Z"), update("P2", "e1", "DELIVERED", "2026-11-25T10:00:00Z"))
 	s.waitForAlarm(t, "processor_errors", cwtypes.StateValueAlarm)
@@ -162,4 +172,12 @@ func TestTableOutageFiresTheProcessorErrorsAlarm(t *testing.T) {
 		return nil
 	})
 	assert.Len(t, alerts, 1)
+
+	now := s.srv.Clock.Now()
+	stats, err := cloudwatch.NewFromConfig(s.srv.ClientConfig()).GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
+		Namespace: aws.String("E2E"), MetricName: aws.String("ErrorLines"), StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now),
+		Period: aws.Int32(60), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum},
+	})
+	require.NoError(t, err)
+	assert.NotEmpty(t, stats.Datapoints, "the metric filter counted the processor's error lines")
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/events"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/kms"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/lambda"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/logs"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/scheduler"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/sns"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/sqs"
@@ -116,12 +117,14 @@ func Start(opts Options) (*Server, error) {
 	eventsSvc := events.New(s.kumo, s.SNS, s.log.Named("events"), opts.Region)
 	s.CloudWatch = cloudwatch.New(cloudwatch.Options{Region: opts.Region, Clock: s.Clock, Log: s.log.Named("cloudwatch"), Publisher: s.SNS, Events: eventsSvc})
 	s.Executor.RecordMetricsTo(s.CloudWatch)
+	logsSvc := logs.New(s.kumo, s.CloudWatch, s.log.Named("logs"))
+	s.Executor.SendLogsTo(logsSvc)
 	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.URL, Instances: opts.Instances})
 	sqsSvc := sqs.New(s.kumo, s.log.Named("sqs"), s.URL)
 	sqsSvc.SampleMetrics(s.Clock, s.CloudWatch)
 	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc, s.Clock)
 	for _, svc := range []interface{ Register(*awsapi.Router) }{
-		sqsSvc, kms.New(s.kumo), dynamodb.New(s.kumo), lambdaSvc, schedulerSvc, eventsSvc, s.CloudWatch, s.SNS,
+		sqsSvc, kms.New(s.kumo), dynamodb.New(s.kumo), lambdaSvc, schedulerSvc, eventsSvc, s.CloudWatch, s.SNS, logsSvc,
 	} {
 		svc.Register(s.router)
 	}

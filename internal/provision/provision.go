@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -56,6 +57,7 @@ type Settings struct {
 	MaintenanceScheduleTimezone   string          `hcl:"maintenance_schedule_timezone"`
 	MaintenanceRedriveTransient   bool            `hcl:"maintenance_redrive_transient"`
 	MaintenanceRedriveRate        int             `hcl:"maintenance_redrive_rate"`
+	LogRetentionDays              int             `hcl:"log_retention_days"`
 	AlarmThresholds               AlarmThresholds `hcl:"alarm_thresholds"`
 	AlertEmailAddresses           []string        `hcl:"alert_email_addresses"`
 }
@@ -87,6 +89,7 @@ func Defaults(namePrefix string) Settings {
 		MaintenanceScheduleTimezone:   "UTC",
 		MaintenanceRedriveTransient:   false,
 		MaintenanceRedriveRate:        10,
+		LogRetentionDays:              30,
 		AlarmThresholds: AlarmThresholds{
 			QueueDepth: 1000, OldestMessageAgeSeconds: 300, DLQMessages: 0, ProcessorErrors: 5, ProcessorThrottles: 5, MaintenanceErrors: 0,
 		},
@@ -238,6 +241,17 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	out.LogGroupNames = map[string]string{
 		"processor":   "/aws/lambda/" + out.ProcessorFunctionName,
 		"maintenance": "/aws/lambda/" + out.MaintenanceFunctionName,
+	}
+	logs := cloudwatchlogs.NewFromConfig(st.cfg)
+	for _, group := range []string{out.LogGroupNames["processor"], out.LogGroupNames["maintenance"]} {
+		if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &group, KmsKeyId: &keyARN}); err != nil {
+			return out, fmt.Errorf("create log group %s: %w", group, err)
+		}
+		if _, err := logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{
+			LogGroupName: &group, RetentionInDays: aws.Int32(int32(s.LogRetentionDays)), //nolint:gosec // validated to CloudWatch's values
+		}); err != nil {
+			return out, fmt.Errorf("set the retention of %s: %w", group, err)
+		}
 	}
 	return out, nil
 }

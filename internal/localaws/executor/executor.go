@@ -33,6 +33,7 @@ type FunctionSpec struct {
 	Arch        string
 	Region      string
 	EndpointURL string // AWS_ENDPOINT_URL given to the function
+	LogGroup    string // where its output goes; default /aws/lambda/<name>
 }
 
 // Result is one invocation's outcome, as Lambda's Invoke returns it.
@@ -59,6 +60,7 @@ type Executor struct {
 	mu      sync.Mutex
 	funcs   map[string]*function
 	metrics MetricRecorder // nil: no metrics
+	logs    LogSink        // nil: output is not read as log events
 
 	srv  *http.Server
 	addr string
@@ -288,8 +290,17 @@ func (e *Executor) start(f *function) {
 	cmd.Dir = f.dir
 	cmd.Env = env
 	prefix := fmt.Sprintf("[%s %s] ", f.spec.Name, in.id)
-	rec := e.recorder()
-	cmd.Stdout = &linePrefixer{w: e.output, prefix: prefix, tap: func(line []byte) { emfLine(rec, line) }}
+	rec, logs := e.recorder(), e.logSink()
+	group := f.spec.LogGroup
+	if group == "" {
+		group = "/aws/lambda/" + f.spec.Name // Lambda's default log group
+	}
+	cmd.Stdout = &linePrefixer{w: e.output, prefix: prefix, tap: func(line []byte) {
+		emfLine(rec, line)
+		if logs != nil {
+			logs.Line(group, line)
+		}
+	}}
 	cmd.Stderr = cmd.Stdout
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	in.cmd = cmd

@@ -20,6 +20,25 @@ func (e *Executor) RecordMetricsTo(rec MetricRecorder) {
 	e.metrics = rec
 }
 
+// LogSink takes each line a function writes, as a log event of its log group.
+type LogSink interface {
+	Line(group string, event []byte)
+}
+
+// SendLogsTo makes the executor pass each function output line to sink (the
+// log group's metric filters). Call it before deploying functions.
+func (e *Executor) SendLogsTo(sink LogSink) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.logs = sink
+}
+
+func (e *Executor) logSink() LogSink {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.logs
+}
+
 func (e *Executor) recorder() MetricRecorder {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/sivchari/kumo"
@@ -33,9 +34,10 @@ type Fixer func(h http.Header, body []byte) []byte
 
 // Kumo is the in-process kumo and the layer's access to it.
 type Kumo struct {
-	// SQS and SNS are clients on kumo itself, for the layer's own work.
-	SQS *sqs.Client
-	SNS *sns.Client
+	// SQS, SNS and Logs are clients on kumo itself, for the layer's own work.
+	SQS  *sqs.Client
+	SNS  *sns.Client
+	Logs *cloudwatchlogs.Client
 
 	srv    *kumo.Server
 	url    *url.URL
@@ -79,6 +81,7 @@ func Start(region string) *Kumo {
 	}
 	k.SQS = sqs.NewFromConfig(cfg)
 	k.SNS = sns.NewFromConfig(cfg)
+	k.Logs = cloudwatchlogs.NewFromConfig(cfg)
 	return k
 }
 

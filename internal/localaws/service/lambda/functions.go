@@ -39,6 +39,7 @@ type functionRequest struct {
 	MemorySize    int      `json:"MemorySize"`
 	Architectures []string `json:"Architectures"`
 	Environment   *struct{ Variables map[string]string }
+	LoggingConfig *struct{ LogGroup string }
 }
 
 // createFunction checks the zip can run here, lets kumo store the function,
@@ -106,6 +107,9 @@ func (s *Service) specFrom(req functionRequest, prev *executor.FunctionSpec) exe
 	}
 	if req.Environment != nil {
 		spec.Env = req.Environment.Variables
+	}
+	if req.LoggingConfig != nil {
+		spec.LogGroup = req.LoggingConfig.LogGroup
 	}
 	return spec
 }
