@@ -26,12 +26,12 @@ func mailbox(args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *endpoint+"/_localaws/mailbox?to="+url.QueryEscape(*to), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *endpoint+"/_localaws/mailbox?to="+url.QueryEscape(*to), nil) //nolint:gosec // the operator names the local AWS to ask
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "localaws mailbox:", err)
 		return 2
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req) //nolint:gosec // the operator names the local AWS to ask
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "localaws mailbox: is the local AWS running?", err)
 		return 1

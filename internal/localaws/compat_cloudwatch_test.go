@@ -200,7 +200,7 @@ var logsChecks = []struct {
 		}
 		var missing *logstypes.ResourceNotFoundException
 		if err := put(group + "-missing"); !errors.As(err, &missing) {
-			return fmt.Errorf("a filter on a missing log group: %v", err)
+			return fmt.Errorf("a filter on a missing log group: %w", err)
 		}
 		got, err := l.DescribeMetricFilters(ctx, &cloudwatchlogs.DescribeMetricFiltersInput{LogGroupName: &group})
 		if err != nil || len(got.MetricFilters) != 1 || aws.ToString(got.MetricFilters[0].FilterPattern) != `{ $.level = "error" }` {

@@ -8,6 +8,7 @@ package clock
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -65,7 +66,7 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return fmt.Errorf("sleep: %w", ctx.Err())
 	}
 }
 

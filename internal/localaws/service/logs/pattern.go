@@ -19,6 +19,7 @@ import (
 //   - JSON: { $.path op value } on JSON log events, op one of = != > < >= <=,
 //     string values with * wildcards, IS TRUE, IS FALSE, IS NULL, NOT EXISTS,
 //     joined by && and || with parentheses.
+//
 // Space-delimited patterns ([ip, user, ...]) are not emulated: they are refused.
 type pattern interface {
 	match(event string) bool
@@ -234,7 +235,11 @@ func (p *jsonParser) term() (jsonExpr, error) {
 		want := p.next()
 		switch want {
 		case "TRUE", "FALSE":
-			return func(d any) bool { v, ok := lookup(d, path); b, isBool := v.(bool); return ok && isBool && b == (want == "TRUE") }, nil
+			return func(d any) bool {
+				v, ok := lookup(d, path)
+				b, isBool := v.(bool)
+				return ok && isBool && b == (want == "TRUE")
+			}, nil
 		case "NULL":
 			return func(d any) bool { v, ok := lookup(d, path); return ok && v == nil }, nil
 		}
