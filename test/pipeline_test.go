@@ -51,13 +51,25 @@ func chooseTarget(t *testing.T) target {
 	}
 	url := os.Getenv("TRACKING_LOCALAWS_URL")
 	if url == "" {
-		srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0"})
+		srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", TimeScale: localTimeScale})
 		require.NoError(t, err)
 		t.Cleanup(srv.Close)
 		url = srv.URL
 	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(url)}
 	return target{name: "local", endpoint: url, cfg: cfg, arch: tfharness.LambdaArchitecture()}
+}
+
+// localTimeScale runs the suite's own local AWS 10 times real time, so an
+// alarm's minute lasts 6 s (a local AWS at TRACKING_LOCALAWS_URL keeps its own).
+const localTimeScale = 10
+
+// minute is how long a CloudWatch minute lasts on the target.
+func (tg target) minute() time.Duration {
+	if tg.name == "local" && os.Getenv("TRACKING_LOCALAWS_URL") == "" {
+		return time.Minute / localTimeScale
+	}
+	return time.Minute
 }
 
 // TestPipelineModule applies the module's complete example (every feature
@@ -114,6 +126,7 @@ func TestPipelineModule(t *testing.T) {
 		validateOutputs(t, out, opts.Vars["name_prefix"].(string))
 		validatePipeline(t, tgt, out)
 		validateConfiguration(t, tgt, out)
+		validateAlerts(t, tgt, out)
 		validateTransientFailure(t, tgt, out) // last: it deletes the table
 	})
 }

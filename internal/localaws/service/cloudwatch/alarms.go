@@ -122,7 +122,7 @@ func (req *putMetricAlarmRequest) validate() error {
 		return invalid("The value %s for parameter TreatMissingData is invalid.", req.TreatMissingData)
 	}
 	if _, ok := comparisons[req.ComparisonOperator]; !ok {
-		if strings.Contains(req.ComparisonOperator, "Band") {
+		if strings.Contains(req.ComparisonOperator, "Lower") || strings.Contains(req.ComparisonOperator, "Upper") {
 			return notEmulated("An anomaly detection comparison (" + req.ComparisonOperator + ")")
 		}
 		return invalid("The value %s for parameter ComparisonOperator is invalid.", req.ComparisonOperator)
