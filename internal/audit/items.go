@@ -71,18 +71,19 @@ func (s *Store) latestUpdate(e Entry, now time.Time) *types.Update {
 		TableName: &s.table,
 		Key:       key(trackPK(u.TrackingID), skLatest),
 		UpdateExpression: aws.String("SET #status = :status, #time = :time, #id = :id, #order = :order, " +
-			"#msg = :msg, #now = :now, #tid = :tid, #exp = :exp"),
+			"#msg = :msg, #now = :now, #tid = :tid, #exp = :exp, #ss = :ss"),
 		ConditionExpression: aws.String("attribute_not_exists(#pk) OR #order < :order"),
 		ExpressionAttributeNames: map[string]string{
 			"#pk":     AttrPK,
 			"#status": attrStatus,
 			"#time":   attrEventTime,
 			"#id":     attrEventID,
-			"#order":  attrLatestOrder,
+			"#order":  AttrLatestOrder,
 			"#msg":    attrMessageID,
 			"#now":    attrUpdatedAt,
 			"#tid":    attrTrackingID,
 			"#exp":    AttrExpiresAt,
+			"#ss":     AttrStatusShard,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":status": str(u.Status),
@@ -93,6 +94,7 @@ func (s *Store) latestUpdate(e Entry, now time.Time) *types.Update {
 			":now":    str(now.Format(timeLayout)),
 			":tid":    str(u.TrackingID),
 			":exp":    s.expiresAt(now),
+			":ss":     str(statusShard(u.Status, u.TrackingID)),
 		},
 	}
 }

@@ -10,7 +10,11 @@
 //
 // Audit rows also carry event_ts (the event order, <event time>#<event_id>),
 // the sort key of the local secondary index by_event_time, which returns a
-// trail in time order.
+// trail in time order. Latest statuses alone carry status_shard
+// (<status>#<shard>), the partition key of the sparse global secondary
+// index by_status, sorted by latest_order: the packages whose latest status
+// is X, oldest first, in StatusIndexShards Queries, with no index partition
+// taking more than 1/StatusIndexShards of a status's writes.
 //
 // The package is cut by concern: keys.go (every key and attribute format),
 // items.go (item and update builders), record.go (the write path),
@@ -26,12 +30,19 @@ import (
 
 // Attribute and index names shared with the Terraform module.
 const (
-	AttrPK        = "pk"
-	AttrSK        = "sk"
-	AttrEventTS   = "event_ts"
-	AttrExpiresAt = "expires_at"
-	IndexByTime   = "by_event_time"
+	AttrPK          = "pk"
+	AttrSK          = "sk"
+	AttrEventTS     = "event_ts"
+	AttrExpiresAt   = "expires_at"
+	AttrStatusShard = "status_shard"
+	AttrLatestOrder = "latest_order"
+	IndexByTime     = "by_event_time"
+	IndexByStatus   = "by_status"
 )
+
+// StatusIndexShards is how many partitions of the status index one status
+// is spread over. A package stays in one shard (a hash of its tracking id).
+const StatusIndexShards = 16
 
 // StatsShards is how many counter items a day is spread over. DynamoDB takes
 // at most 1,000 write units a second per partition; at 10,000 updates a second
@@ -67,7 +78,6 @@ const (
 	attrMessageID      = "message_id"
 	attrReceivedAt     = "received_at"
 	attrSentAt         = "sent_at"
-	attrLatestOrder    = "latest_order"
 	attrUpdatedAt      = "updated_at"
 	attrReport         = "report"
 	attrGeneratedAt    = "generated_at"
@@ -107,6 +117,11 @@ func shardOf(key string) int {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(key)) // hash.Hash never returns an error
 	return int(h.Sum32() % StatsShards)
+}
+
+// statusShard is a latest status's partition in the status index.
+func statusShard(status, trackingID string) string {
+	return fmt.Sprintf("%s#%02d", status, shardOf(trackingID)%StatusIndexShards)
 }
 
 // StatusCounter is the counter attribute of one status.

@@ -14,7 +14,7 @@ import (
 
 // TestTableMatchesTheModule checks the table the store needs (CreateTableInput,
 // which local runs create) against aws_dynamodb_table.audit in dynamodb.tf:
-// keys, attribute definitions, the index and the TTL attribute.
+// keys, attribute definitions, the indexes and the TTL attribute.
 func TestTableMatchesTheModule(t *testing.T) {
 	t.Parallel()
 	mod, err := hclmodule.Load(filepath.Join("..", "..", "modules", "tracking-pipeline"))
@@ -32,6 +32,7 @@ func TestTableMatchesTheModule(t *testing.T) {
 
 	defined := map[string]string{}
 	var index, indexRange, ttl string
+	var gsi []string // name, hash key, range key, projection
 	for _, b := range table.Blocks {
 		switch b.Type {
 		case "attribute":
@@ -44,6 +45,12 @@ func TestTableMatchesTheModule(t *testing.T) {
 			require.NoError(t, err)
 			indexRange, err = mod.Attr(b.Body, "range_key")
 			require.NoError(t, err)
+		case "global_secondary_index":
+			for _, attr := range []string{"name", "hash_key", "range_key", "projection_type"} {
+				v, err := mod.Attr(b.Body, attr)
+				require.NoError(t, err, attr)
+				gsi = append(gsi, v)
+			}
 		case "ttl":
 			ttl, err = mod.Attr(b.Body, "attribute_name")
 			require.NoError(t, err)
@@ -60,4 +67,9 @@ func TestTableMatchesTheModule(t *testing.T) {
 	assert.Equal(t, aws.ToString(want.LocalSecondaryIndexes[0].KeySchema[1].AttributeName), indexRange)
 	assert.Equal(t, audit.AttrEventTS, indexRange)
 	assert.Equal(t, audit.AttrExpiresAt, ttl, "the TTL attribute is the one the store writes")
+	require.Len(t, want.GlobalSecondaryIndexes, 1)
+	g := want.GlobalSecondaryIndexes[0]
+	assert.Equal(t, []string{aws.ToString(g.IndexName), aws.ToString(g.KeySchema[0].AttributeName), aws.ToString(g.KeySchema[1].AttributeName), string(g.Projection.ProjectionType)},
+		gsi, "the status index")
+	assert.Equal(t, []string{audit.IndexByStatus, audit.AttrStatusShard, audit.AttrLatestOrder}, gsi[:3])
 }

@@ -17,6 +17,8 @@ func CreateTableInput(table string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(AttrPK), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(AttrSK), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(AttrEventTS), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrStatusShard), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrLatestOrder), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
@@ -27,6 +29,14 @@ func CreateTableInput(table string) *dynamodb.CreateTableInput {
 			KeySchema: []types.KeySchemaElement{
 				{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(AttrEventTS), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(IndexByStatus),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(AttrStatusShard), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(AttrLatestOrder), KeyType: types.KeyTypeRange},
 			},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}},

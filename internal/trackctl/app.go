@@ -28,6 +28,7 @@ Commands:
   dlq list             messages in the dead-letter queue, with reasons and ages
   dlq redrive          move DLQ messages back to the ingest queue
   stats                daily statistics of a UTC day
+  packages --status S  packages whose latest status is S, oldest first (--stale-for 48h: only stuck ones)
   maintenance run      invoke the maintenance function now
 
 Finding the stack (every command):
@@ -44,6 +45,7 @@ Examples:
   trackctl dlq list --env-dir envs/dev
   trackctl dlq redrive --env-dir envs/dev --reason MAX_RECEIVES_EXCEEDED --rate 20 --dry-run
   trackctl stats --env-dir envs/dev --day 2026-11-24
+  trackctl packages --env-dir envs/dev --status EXCEPTION --stale-for 48h --limit 50
   trackctl maintenance run --env-dir envs/dev --day 2026-11-24
 `
 
@@ -86,6 +88,7 @@ var commands = map[string]func(context.Context, []string, IO) error{
 	"dlq list":        runDLQList,
 	"dlq redrive":     runDLQRedrive,
 	"stats":           runStats,
+	"packages":        runPackages,
 	"maintenance run": runMaintenance,
 }
 

@@ -48,6 +48,8 @@ func TestArgumentHandling(t *testing.T) {
 		{"bad day", []string{"stats", "--table", "t", "--day", "24/11/2026"}, "", 2, "", "--day must be YYYY-MM-DD"},
 		{"no stack", []string{"stats"}, "", 2, "", "pass --env-dir, --outputs or --table"},
 		{"bad flag", []string{"send", "--sped", "3"}, "", 2, "", "flag provided but not defined: -sped"},
+		{"packages without status", []string{"packages", "--table", "t"}, "", 2, "", "--status is required"},
+		{"packages limit out of range", []string{"packages", "--table", "t", "--status", "X", "--limit", "0"}, "", 2, "", "--limit must be 1-1000"},
 		{"redrive rate out of range", []string{"dlq", "redrive", "--rate", "900", "--dlq-url", "u"}, "", 2, "", "--rate must be from 1 to 500"},
 		{
 			"invalid NDJSON names its lines, sends nothing", []string{"send", "--ingest-queue-url", "http://127.0.0.1:1/q"},
@@ -116,6 +118,20 @@ func TestOperatorWorkflow(t *testing.T) {
 	assert.Equal(t, "DELIVERED", view.Latest.Status)
 	table, _ := ctl("", "audit", "OPS1")
 	assert.Contains(t, table, "latest status:")
+
+	var inStatus struct {
+		Packages []struct {
+			TrackingID string `json:"tracking_id"`
+		}
+	}
+	o, _ = ctl("", "packages", "--status", "DELIVERED", "--output", "json")
+	require.NoError(t, json.Unmarshal([]byte(o), &inStatus), o)
+	require.Len(t, inStatus.Packages, 1)
+	assert.Equal(t, "OPS1", inStatus.Packages[0].TrackingID)
+	o, _ = ctl("", "packages", "--status", "PICKED_UP")
+	assert.Contains(t, o, "no package has the latest status PICKED_UP", "OPS1 moved on to DELIVERED")
+	o, _ = ctl("", "packages", "--status", "DELIVERED", "--stale-for", "240000h")
+	assert.Contains(t, o, "for longer than 240000h0m0s", "delivered in 2026, not stuck since before 1999")
 
 	var list struct {
 		ByReason map[string]int `json:"by_reason"`

@@ -25,10 +25,31 @@ resource "aws_dynamodb_table" "audit" {
     type = "S"
   }
 
+  attribute {
+    name = "status_shard"
+    type = "S"
+  }
+
+  attribute {
+    name = "latest_order"
+    type = "S"
+  }
+
   # A package's trail in event-time order; sparse: only audit rows carry event_ts.
   local_secondary_index {
     name            = local.audit_index_by_time
     range_key       = "event_ts"
+    projection_type = "ALL"
+  }
+
+  # Packages by latest status, oldest first: sparse (only a package's LATEST
+  # item carries status_shard, <status>#<shard 00-15>) and write-sharded,
+  # so one status's writes spread over 16 partitions; "which packages are
+  # in status X" is 16 Queries, never a Scan.
+  global_secondary_index {
+    name            = local.audit_index_by_status
+    hash_key        = "status_shard"
+    range_key       = "latest_order"
     projection_type = "ALL"
   }
 

@@ -36,5 +36,7 @@ locals {
 
   # Attribute and index names the Go code uses (internal/audit/keys.go).
   audit_index_by_time = "by_event_time"
-  audit_ttl_attribute = "expires_at"
+  # Packages by latest status (internal/audit.IndexByStatus).
+  audit_index_by_status = "by_status"
+  audit_ttl_attribute   = "expires_at"
 }

@@ -38,9 +38,9 @@ func (s *Service) ddbTable(op string) http.HandlerFunc {
 				s.mu.Lock()
 				s.tables[req.TableName] = &tableExtras{SSE: req.SSESpecification}
 				s.mu.Unlock()
-				out = s.withSSE(out, "TableDescription", req.TableName)
+				out = withIndexThroughput(s.withSSE(out, "TableDescription", req.TableName), "TableDescription")
 			case "DescribeTable":
-				out = s.withSSE(out, "Table", req.TableName)
+				out = withIndexThroughput(s.withSSE(out, "Table", req.TableName), "Table")
 			case "DeleteTable":
 				s.mu.Lock()
 				delete(s.tables, req.TableName)
@@ -70,6 +70,34 @@ func (s *Service) withSSE(doc []byte, field, table string) []byte {
 		return doc
 	}
 	m[field]["SSEDescription"] = map[string]string{"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": spec.KMSMasterKeyId}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return doc
+	}
+	return out
+}
+
+// withIndexThroughput adds the ProvisionedThroughput kumo leaves out of an
+// on-demand table's global secondary indexes: AWS reports it for every index,
+// "If read/write capacity mode is PAY_PER_REQUEST the value is set to 0"
+// (API_ProvisionedThroughput). The Terraform provider reads an index's name
+// only along with it, so without it every plan would replace the index.
+func withIndexThroughput(doc []byte, field string) []byte {
+	var m map[string]map[string]any
+	if json.Unmarshal(doc, &m) != nil || m[field] == nil {
+		return doc
+	}
+	indexes, _ := m[field]["GlobalSecondaryIndexes"].([]any)
+	changed := false
+	for _, ix := range indexes {
+		if gsi, ok := ix.(map[string]any); ok && gsi["ProvisionedThroughput"] == nil {
+			gsi["ProvisionedThroughput"] = map[string]int{"ReadCapacityUnits": 0, "WriteCapacityUnits": 0, "NumberOfDecreasesToday": 0}
+			changed = true
+		}
+	}
+	if !changed {
+		return doc
+	}
 	out, err := json.Marshal(m)
 	if err != nil {
 		return doc

@@ -1,0 +1,40 @@
+package localaws_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+)
+
+// dynamoDBChecks are DynamoDB rows of the gap table checked here.
+var dynamoDBChecks = []struct {
+	gap   string
+	check func(ctx context.Context, t *testing.T, url string) error
+}{
+	{"DynamoDB on-demand global secondary indexes read back with their (zero) provisioned throughput", func(ctx context.Context, _ *testing.T, endpoint string) error {
+		db := dynamodb.NewFromConfig(configFor(endpoint), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+		table := testenv.Unique("gsi")
+		if _, err := db.CreateTable(ctx, audit.CreateTableInput(table)); err != nil {
+			return err
+		}
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
+		if err != nil {
+			return err
+		}
+		if len(out.Table.GlobalSecondaryIndexes) != 1 {
+			return fmt.Errorf("indexes: %+v", out.Table.GlobalSecondaryIndexes)
+		}
+		gsi := out.Table.GlobalSecondaryIndexes[0]
+		if aws.ToString(gsi.IndexName) != audit.IndexByStatus || gsi.ProvisionedThroughput == nil ||
+			aws.ToInt64(gsi.ProvisionedThroughput.ReadCapacityUnits) != 0 || aws.ToInt64(gsi.ProvisionedThroughput.WriteCapacityUnits) != 0 {
+			return fmt.Errorf("the index reads back as %+v", gsi)
+		}
+		return nil
+	}},
+}
