@@ -192,6 +192,24 @@ func validatePipeline(t *testing.T, tgt target, out outputs.Stack) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, "DELIVERED", latest.Status, "out-of-order arrival keeps the newest status")
+	// The status index (eventually consistent, as every GSI) lists T1 under DELIVERED only.
+	retry.DoWithRetry(t, "T1 in the status index", 30, 2*time.Second, func() (string, error) {
+		delivered, err := store.InStatus(ctx, "DELIVERED", time.Time{}, 100)
+		if err != nil {
+			return "", fmt.Errorf("query the status index: %w", err)
+		}
+		for _, p := range delivered {
+			if p.TrackingID == "T1" {
+				return "", nil
+			}
+		}
+		return "", fmt.Errorf("T1 not among %d DELIVERED packages", len(delivered))
+	})
+	inTransit, err := store.InStatus(ctx, "IN_TRANSIT", time.Time{}, 100)
+	require.NoError(t, err)
+	for _, p := range inTransit {
+		assert.NotEqual(t, "T1", p.TrackingID, "T1 moved on from IN_TRANSIT")
+	}
 
 	retry.DoWithRetry(t, "poison in the DLQ with its reason", 60, 2*time.Second, func() (string, error) {
 		msgs, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &dlq, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}, VisibilityTimeout: 5})

@@ -35,6 +35,8 @@ module "pipeline" {
   maintenance_schedule_timezone     = var.maintenance_schedule_timezone
   maintenance_redrive_transient     = var.maintenance_redrive_transient
   maintenance_redrive_rate          = var.maintenance_redrive_rate
+  stuck_after_hours                 = var.stuck_after_hours
+  final_statuses                    = var.final_statuses
   producer_principal_arns           = var.producer_principal_arns
   create_alert_topic                = var.create_alert_topic
   alert_topic_arn                   = var.alert_topic_arn

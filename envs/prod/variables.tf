@@ -199,6 +199,18 @@ variable "maintenance_redrive_rate" {
   default     = null
 }
 
+variable "stuck_after_hours" {
+  type        = number
+  description = "The daily digest reports packages whose latest status is not final and older than this many hours (stuck), per status, to the alert topic. null: the module's default."
+  default     = null
+}
+
+variable "final_statuses" {
+  type        = list(string)
+  description = "Statuses a package stays in for good (never stuck); statuses are an open set, carriers differ. null: the module's default."
+  default     = null
+}
+
 variable "producer_principal_arns" {
   type        = list(string)
   description = "Principals allowed to send tracking updates, in this account or others: IAM role or user ARNs, account root ARNs, or 12-digit account ids. The ingest queue's policy grants them sqs:SendMessage and the module's key policy the key use SQS needs on their behalf (through SQS only); each also attaches producer_policy_json. Empty: only this account's principals, through their own IAM policies. null: the module's default."

@@ -32,6 +32,8 @@ const (
 	DefaultDeadlineMarginMS = 2000
 	DefaultRedriveRate      = 10
 	DefaultLogLevel         = "info"
+	DefaultStuckAfterHours  = 72
+	DefaultFinalStatuses    = "DELIVERED,RETURNED,CANCELLED"
 )
 
 // LoadProcessor reads the processor's settings through getenv (os.Getenv in production).
@@ -66,6 +68,8 @@ type Maintenance struct {
 	RetentionDays    int           // RETENTION_DAYS, 1-3650, default 90
 	LogLevel         zapcore.Level // LOG_LEVEL
 	MetricsNamespace string        // METRICS_NAMESPACE
+	StuckAfter       time.Duration // STUCK_AFTER_HOURS, 1-8760, default 72: a package in a non-final status longer is stuck
+	FinalStatuses    []string      // FINAL_STATUSES, comma-separated, default DELIVERED,RETURNED,CANCELLED
 }
 
 // LoadMaintenance reads the maintenance job's settings through getenv.
@@ -81,6 +85,8 @@ func LoadMaintenance(getenv func(string) string) (Maintenance, error) {
 		RetentionDays:    r.intIn(EnvRetentionDays, DefaultRetentionDays, 1, 3650),
 		LogLevel:         r.level(EnvLogLevel),
 		MetricsNamespace: r.optional(EnvMetricsNamespace, DefaultMetricsNamespace),
+		StuckAfter:       time.Duration(r.intIn(EnvStuckAfterHours, DefaultStuckAfterHours, 1, 8760)) * time.Hour,
+		FinalStatuses:    r.list(EnvFinalStatuses, DefaultFinalStatuses),
 	}
 	if err := errors.Join(r.errs...); err != nil {
 		return Maintenance{}, fmt.Errorf("invalid configuration: %w", err)
@@ -103,6 +109,17 @@ func (r *reader) required(name string) string {
 		r.fail(name, "is required")
 	}
 	return v
+}
+
+// list reads a comma-separated list; empty items are dropped.
+func (r *reader) list(name, def string) []string {
+	var out []string
+	for _, v := range strings.Split(r.optional(name, def), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (r *reader) optional(name, def string) string {

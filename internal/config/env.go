@@ -15,6 +15,8 @@ const (
 	EnvLogLevel         = "LOG_LEVEL"
 	EnvMetricsNamespace = "METRICS_NAMESPACE"
 	EnvDeadlineMarginMS = "DEADLINE_MARGIN_MS"
+	EnvStuckAfterHours  = "STUCK_AFTER_HOURS"
+	EnvFinalStatuses    = "FINAL_STATUSES"
 )
 
 // ProcessorEnv and MaintenanceEnv name every variable each function reads.
@@ -26,5 +28,6 @@ var (
 	MaintenanceEnv = []string{
 		EnvAuditTable, EnvDLQURL, EnvIngestQueueURL, EnvAlertTopicARN,
 		EnvRedriveTransient, EnvRedriveRate, EnvRetentionDays, EnvLogLevel, EnvMetricsNamespace,
+		EnvStuckAfterHours, EnvFinalStatuses,
 	}
 )

@@ -16,6 +16,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
 // ErrNotStatic is returned for an expression that reads more than the
@@ -55,7 +56,7 @@ func Load(dir string) (*Module, error) {
 	}
 	m.ctx = &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
-		Functions: map[string]function.Function{"tostring": toString},
+		Functions: map[string]function.Function{"tostring": toString, "join": stdlib.JoinFunc},
 	}
 	m.ctx.Variables["local"] = cty.ObjectVal(m.literalLocals())
 	return m, nil

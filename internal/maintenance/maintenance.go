@@ -76,10 +76,11 @@ type RedriveResult struct {
 
 // Result is what one run did.
 type Result struct {
-	Day     string          `json:"day"`
-	Digest  *Digest         `json:"dlq_digest,omitempty"`
-	Redrive *RedriveResult  `json:"redrive,omitempty"`
-	Stats   *audit.DayStats `json:"daily_stats,omitempty"`
+	Day     string                 `json:"day"`
+	Digest  *Digest                `json:"dlq_digest,omitempty"`
+	Stuck   map[string]StuckStatus `json:"stuck_packages,omitempty"`
+	Redrive *RedriveResult         `json:"redrive,omitempty"`
+	Stats   *audit.DayStats        `json:"daily_stats,omitempty"`
 }
 
 // Queue is the part of the SQS client the job uses.
@@ -89,9 +90,10 @@ type Queue interface {
 	deadletter.RedriveQueue
 }
 
-// Stats reads a day's counters and keeps reports.
+// Stats reads a day's counters and the status index, and keeps reports.
 type Stats interface {
 	DailyStats(ctx context.Context, day time.Time) (audit.DayStats, error)
+	InStatus(ctx context.Context, status string, before time.Time, limit int) ([]audit.Latest, error)
 	PutReport(ctx context.Context, kind, day string, report any) error
 }
 
@@ -113,6 +115,8 @@ type Config struct {
 	IngestQueueURL   string
 	RedriveTransient bool
 	RedriveRate      int32
+	StuckAfter       time.Duration   // a package longer in a non-final status is stuck; 0: not checked
+	FinalStatuses    []string        // statuses a package stays in for good
 	MaxSample        int             // messages inspected per digest
 	Hide             deadletter.Hide // how the inspected messages stay hidden; zero: deadletter.DefaultHide
 }
@@ -215,6 +219,14 @@ func (j *Job) Run(ctx context.Context, req Request) (Result, error) {
 		}
 		res.Stats = &st
 		j.log.Info("daily stats stored", zap.String("day", res.Day), zap.Int64("total", st.Total))
+		stuck, err := j.stuck(ctx, day)
+		if err != nil {
+			return res, err
+		}
+		if err := j.reportStuck(ctx, res.Day, stuck); err != nil {
+			return res, err
+		}
+		res.Stuck = stuck
 	}
 	return res, nil
 }

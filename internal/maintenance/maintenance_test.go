@@ -221,6 +221,50 @@ func TestDailyStatsStoredAndReplaced(t *testing.T) {
 	assert.Equal(t, int64(3), run().Total, "a re-run replaces the day's record")
 }
 
+// TestDailyDigestReportsStuckPackages records packages, some stuck in a
+// non-final status for longer than the threshold, and checks the daily run
+// stores and announces exactly those, per status.
+func TestDailyDigestReportsStuckPackages(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	record := func(tid, status string, at time.Time) {
+		body := fmt.Sprintf(`{"tracking_id":%q,"status":%q,"event_time":%q}`, tid, status, at.Format(time.RFC3339))
+		u, err := contract.Parse([]byte(body))
+		require.NoError(t, err)
+		_, err = f.store.Record(ctx, audit.Entry{Update: u, Payload: body, MessageID: tid + status, SentAt: now.Add(-time.Hour)})
+		require.NoError(t, err)
+	}
+	record("OLD1", "IN_TRANSIT", now.Add(-100*time.Hour))
+	record("OLD2", "EXCEPTION", now.Add(-80*time.Hour))
+	record("NEW1", "IN_TRANSIT", now.Add(-2*time.Hour))    // not stuck yet
+	record("DONE", "DELIVERED", now.Add(-200*time.Hour))   // final: never stuck
+	record("MOVED", "IN_TRANSIT", now.Add(-150*time.Hour)) // moved on below
+	record("MOVED", "OUT_FOR_DELIVERY", now.Add(-1*time.Hour))
+	job := maintenance.New(f.env.SQS, f.store, f.notes, emf.NewWriter(io.Discard, "Test", nil), zaptest.NewLogger(t), maintenance.Config{
+		DLQURL: "unused", IngestQueueURL: "unused", StuckAfter: 72 * time.Hour, FinalStatuses: []string{"DELIVERED"},
+	})
+	res, err := job.Run(ctx, maintenance.Request{Tasks: []string{maintenance.TaskDailyStats}, Day: now.Format(audit.DayLayout)})
+	require.NoError(t, err)
+	got := map[string][]string{}
+	for status, st := range res.Stuck {
+		for _, p := range st.Oldest {
+			got[status] = append(got[status], p.TrackingID)
+		}
+		assert.Equal(t, len(st.Oldest), st.Count, status)
+	}
+	assert.Equal(t, map[string][]string{"IN_TRANSIT": {"OLD1"}, "EXCEPTION": {"OLD2"}}, got)
+	var stored map[string]maintenance.StuckStatus
+	ok, err := f.store.Report(ctx, "STUCK", now.Format(audit.DayLayout), &stored)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, res.Stuck, stored)
+	require.Len(t, f.notes.sent, 1)
+	assert.Contains(t, f.notes.sent[0], "EXCEPTION: 1 (oldest: OLD2 since")
+	assert.Contains(t, f.notes.sent[0], "IN_TRANSIT: 1 (oldest: OLD1 since")
+}
+
 func TestRunRejectsBadRequests(t *testing.T) {
 	t.Parallel()
 	f := setup(t)

@@ -42,6 +42,7 @@ func main() {
 		maintenance.Config{
 			DLQURL: cfg.DLQURL, IngestQueueURL: cfg.IngestQueueURL,
 			RedriveTransient: cfg.RedriveTransient, RedriveRate: int32(cfg.RedriveRate), //nolint:gosec // config bounds it to 1-500
+			StuckAfter: cfg.StuckAfter, FinalStatuses: cfg.FinalStatuses,
 		},
 	)
 	lambda.Start(job.Handle)

@@ -124,6 +124,12 @@ data "aws_iam_policy_document" "maintenance" {
   }
 
   statement {
+    sid       = "FindStuckPackages"
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.audit.arn}/index/${local.audit_index_by_status}"]
+  }
+
+  statement {
     sid       = "PublishDigest"
     actions   = ["sns:Publish"]
     resources = [local.alert_topic_arn]

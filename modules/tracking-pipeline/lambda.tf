@@ -100,6 +100,8 @@ resource "aws_lambda_function" "maintenance" {
       RETENTION_DAYS    = tostring(var.retention_days)
       LOG_LEVEL         = var.log_level
       METRICS_NAMESPACE = var.metrics_namespace
+      STUCK_AFTER_HOURS = tostring(var.stuck_after_hours)
+      FINAL_STATUSES    = join(",", var.final_statuses)
     }
   }
 

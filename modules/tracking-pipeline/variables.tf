@@ -377,6 +377,30 @@ variable "maintenance_redrive_rate" {
   }
 }
 
+variable "stuck_after_hours" {
+  type        = number
+  description = "The daily digest reports packages whose latest status is not final and older than this many hours (stuck), per status, to the alert topic."
+  default     = 72
+  nullable    = false
+
+  validation {
+    condition     = var.stuck_after_hours >= 1 && var.stuck_after_hours <= 8760 && floor(var.stuck_after_hours) == var.stuck_after_hours
+    error_message = "stuck_after_hours must be a whole number from 1 to 8760."
+  }
+}
+
+variable "final_statuses" {
+  type        = list(string)
+  description = "Statuses a package stays in for good (never stuck); statuses are an open set, carriers differ."
+  default     = ["DELIVERED", "RETURNED", "CANCELLED"]
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for s in var.final_statuses : can(regex("^[A-Z][A-Z0-9_]{1,39}$", s))])
+    error_message = "final_statuses must be statuses as the contract allows them (^[A-Z][A-Z0-9_]{1,39}$)."
+  }
+}
+
 ################################################################################
 # Alerts, alarms, dashboard
 ################################################################################
