@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,7 +20,7 @@ import (
 // stuck packages.
 func TestInStatus(t *testing.T) {
 	t.Parallel()
-	store, _, _ := newStore(t)
+	store, db, table := newStore(t)
 	ctx := context.Background()
 	base := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	var batch []audit.Entry
@@ -66,4 +68,26 @@ func TestInStatus(t *testing.T) {
 
 	_, err = store.InStatus(ctx, "IN_TRANSIT", time.Time{}, 0)
 	require.ErrorIs(t, err, audit.ErrBadLimit)
+
+	// Only Queries of the status index, one per shard: the store's client
+	// interface has no Scan, and the spy sees nothing but these.
+	spy := &querySpy{DynamoDB: db}
+	_, err = audit.NewStore(spy, table, 30).InStatus(ctx, "IN_TRANSIT", time.Time{}, 5)
+	require.NoError(t, err)
+	require.Len(t, spy.queries, audit.StatusIndexShards)
+	for _, q := range spy.queries {
+		assert.Equal(t, audit.IndexByStatus, aws.ToString(q.IndexName))
+		assert.Equal(t, int32(5), aws.ToInt32(q.Limit), "each shard reads at most the limit")
+	}
+}
+
+// querySpy records the Queries a store issues.
+type querySpy struct {
+	audit.DynamoDB
+	queries []*dynamodb.QueryInput
+}
+
+func (s *querySpy) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	s.queries = append(s.queries, in)
+	return s.DynamoDB.Query(ctx, in, opts...) //nolint:wrapcheck // a spy passes answers through
 }
