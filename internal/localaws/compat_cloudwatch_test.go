@@ -20,10 +20,7 @@ import (
 )
 
 // cloudWatchChecks are the CloudWatch and SNS rows of the gap table.
-var cloudWatchChecks = []struct {
-	gap   string
-	check func(ctx context.Context, t *testing.T, url string) error
-}{
+var cloudWatchChecks = []compatCheck{
 	{"CloudWatch aggregates datapoints per period (GetMetricStatistics, GetMetricData)", func(ctx context.Context, _ *testing.T, url string) error {
 		cw := cloudwatch.NewFromConfig(configFor(url))
 		ns, dims := "Compat/"+testenv.Unique("ns"), []cwtypes.Dimension{{Name: aws.String("Queue"), Value: aws.String("q")}}

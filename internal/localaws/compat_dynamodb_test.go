@@ -13,10 +13,7 @@ import (
 )
 
 // dynamoDBChecks are DynamoDB rows of the gap table checked here.
-var dynamoDBChecks = []struct {
-	gap   string
-	check func(ctx context.Context, t *testing.T, url string) error
-}{
+var dynamoDBChecks = []compatCheck{
 	{"DynamoDB on-demand global secondary indexes read back with their (zero) provisioned throughput", func(ctx context.Context, _ *testing.T, endpoint string) error {
 		db := dynamodb.NewFromConfig(configFor(endpoint), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
 		table := testenv.Unique("gsi")

@@ -14,10 +14,7 @@ import (
 )
 
 // logsChecks are the CloudWatch Logs rows of the gap table.
-var logsChecks = []struct {
-	gap   string
-	check func(ctx context.Context, t *testing.T, url string) error
-}{
+var logsChecks = []compatCheck{
 	{"CloudWatch Logs metric filters (Put, Describe, Delete; the log group must exist)", func(ctx context.Context, _ *testing.T, endpoint string) error {
 		l := cloudwatchlogs.NewFromConfig(configFor(endpoint))
 		group := "/aws/lambda/" + testenv.Unique("fn")

@@ -54,12 +54,16 @@ func configFor(url string) aws.Config {
 	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(url)}
 }
 
-// compatChecks are the gaps of the layer's README table: each must fail on
-// bare kumo and pass through the layer.
-var compatChecks = []struct {
+// compatCheck is one row of the gap table: check must fail on bare kumo and
+// pass through the layer.
+type compatCheck struct {
 	gap   string
 	check func(ctx context.Context, t *testing.T, url string) error
-}{
+}
+
+// compatChecks are the gaps of the layer's README table: each must fail on
+// bare kumo and pass through the layer.
+var compatChecks = []compatCheck{
 	{"SQS keeps KmsMasterKeyId, KmsDataKeyReusePeriodSeconds, RedriveAllowPolicy; an empty value removes one", func(ctx context.Context, t *testing.T, url string) error {
 		q := sqs.NewFromConfig(configFor(url))
 		allow := `{"redrivePermission":"byQueue","sourceQueueArns":["arn:aws:sqs:us-east-1:000000000000:src"]}`
