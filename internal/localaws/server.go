@@ -117,6 +117,9 @@ func Start(opts Options) (*Server, error) {
 	eventsSvc := events.New(s.kumo, s.SNS, s.log.Named("events"), opts.Region)
 	s.CloudWatch = cloudwatch.New(cloudwatch.Options{Region: opts.Region, Clock: s.Clock, Log: s.log.Named("cloudwatch"), Publisher: s.SNS, Events: eventsSvc})
 	s.Executor.RecordMetricsTo(s.CloudWatch)
+	s.kumo.CountSQS(func(queue, metric string, n float64) {
+		s.CloudWatch.Record("AWS/SQS", metric, map[string]string{"QueueName": queue}, n, "Count")
+	})
 	logsSvc := logs.New(s.kumo, s.CloudWatch, s.log.Named("logs"))
 	s.Executor.SendLogsTo(logsSvc)
 	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.URL, Instances: opts.Instances})

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,6 +45,8 @@ type Kumo struct {
 	proxy  *httputil.ReverseProxy
 	client *http.Client
 	fixers map[string]Fixer // X-Amz-Target prefix -> fix; set before serving, read only after
+
+	sqsCounter atomic.Pointer[SQSCounter]
 }
 
 // startMu serialises kumo.NewServer: kumo's services are process-wide and
@@ -66,9 +69,11 @@ func Start(region string) *Kumo {
 	// through here, and the default transport keeps only 2 idle per host.
 	toKumo := http.DefaultTransport.(*http.Transport).Clone()
 	toKumo.MaxIdleConns, toKumo.MaxIdleConnsPerHost = 512, 512
-	k := &Kumo{srv: srv, url: u, client: &http.Client{Timeout: 5 * time.Minute, Transport: toKumo}, fixers: map[string]Fixer{}}
+	k := &Kumo{srv: srv, url: u, fixers: map[string]Fixer{}}
+	counting := countingTransport{next: toKumo, k: k}
+	k.client = &http.Client{Timeout: 5 * time.Minute, Transport: counting}
 	k.proxy = httputil.NewSingleHostReverseProxy(u)
-	k.proxy.Transport = toKumo
+	k.proxy.Transport = counting
 	// No FlushInterval: flushing every write sent kumo's chunked answers in
 	// pieces, and the Terraform provider's client then failed about one
 	// apply in ten with "use of closed network connection" while reading a
@@ -78,6 +83,7 @@ func Start(region string) *Kumo {
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(srv.URL),
+		HTTPClient:   &http.Client{Transport: counting},
 	}
 	k.SQS = sqs.NewFromConfig(cfg)
 	k.SNS = sns.NewFromConfig(cfg)
