@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"go.uber.org/zap"
@@ -29,18 +28,8 @@ const (
 	TaskDailyStats = "daily-stats"
 )
 
-// ReasonRedrive groups DLQ messages SQS moved there after max receives:
-// transient failures, the only ones ever redriven automatically.
-const ReasonRedrive = "MAX_RECEIVES_EXCEEDED"
-
-// ReasonOf is the reason a DLQ message is there: the processor's ErrorCode
-// attribute, or ReasonRedrive when SQS moved it after max receives.
-func ReasonOf(m sqstypes.Message) string {
-	if v := m.MessageAttributes[deadletter.AttrErrorCode].StringValue; v != nil {
-		return *v
-	}
-	return ReasonRedrive
-}
+// ReasonRedrive is deadletter.ReasonRedrive, kept for the job's readers.
+const ReasonRedrive = deadletter.ReasonRedrive
 
 // Request is the invocation event. Empty Tasks means every task; empty Day
 // means yesterday (UTC).
@@ -273,38 +262,23 @@ func (j *Job) inspect(ctx context.Context) (inspection, error) {
 	d := &in.digest
 	d.Approximate, _ = strconv.Atoi(attrs.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
 
-	for d.Sampled < j.cfg.MaxSample {
-		out, err := j.queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl:                    &j.cfg.DLQURL,
-			MaxNumberOfMessages:         int32(min(10, j.cfg.MaxSample-d.Sampled)), //nolint:gosec // at most 10
-			VisibilityTimeout:           int32(j.cfg.Hide.Hide / time.Second),      //nolint:gosec // at most SQS's 12 hours
-			MessageAttributeNames:       []string{"All"},
-			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameSentTimestamp},
-		})
-		if err != nil {
-			j.release(in.held)
-			return inspection{}, fmt.Errorf("peek at the DLQ: %w", err)
+	peeked, err := deadletter.Peek(ctx, j.queue, j.cfg.DLQURL, j.cfg.MaxSample, j.cfg.Hide.Hide)
+	if err != nil {
+		j.release(deadletter.HeldOf(peeked))
+		return inspection{}, err //nolint:wrapcheck // Peek says what failed
+	}
+	for _, p := range peeked {
+		d.Sampled++
+		in.held = append(in.held, p.Held)
+		in.reasons = append(in.reasons, p.Reason)
+		d.ByReason[p.Reason]++
+		var age int64
+		if !p.SentAt.IsZero() {
+			age = int64(now.Sub(p.SentAt).Seconds())
 		}
-		if len(out.Messages) == 0 {
-			break
-		}
-		for _, m := range out.Messages {
-			d.Sampled++
-			reason := ReasonOf(m)
-			in.held = append(in.held, deadletter.Held{MessageID: aws.ToString(m.MessageId), Body: aws.ToString(m.Body), Receipt: m.ReceiptHandle})
-			in.reasons = append(in.reasons, reason)
-			d.ByReason[reason]++
-			var age int64
-			if ms, err := strconv.ParseInt(m.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
-				age = int64(now.Sub(time.UnixMilli(ms)).Seconds())
-			}
-			d.OldestAgeSec = max(d.OldestAgeSec, age)
-			if len(d.Samples) < 5 {
-				d.Samples = append(d.Samples, Sample{
-					MessageID: aws.ToString(m.MessageId), Reason: reason, AgeSec: age,
-					Message: aws.ToString(m.MessageAttributes[deadletter.AttrErrorMessage].StringValue),
-				})
-			}
+		d.OldestAgeSec = max(d.OldestAgeSec, age)
+		if len(d.Samples) < 5 {
+			d.Samples = append(d.Samples, Sample{MessageID: p.MessageID, Reason: p.Reason, AgeSec: age, Message: p.Error})
 		}
 	}
 	d.Approximate = max(d.Approximate, d.Sampled)

@@ -214,36 +214,23 @@ type dlqMessage struct {
 
 // peekDLQ receives up to limit messages, hidden for hide; release makes them visible.
 func peekDLQ(ctx context.Context, q *sqs.Client, url string, limit int, hide time.Duration) ([]dlqMessage, error) {
-	var out []dlqMessage
+	peeked, err := deadletter.Peek(ctx, q, url, limit, hide)
 	now := time.Now()
-	for len(out) < limit {
-		res, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: &url, MaxNumberOfMessages: int32(min(10, limit-len(out))), VisibilityTimeout: int32(hide / time.Second), //nolint:gosec // at most 10; a hide of at most 12 h
-			MessageAttributeNames:       []string{"All"},
-			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameSentTimestamp},
-		})
-		if err != nil {
-			return out, fmt.Errorf("read the DLQ: %w", err)
+	out := make([]dlqMessage, 0, len(peeked))
+	for _, p := range peeked {
+		d := dlqMessage{MessageID: p.MessageID, Reason: p.Reason, Error: p.Error, Body: p.Body, receipt: p.Receipt}
+		if !p.SentAt.IsZero() {
+			d.AgeSeconds = int64(now.Sub(p.SentAt).Seconds())
 		}
-		if len(res.Messages) == 0 {
-			break
+		var body struct {
+			TrackingID string `json:"tracking_id"`
 		}
-		for _, m := range res.Messages {
-			d := dlqMessage{MessageID: aws.ToString(m.MessageId), Reason: maintenance.ReasonOf(m), Body: aws.ToString(m.Body), receipt: m.ReceiptHandle}
-			d.Error = aws.ToString(m.MessageAttributes[deadletter.AttrErrorMessage].StringValue)
-			if ms, err := strconv.ParseInt(m.Attributes["SentTimestamp"], 10, 64); err == nil {
-				d.AgeSeconds = int64(now.Sub(time.UnixMilli(ms)).Seconds())
-			}
-			var body struct {
-				TrackingID string `json:"tracking_id"`
-			}
-			if json.Unmarshal([]byte(d.Body), &body) == nil {
-				d.TrackingID = body.TrackingID
-			}
-			out = append(out, d)
+		if json.Unmarshal([]byte(d.Body), &body) == nil {
+			d.TrackingID = body.TrackingID
 		}
+		out = append(out, d)
 	}
-	return out, nil
+	return out, err //nolint:wrapcheck // Peek says what failed; what it received is returned with it
 }
 
 // release makes messages visible again at once; the DLQ keeps them either way.
