@@ -27,6 +27,7 @@ unexport TF_CLI_CONFIG_FILE
 endif
 endif
 
+SOAK_COUNT ?= 20000
 FUZZTIME ?= 60s
 
 ##@ Main
@@ -100,6 +101,10 @@ fuzz: ## Fuzz what faces input: the contract parser, trackctl's NDJSON reader, t
 .PHONY: bench
 bench: build-host ## Processor throughput against kumo vs kumo's raw PutItem ceiling, zip size, init time
 	go run ./cmd/bench -zip $(DIST)/$(HOST_ARCH)/processor.zip
+
+.PHONY: soak
+soak: build-host ## 20,000 updates under injected DynamoDB/SQS faults; checks nothing is lost (SOAK_COUNT to change)
+	go run ./cmd/soak -zips $(DIST)/$(HOST_ARCH) -count $(SOAK_COUNT)
 
 .PHONY: test-e2e
 test-e2e: tools build-host ## Terratest suites against the local AWS (skip when the aws provider cannot be installed)

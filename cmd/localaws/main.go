@@ -3,7 +3,7 @@
 // of internal/localaws. Point AWS_ENDPOINT_URL (or the Terraform provider's
 // endpoints) at it. It runs until interrupted.
 //
-//	localaws -addr 127.0.0.1:4566 -function-logs /tmp/functions.log [-time-scale 60]
+//	localaws -addr 127.0.0.1:4566 -function-logs /tmp/functions.log [-time-scale 60] [-faults SPEC]
 //	localaws mailbox [-endpoint http://127.0.0.1:4566] [-to oncall@example.com]
 //
 // The mailbox command lists what the e-mail subscribers of the running local
@@ -33,6 +33,7 @@ func main() {
 	region := flag.String("region", "us-east-1", "region reported to functions")
 	logs := flag.String("function-logs", "-", "where function output goes: a file, - for stderr, or none")
 	level := flag.String("log-level", "info", "log level of the local AWS itself")
+	faultSpec := flag.String("faults", os.Getenv("LOCALAWS_FAULTS"), "inject faults, e.g. dynamodb:TransactWriteItems:conflict:0.1,sqs:ReceiveMessage:server:0.05 (default $LOCALAWS_FAULTS; off when empty)")
 	scale := flag.Float64("time-scale", 1, "speed of the local AWS's clock (metrics, alarms, schedules): at 60 a CloudWatch minute lasts a second")
 	flag.Parse()
 
@@ -57,7 +58,7 @@ func main() {
 		defer f.Close()
 		out = f
 	}
-	srv, err := localaws.Start(localaws.Options{Addr: *addr, Region: *region, FunctionOutput: out, Log: log, TimeScale: *scale})
+	srv, err := localaws.Start(localaws.Options{Addr: *addr, Region: *region, FunctionOutput: out, Log: log, TimeScale: *scale, Faults: *faultSpec})
 	if err != nil {
 		log.Fatal("start", zap.Error(err)) //nolint:gocritic // nothing to flush yet
 	}

@@ -7,7 +7,9 @@
 package localaws
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +25,7 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/clock"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/executor"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/cloudwatch"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/dynamodb"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/events"
@@ -47,6 +50,9 @@ type Options struct {
 	// (a metric period, an alarm evaluation) and a schedule's minute last a
 	// real second. Default 1, real time.
 	TimeScale float64
+	// Faults injects failures at rates (faults.Parse syntax), e.g.
+	// "dynamodb:TransactWriteItems:conflict:0.1"; empty, none.
+	Faults string
 }
 
 // closer is a service with goroutines of its own.
@@ -64,6 +70,8 @@ type Server struct {
 	CloudWatch *cloudwatch.Service
 	// SNS keeps what e-mail subscribers receive.
 	SNS *sns.Service
+	// Faults injects failures into DynamoDB and SQS calls (off by default).
+	Faults *faults.Injector
 
 	opts     Options
 	log      *zap.Logger
@@ -92,7 +100,12 @@ func Start(opts Options) (*Server, error) {
 	if opts.Instances <= 0 {
 		opts.Instances = 4
 	}
-	s := &Server{opts: opts, log: opts.Log, router: awsapi.NewRouter()}
+	s := &Server{opts: opts, log: opts.Log, router: awsapi.NewRouter(), Faults: &faults.Injector{}}
+	rules, err := faults.Parse(opts.Faults)
+	if err != nil {
+		return nil, fmt.Errorf("faults: %w", err)
+	}
+	s.Faults.Set(rules)
 	if s.opts.WorkDir == "" {
 		dir, err := os.MkdirTemp("", "localaws-*")
 		if err != nil {
@@ -110,7 +123,7 @@ func Start(opts Options) (*Server, error) {
 		_ = ln.Close()
 		return nil, err
 	}
-	s.kumo = upstream.Start(opts.Region)
+	s.kumo = upstream.Start(opts.Region, s.Faults)
 	s.Clock = clock.Scaled(opts.TimeScale)
 
 	s.SNS = sns.New(s.kumo, s.log.Named("sns"), s.Clock)
@@ -139,6 +152,10 @@ func Start(opts Options) (*Server, error) {
 	s.router.REST("GET /_localaws/clock", func(w http.ResponseWriter, _ *http.Request) {
 		awsapi.WriteJSON(w, http.StatusOK, map[string]any{"now": s.Clock.Now().UTC().Format(time.RFC3339Nano), "scale": s.Clock.Scale()})
 	})
+	s.router.REST("GET /_localaws/faults", func(w http.ResponseWriter, _ *http.Request) {
+		awsapi.WriteJSON(w, http.StatusOK, map[string]any{"rules": s.Faults.Rules()})
+	})
+	s.router.REST("PUT /_localaws/faults", s.setFaults)
 	s.router.REST("POST /_localaws/alarms/evaluate", func(w http.ResponseWriter, _ *http.Request) {
 		s.CloudWatch.EvaluateNow()
 		w.WriteHeader(http.StatusNoContent)
@@ -177,11 +194,56 @@ func (s *Server) Close() {
 	})
 }
 
-// ServeHTTP sends a request to the service that owns its operation, or to kumo.
+// ServeHTTP sends a request to the service that owns its operation, or to
+// kumo; a DynamoDB or SQS call may meet an injected fault first.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.Faults.Active() {
+		if service, op := faults.ServiceOf(r.Header.Get("X-Amz-Target")); service != "" {
+			if a := s.Faults.Decide(r.Context(), service, op, transactItems(r, op)); a != nil {
+				a.Write(w)
+				return
+			}
+		}
+	}
 	if h := s.router.Lookup(r); h != nil {
 		h.ServeHTTP(w, r)
 		return
 	}
 	s.kumo.ServeHTTP(w, r)
+}
+
+// setFaults serves PUT /_localaws/faults: {"spec": "<rules>"}; an empty spec
+// turns faults off.
+func (s *Server) setFaults(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Spec string }
+	body, ok := awsapi.ReadOrReject(w, r)
+	if !ok {
+		return
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		awsapi.WriteError(w, http.StatusBadRequest, "InvalidRequest", "body must be {\"spec\": \"...\"}")
+		return
+	}
+	rules, err := faults.Parse(req.Spec)
+	if err != nil {
+		awsapi.WriteError(w, http.StatusBadRequest, "InvalidRequest", err.Error())
+		return
+	}
+	s.Faults.Set(rules)
+	awsapi.WriteJSON(w, http.StatusOK, map[string]any{"rules": s.Faults.Rules()})
+}
+
+// transactItems counts a TransactWriteItems request's items (for a
+// conflict's cancellation reasons), leaving the body readable.
+func transactItems(r *http.Request, op string) int {
+	if op != "TransactWriteItems" {
+		return 0
+	}
+	body, err := awsapi.ReadBody(r)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var req struct{ TransactItems []json.RawMessage }
+	if err != nil || json.Unmarshal(body, &req) != nil {
+		return 0
+	}
+	return len(req.TransactItems)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/sivchari/kumo"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
 )
 
 // Fixer amends a kumo answer to a JSON-protocol operation whose target
@@ -61,8 +62,10 @@ func NewServer() *kumo.Server {
 	return kumo.NewServer()
 }
 
-// Start runs kumo on a random loopback port.
-func Start(region string) *Kumo {
+// Start runs kumo on a random loopback port. The layer's own SQS calls (the
+// poller's receives and deletes, move tasks) meet inj's faults, as a
+// client's calls meet them at the front server.
+func Start(region string, inj *faults.Injector) *Kumo {
 	srv := NewServer()
 	u, _ := url.Parse(srv.URL) // kumo's own http://127.0.0.1:port
 	// Keep connections to kumo open: every SDK call of every function goes
@@ -83,7 +86,7 @@ func Start(region string) *Kumo {
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(srv.URL),
-		HTTPClient:   &http.Client{Transport: counting},
+		HTTPClient:   &http.Client{Transport: faultingTransport{next: counting, faults: inj}},
 	}
 	k.SQS = sqs.NewFromConfig(cfg)
 	k.SNS = sns.NewFromConfig(cfg)

@@ -1,0 +1,44 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/soak"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/synth"
+)
+
+// TestSoakUnderFaultsLosesNothing is `make soak` in short: 400 updates
+// (new events, producer retries, conflicting resends, poison, out of
+// order) through the real processor while the local AWS throttles, fails
+// and conflicts DynamoDB calls and fails the poller's receives; then every
+// update is checked to be exactly where it belongs.
+func TestSoakUnderFaultsLosesNothing(t *testing.T) {
+	t.Parallel()
+	s := deploy(t, nil)
+	ctx := context.Background()
+	rules, err := faults.Parse(soak.DefaultFaults)
+	require.NoError(t, err)
+	s.srv.Faults.Set(rules)
+
+	msgs := synth.Generate(synth.Options{Seed: 7, Count: 400})
+	require.NoError(t, soak.Send(ctx, s.sqs, s.out.IngestQueueURL, msgs))
+	var progress bytes.Buffer
+	require.NoError(t, soak.Drain(ctx, &progress, s.sqs, s.out.IngestQueueURL, s.store, len(msgs), 3*time.Minute), progress.String())
+	injected := s.srv.Faults.Rules()
+	s.srv.Faults.Set(nil) // the checks read without faults
+	for _, r := range injected {
+		t.Logf("injected %-45s %d", r, r.Count)
+		assert.Positive(t, r.Count, "no %s fault was injected: the run proved nothing about it", r)
+	}
+	checks, err := soak.Verify(ctx, s.sqs, s.store, s.out.IngestQueueURL, s.out.IngestDLQURL, msgs)
+	require.NoError(t, err)
+	var table bytes.Buffer
+	assert.NoError(t, soak.Print(&table, checks), table.String())
+}

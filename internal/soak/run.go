@@ -1,0 +1,86 @@
+package soak
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/synth"
+)
+
+// Options configure a soak run.
+type Options struct {
+	ZipDir  string // host-architecture processor.zip and maintenance.zip
+	Count   int
+	Seed    uint64
+	Faults  string // faults.Parse syntax
+	Timeout time.Duration
+	Out     io.Writer
+	Log     io.Writer // function output
+}
+
+// Run deploys the stack on a fresh local AWS, sends Count updates with the
+// faults on, waits for the queue to drain, turns the faults off and checks
+// every update. It returns an error when a check fails.
+func Run(ctx context.Context, o Options) error {
+	w := o.Out
+	rules, err := faults.Parse(o.Faults)
+	if err != nil {
+		return fmt.Errorf("faults: %w", err)
+	}
+	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", FunctionOutput: o.Log, Instances: 4})
+	if err != nil {
+		return fmt.Errorf("start the local AWS: %w", err)
+	}
+	defer srv.Close()
+	cfg := srv.ClientConfig()
+	s := provision.Defaults(fmt.Sprintf("soak-%d", time.Now().Unix()%100000))
+	s.LambdaArchitecture = map[bool]string{true: "arm64", false: "x86_64"}[runtime.GOARCH == "arm64"]
+	out, err := provision.New(cfg, s).Apply(ctx, provision.Zips{
+		Processor: filepath.Join(o.ZipDir, "processor.zip"), Maintenance: filepath.Join(o.ZipDir, "maintenance.zip"),
+	})
+	if err != nil {
+		return fmt.Errorf("deploy: %w", err)
+	}
+	q := sqs.NewFromConfig(cfg)
+	store := audit.NewStore(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true }), out.AuditTableName, 90)
+
+	msgs := synth.Generate(synth.Options{Seed: o.Seed, Count: o.Count})
+	kinds := map[synth.Kind]int{}
+	for _, m := range msgs {
+		kinds[m.Kind]++
+	}
+	fmt.Fprintf(w, "==> Soak: %d updates (%d new events, %d producer retries, %d conflicting resends, %d poison) with faults %s\n",
+		len(msgs), kinds[synth.Valid], kinds[synth.Duplicate], kinds[synth.Conflict], kinds[synth.Poison], o.Faults)
+	srv.Faults.Set(rules)
+	start := time.Now()
+	if err := Send(ctx, q, out.IngestQueueURL, msgs); err != nil {
+		return err
+	}
+	if err := Drain(ctx, w, q, out.IngestQueueURL, store, len(msgs), o.Timeout); err != nil {
+		return err
+	}
+	took := time.Since(start)
+	injected := srv.Faults.Rules()
+	srv.Faults.Set(nil)
+	fmt.Fprintf(w, "==> Drained in %s. Faults injected:\n", took.Round(time.Millisecond))
+	for _, r := range injected {
+		fmt.Fprintf(w, "    %-50s %7d\n", r, r.Count)
+	}
+	checks, err := Verify(ctx, q, store, out.IngestQueueURL, out.IngestDLQURL, msgs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "==> Checks")
+	return Print(w, checks)
+}
