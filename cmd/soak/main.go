@@ -23,7 +23,7 @@ func main() {
 	logFile := flag.String("log", "", "function output (default discarded)")
 	flag.Parse()
 
-	var log io.Writer = io.Discard
+	log := io.Discard
 	if *logFile != "" {
 		f, err := os.Create(*logFile)
 		if err != nil {

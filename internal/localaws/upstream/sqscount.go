@@ -57,13 +57,13 @@ func (c countingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	}
 	out, err := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(out))
 	if err != nil {
-		return resp, nil
+		return nil, err //nolint:wrapcheck // as above: the answer could not be read
 	}
+	resp.Body = io.NopCloser(bytes.NewReader(out))
 	var in struct{ QueueUrl string } //nolint:revive // the API's member name
 	if json.Unmarshal(body, &in) != nil || in.QueueUrl == "" {
-		return resp, nil
+		return resp, nil //nolint:nilerr // a request the counter cannot read is still served
 	}
 	n := 1
 	if what.list != "" {
