@@ -30,6 +30,7 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/soak"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/synth"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
 )
@@ -241,7 +242,7 @@ func waitForDrain(ctx context.Context, w io.Writer, q *sqs.Client, url string, s
 		if st, err = store.DailyStats(ctx, time.Now()); err != nil {
 			return st, fmt.Errorf("read stats: %w", err)
 		}
-		waiting, err := queued(ctx, q, url)
+		waiting, err := soak.Waiting(ctx, q, url)
 		if err != nil {
 			return st, err
 		}
@@ -273,18 +274,6 @@ func waitForDrain(ctx context.Context, w io.Writer, q *sqs.Client, url string, s
 			return st, fmt.Errorf("interrupted: %w", ctx.Err())
 		}
 	}
-}
-
-func queued(ctx context.Context, q *sqs.Client, url string) (int, error) {
-	out, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{
-		sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-	}})
-	if err != nil {
-		return 0, fmt.Errorf("read queue depth: %w", err)
-	}
-	v, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
-	f, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
-	return v + f, nil
 }
 
 func report(ctx context.Context, w io.Writer, q *sqs.Client, store *audit.Store, out outputs.Stack,

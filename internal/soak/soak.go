@@ -67,7 +67,7 @@ func Drain(ctx context.Context, w io.Writer, q *sqs.Client, url string, store *a
 		if err != nil {
 			return err
 		}
-		waiting, err := onQueue(ctx, q, url)
+		waiting, err := Waiting(ctx, q, url)
 		if err != nil {
 			return err
 		}
@@ -110,12 +110,14 @@ func days(ctx context.Context, store *audit.Store) (audit.DayStats, error) {
 	return sum, nil
 }
 
-func onQueue(ctx context.Context, q *sqs.Client, url string) (int, error) {
+// Waiting is how many messages a queue holds, visible or in flight (the
+// one depth read of the demo, the bench and the soak).
+func Waiting(ctx context.Context, q *sqs.Client, url string) (int, error) {
 	out, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{
 		sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
 	}})
 	if err != nil {
-		return 0, fmt.Errorf("queue attributes: %w", err)
+		return 0, fmt.Errorf("read queue depth: %w", err)
 	}
 	v, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
 	f, _ := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])

@@ -108,7 +108,7 @@ func Verify(ctx context.Context, q *sqs.Client, store *audit.Store, ingestURL, d
 			wrongCopies++
 		}
 	}
-	waiting, err := onQueue(ctx, q, ingestURL)
+	waiting, err := Waiting(ctx, q, ingestURL)
 	if err != nil {
 		return nil, err
 	}
