@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,62 +11,70 @@ import (
 )
 
 // settleExisting decides, for each entry whose row exists, whether it is a
-// duplicate (same payload hash) or a conflict, and counts the duplicates
-// with one write per day.
+// redelivery of the message that wrote the row (nothing to do), a
+// duplicate (same payload hash, another message) or a conflict, and counts
+// duplicates and conflicts once per message.
 func (s *Store) settleExisting(ctx context.Context, entries []Entry, existing []int, now time.Time, out []Recorded) {
-	dups := map[string][]int{}
 	for _, i := range existing {
 		e := entries[i]
 		u := e.Update
-		hash, err := s.payloadHash(ctx, u.TrackingID, u.EventID)
-		if err != nil {
-			out[i] = Recorded{Err: classify(err)}
-			continue
-		}
-		if hash != u.PayloadHash {
-			r, err := s.recordConflict(ctx, e, hash, now)
+		stored, err := s.stored(ctx, key(trackPK(u.TrackingID), eventSK(u.EventID)))
+		switch {
+		case err != nil:
+			out[i] = Recorded{Err: classify(fmt.Errorf("read audit row %s/%s: %w", u.TrackingID, u.EventID, err))}
+		case stored.messageID == e.MessageID:
+			// The transaction that wrote the row counted it and moved the
+			// latest status: SQS delivered the message again.
+			out[i] = Recorded{Result: Redelivered}
+		case stored.hash != u.PayloadHash:
+			r, err := s.recordConflict(ctx, e, stored.hash, now)
 			out[i] = Recorded{Result: r, Err: err}
-			continue
-		}
-		day := e.SentAt.UTC().Format(DayLayout)
-		dups[day] = append(dups[day], i)
-	}
-	for _, idx := range dups {
-		// A redelivery: the transaction that wrote the row also counted it
-		// and moved the latest status, so only the duplicate is counted.
-		day := entries[idx[0]].SentAt
-		err := s.update(ctx, updateInput(s.countUpdate(day, rand.IntN(StatsShards), map[string]int64{counterDuplicates: int64(len(idx))}))) //nolint:gosec // spreading, not security
-		if err != nil {
-			err = classify(fmt.Errorf("count %d duplicates of %s: %w", len(idx), day.UTC().Format(DayLayout), err))
-		}
-		for _, i := range idx {
-			out[i] = Recorded{Result: Duplicate, Err: err}
+		default:
+			out[i] = s.countDuplicate(ctx, e, now)
 		}
 	}
 }
 
-// payloadHash reads the payload hash of an existing audit row. (DynamoDB can
-// return it with the cancelled write, ReturnValuesOnConditionCheckFailure
-// ALL_OLD, but kumo does not: see internal/localaws/README.md's gap table.)
-func (s *Store) payloadHash(ctx context.Context, trackingID, eventID string) (string, error) {
+// storedItem is what settling a delivery reads of an item already written.
+type storedItem struct {
+	hash, messageID string
+}
+
+// stored reads the payload hash and the message id of an audit row or a
+// conflict record. (DynamoDB can return them with the cancelled write,
+// ReturnValuesOnConditionCheckFailure ALL_OLD, but kumo does not: see
+// internal/localaws/README.md's gap table.)
+func (s *Store) stored(ctx context.Context, k map[string]types.AttributeValue) (storedItem, error) {
 	got, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:                &s.table,
-		Key:                      key(trackPK(trackingID), eventSK(eventID)),
+		Key:                      k,
 		ConsistentRead:           aws.Bool(true),
-		ProjectionExpression:     aws.String("#hash"),
-		ExpressionAttributeNames: map[string]string{"#hash": attrPayloadHash},
+		ProjectionExpression:     aws.String("#hash, #msg"),
+		ExpressionAttributeNames: map[string]string{"#hash": attrPayloadHash, "#msg": attrMessageID},
 	})
 	if err != nil {
-		return "", fmt.Errorf("read audit row %s/%s: %w", trackingID, eventID, err)
+		return storedItem{}, err //nolint:wrapcheck // callers say which item
 	}
-	return stringAttr(got.Item, attrPayloadHash), nil
+	return storedItem{hash: stringAttr(got.Item, attrPayloadHash), messageID: stringAttr(got.Item, attrMessageID)}, nil
+}
+
+// countDuplicate counts e, a resend of a written update, once per message.
+func (s *Store) countDuplicate(ctx context.Context, e Entry, now time.Time) Recorded {
+	first, err := s.settleOnce(ctx, e.MessageID, settledDuplicate, counterDuplicates, e.SentAt, now)
+	switch {
+	case err != nil:
+		return Recorded{Err: err}
+	case !first:
+		return Recorded{Result: Redelivered}
+	}
+	return Recorded{Result: Duplicate}
 }
 
 // recordConflict keeps one record per distinct conflicting content and
-// counts it once; a redelivery of a recorded conflict is a duplicate.
+// counts it once; another message with a recorded conflict's content is its
+// duplicate, the same message again a redelivery.
 func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string, now time.Time) (Result, error) {
 	u := e.Update
-	shard := shardOf(u.TrackingID)
 	err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{
 			TableName:                &s.table,
@@ -75,7 +82,7 @@ func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string
 			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 			ExpressionAttributeNames: map[string]string{"#pk": AttrPK},
 		}},
-		{Update: s.countUpdate(e.SentAt, shard, map[string]int64{counterConflicts: 1})},
+		{Update: s.countUpdate(e.SentAt, shardOf(u.TrackingID), map[string]int64{counterConflicts: 1})},
 	}})
 	switch {
 	case err == nil:
@@ -83,8 +90,13 @@ func (s *Store) recordConflict(ctx context.Context, e Entry, originalHash string
 	case !firstConditionFailed(err):
 		return 0, classify(fmt.Errorf("record conflict %s/%s: %w", u.TrackingID, u.EventID, err))
 	}
-	if err := s.update(ctx, updateInput(s.countUpdate(e.SentAt, shard, map[string]int64{counterDuplicates: 1}))); err != nil {
-		return Duplicate, classify(fmt.Errorf("count duplicate conflict %s/%s: %w", u.TrackingID, u.EventID, err))
+	stored, err := s.stored(ctx, key(trackPK(u.TrackingID), conflictSK(u.EventID, u.PayloadHash)))
+	switch {
+	case err != nil:
+		return 0, classify(fmt.Errorf("read conflict %s/%s: %w", u.TrackingID, u.EventID, err))
+	case stored.messageID == e.MessageID:
+		return Redelivered, nil
 	}
-	return Duplicate, nil
+	r := s.countDuplicate(ctx, e, now)
+	return r.Result, r.Err
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -127,18 +126,6 @@ func (s *Store) countUpdate(day time.Time, shard int, counts map[string]int64) *
 		UpdateExpression:          aws.String(expr.String()),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
-	}
-}
-
-// updateInput is a transaction's update as a single UpdateItem.
-func updateInput(u *types.Update) *dynamodb.UpdateItemInput {
-	return &dynamodb.UpdateItemInput{
-		TableName:                 u.TableName,
-		Key:                       u.Key,
-		UpdateExpression:          u.UpdateExpression,
-		ConditionExpression:       u.ConditionExpression,
-		ExpressionAttributeNames:  u.ExpressionAttributeNames,
-		ExpressionAttributeValues: u.ExpressionAttributeValues,
 	}
 }
 

@@ -7,6 +7,7 @@
 //	conflict       TRK#<tracking_id>  CONFLICT#<event_id>#<hash>  one per distinct conflicting content
 //	day counters   DAY#<yyyy-mm-dd>#<shard>  COUNTS               StatsShards write shards per day
 //	report         <kind>#<yyyy-mm-dd>  REPORT                    one per kind and day (maintenance)
+//	settled        MSG#<sqs_message_id>  SETTLED                  one per message counted without a row (duplicate, invalid)
 //
 // Audit rows also carry event_ts (the event order, <event time>#<event_id>),
 // the sort key of the local secondary index by_event_time, which returns a
@@ -18,7 +19,8 @@
 //
 // The package is cut by concern: keys.go (every key and attribute format),
 // items.go (item and update builders), record.go (the write path),
-// dedupe.go (duplicates and conflicts), retry.go (transaction-conflict
+// dedupe.go (duplicates and conflicts), delivery.go (a message settled
+// once, whatever SQS redelivers), retry.go (transaction-conflict
 // backoff and error classes), reads.go, reports.go.
 package audit
 
@@ -61,6 +63,8 @@ const (
 	prefixEvent    = "EVT#"
 	prefixConflict = "CONFLICT#"
 	prefixDay      = "DAY#"
+	prefixMessage  = "MSG#"
+	skSettled      = "SETTLED"
 )
 
 // Attributes of audit rows, conflicts and latest statuses.
@@ -81,6 +85,7 @@ const (
 	attrUpdatedAt      = "updated_at"
 	attrReport         = "report"
 	attrGeneratedAt    = "generated_at"
+	attrOutcome        = "outcome"
 )
 
 // Counters of a day's shard; each status has its own (StatusCounter).
@@ -100,7 +105,8 @@ func eventSK(eventID string) string    { return prefixEvent + eventID }
 func conflictSK(eventID, hash string) string {
 	return prefixConflict + eventID + "#" + hash
 }
-func reportPK(kind, day string) string { return kind + "#" + day }
+func reportPK(kind, day string) string  { return kind + "#" + day }
+func messagePK(messageID string) string { return prefixMessage + messageID }
 
 // eventOrder ranks the events of one tracking id: by event time, then event
 // id, so the order is total. It is the audit row's event_ts (the index's sort

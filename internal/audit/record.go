@@ -76,14 +76,6 @@ func (s *Store) RecordBatch(ctx context.Context, entries []Entry) []Recorded {
 	return out
 }
 
-// CountInvalid counts a rejected message in its day's stats; key spreads the writes.
-func (s *Store) CountInvalid(ctx context.Context, sentAt time.Time, key string) error {
-	if err := s.update(ctx, updateInput(s.countUpdate(sentAt, shardOf(key), map[string]int64{counterInvalid: 1}))); err != nil {
-		return fmt.Errorf("count invalid message: %w", err)
-	}
-	return nil
-}
-
 // chunks splits idx into transactions within MaxTransactionEntries and
 // transactionPayloadBytes, keeping the order.
 func chunks(entries []Entry, idx []int) [][]int {

@@ -39,14 +39,6 @@ func (s *Store) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInp
 	})
 }
 
-// update runs an UpdateItem, retrying the same way when a transaction holds the item.
-func (s *Store) update(ctx context.Context, in *dynamodb.UpdateItemInput) error {
-	return retryConflicts(ctx, func() error {
-		_, err := s.db.UpdateItem(ctx, in)
-		return err //nolint:wrapcheck // callers wrap with what they wrote
-	})
-}
-
 func retryConflicts(ctx context.Context, op func() error) error {
 	var b backoff
 	for {

@@ -30,9 +30,10 @@ type Result int
 
 // Results of Store.Record.
 const (
-	Written   Result = iota + 1 // first delivery: the audit row was written
-	Duplicate                   // same content seen before: nothing written
-	Conflict                    // same event id, other content: recorded apart, first row kept
+	Written     Result = iota + 1 // first delivery: the audit row was written
+	Duplicate                     // same content seen before: nothing written
+	Conflict                      // same event id, other content: recorded apart, first row kept
+	Redelivered                   // this very SQS message was recorded before (its delete failed, or its function died): nothing written, nothing counted
 )
 
 func (r Result) String() string {
@@ -43,6 +44,8 @@ func (r Result) String() string {
 		return "duplicate"
 	case Conflict:
 		return "conflict"
+	case Redelivered:
+		return "redelivered"
 	}
 	return "unknown"
 }

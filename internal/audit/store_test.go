@@ -47,7 +47,7 @@ func TestRecordIsIdempotentPerEvent(t *testing.T) {
 		want  audit.Result
 	}{
 		{"m1", body, audit.Written},
-		{"m1", body, audit.Duplicate},
+		{"m1", body, audit.Redelivered},
 		{"m2", `{"event_time":"2026-11-25T15:00:00+01:00","status":"IN_TRANSIT","event_id":"e1","tracking_id":"T1"}`, audit.Duplicate},
 		{"m3", body, audit.Duplicate},
 	}
@@ -63,6 +63,57 @@ func TestRecordIsIdempotentPerEvent(t *testing.T) {
 	assert.Equal(t, body, rows[0].Payload)
 	assert.Len(t, rows[0].PayloadHash, 64)
 	assert.NotEmpty(t, rows[0].ReceivedAt)
+}
+
+// SQS delivers a message again when its delete failed or its function died
+// after recording it: whatever it was, it is counted once.
+func TestRedeliveryIsNeverCountedTwice(t *testing.T) {
+	t.Parallel()
+	store, _, _ := newStore(t)
+	ctx := context.Background()
+	a := `{"tracking_id":"R1","event_id":"e1","status":"IN_TRANSIT","event_time":"2026-11-25T14:00:00Z"}`
+	b := `{"tracking_id":"R1","event_id":"e1","status":"DELIVERED","event_time":"2026-11-25T14:00:00Z"}`
+	deliveries := []struct {
+		msgID, body string
+		want        audit.Result
+	}{
+		{"m1", a, audit.Written},
+		{"m1", a, audit.Redelivered},
+		{"m2", a, audit.Duplicate},
+		{"m2", a, audit.Redelivered},
+		{"m3", b, audit.Conflict},
+		{"m3", b, audit.Redelivered},
+		{"m4", b, audit.Duplicate}, // a resend of the conflicting content
+		{"m4", b, audit.Redelivered},
+		{"m1", a, audit.Redelivered},
+	}
+	for i, d := range deliveries {
+		got, err := store.Record(ctx, entry(t, d.msgID, d.body))
+		require.NoError(t, err, i)
+		assert.Equal(t, d.want, got, "delivery %d (%s)", i, d.msgID)
+	}
+	first, err := store.CountInvalid(ctx, sentAt, "bad")
+	require.NoError(t, err)
+	again, err := store.CountInvalid(ctx, sentAt, "bad")
+	require.NoError(t, err)
+	assert.True(t, first)
+	assert.False(t, again, "a redelivered invalid message is counted once")
+
+	stats, err := store.DailyStats(ctx, sentAt)
+	require.NoError(t, err)
+	assert.Equal(t, audit.DayStats{
+		Day: "2026-11-25", Total: 1, Duplicates: 2, Conflicts: 1, Invalid: 1,
+		ByStatus: map[string]int64{"IN_TRANSIT": 1},
+	}, stats)
+
+	for _, c := range []struct {
+		msgID string
+		want  bool
+	}{{"bad", true}, {"m1", false}, {"m2", false}, {"never", false}} {
+		got, err := store.Parked(ctx, c.msgID)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, got, "parked %s", c.msgID)
+	}
 }
 
 func TestRecordDerivedIDDeduplicatesProducerRetries(t *testing.T) {
@@ -171,7 +222,9 @@ func TestDailyStatsAndRetention(t *testing.T) {
 		}
 	}
 	for i := range 2 {
-		require.NoError(t, store.CountInvalid(ctx, sentAt, fmt.Sprint("bad", i)))
+		first, err := store.CountInvalid(ctx, sentAt, fmt.Sprint("bad", i))
+		require.NoError(t, err)
+		assert.True(t, first)
 	}
 	// Another day stays apart.
 	other := entry(t, "x", `{"tracking_id":"S0","status":"IN_TRANSIT","event_time":"2026-11-26T14:00:00Z"}`)
@@ -222,7 +275,7 @@ func TestRecordBatchAgainstKumo(t *testing.T) {
 		assert.Equal(t, audit.Written, r.Result, i)
 	}
 
-	// A second batch: a repeat of the first batch's update, the same update
+	// A second batch: a redelivery of the first batch's update, the same update
 	// twice, an update and its conflicting twice, a new one.
 	second := []audit.Entry{
 		first[5],
@@ -237,7 +290,7 @@ func TestRecordBatchAgainstKumo(t *testing.T) {
 		require.NoError(t, r.Err)
 		got = append(got, r.Result)
 	}
-	assert.Equal(t, []audit.Result{audit.Duplicate, audit.Written, audit.Duplicate, audit.Written, audit.Conflict, audit.Written}, got)
+	assert.Equal(t, []audit.Result{audit.Redelivered, audit.Written, audit.Duplicate, audit.Written, audit.Conflict, audit.Written}, got)
 
 	for i := range 20 {
 		tid := fmt.Sprint("B", i)
@@ -257,7 +310,7 @@ func TestRecordBatchAgainstKumo(t *testing.T) {
 	stats, err := store.DailyStats(ctx, sentAt)
 	require.NoError(t, err)
 	assert.Equal(t, audit.DayStats{
-		Day: "2026-11-25", Total: 63, Duplicates: 2, Conflicts: 1,
+		Day: "2026-11-25", Total: 63, Duplicates: 1, Conflicts: 1,
 		ByStatus: map[string]int64{"S1_X": 20, "S2_X": 20, "S3_X": 20, "IN_TRANSIT": 2, "DELIVERED": 1},
 	}, stats)
 }

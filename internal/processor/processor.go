@@ -22,10 +22,12 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/emf"
 )
 
-// Auditor records valid updates and counts rejected ones.
+// Auditor records valid updates and counts rejected ones, each SQS message
+// once however often SQS delivers it.
 type Auditor interface {
 	RecordBatch(ctx context.Context, entries []audit.Entry) []audit.Recorded
-	CountInvalid(ctx context.Context, sentAt time.Time, key string) error
+	CountInvalid(ctx context.Context, sentAt time.Time, messageID string) (bool, error)
+	Parked(ctx context.Context, messageID string) (bool, error)
 }
 
 // DeadLetters takes messages that can never be processed.
@@ -55,6 +57,10 @@ const (
 	OutcomeRejected  Outcome = "rejected"  // permanent error: in the DLQ with its reason, acknowledged
 	OutcomeRetry     Outcome = "retry"     // transient error: left on the queue
 	OutcomeDeferred  Outcome = "deferred"  // not started before the deadline: left on the queue
+	// OutcomeRedelivered: an earlier delivery of this very message was
+	// settled (its delete failed, or the function died after settling it);
+	// acknowledged, nothing written or counted again.
+	OutcomeRedelivered Outcome = "redelivered"
 )
 
 // errorCodeAuditRejected is the DLQ error code of an update DynamoDB refuses.
@@ -257,6 +263,9 @@ func (h *Handler) write(ctx context.Context, recs []record, group []int, results
 		case got.Result == audit.Duplicate:
 			res.outcome = OutcomeDuplicate
 			r.log.Info("duplicate acknowledged", zap.String("outcome", string(res.outcome)))
+		case got.Result == audit.Redelivered:
+			res.outcome = OutcomeRedelivered
+			r.log.Info("redelivery of a recorded message acknowledged", zap.String("outcome", string(res.outcome)))
 		default:
 			res.outcome = OutcomeWritten
 			r.log.Info("audit row written", zap.String("outcome", string(res.outcome)), zap.String("status", r.entry.Update.Status))
@@ -265,10 +274,24 @@ func (h *Handler) write(ctx context.Context, recs []record, group []int, results
 }
 
 // reject sends a record that can never succeed to the DLQ and acknowledges
-// it; when the DLQ cannot take it, the record stays on its queue.
+// it; when the DLQ cannot take it, the record stays on its queue. A
+// redelivery of a message parked before is only acknowledged. (The one
+// window left: a function that dies between the DLQ send and the count
+// that marks it parked leaves the message to be parked again; the copies
+// share the reason's original message id.)
 func (h *Handler) reject(ctx context.Context, r *record, code, reason string) Outcome {
 	rec, log := r.msg, r.log
-	err := h.dlq.Send(ctx, rec.Body, deadletter.Reason{
+	parked, err := h.auditor.Parked(ctx, rec.MessageId)
+	switch {
+	case err != nil:
+		log.Warn("rejected record left for retry: parked mark unread",
+			zap.String("outcome", string(OutcomeRetry)), zap.String("error_code", code), zap.Error(err))
+		return OutcomeRetry
+	case parked:
+		log.Info("redelivery of a parked message acknowledged", zap.String("outcome", string(OutcomeRedelivered)))
+		return OutcomeRedelivered
+	}
+	err = h.dlq.Send(ctx, rec.Body, deadletter.Reason{
 		Code:              code,
 		Message:           reason,
 		OriginalMessageID: rec.MessageId,
@@ -281,8 +304,9 @@ func (h *Handler) reject(ctx context.Context, r *record, code, reason string) Ou
 			zap.String("outcome", string(OutcomeRetry)), zap.String("error_code", code), zap.Error(err))
 		return OutcomeRetry
 	}
-	if err := h.auditor.CountInvalid(ctx, r.sentAt, rec.MessageId); err != nil {
-		// The message is safe in the DLQ; only the day's invalid counter is short.
+	if _, err := h.auditor.CountInvalid(ctx, r.sentAt, rec.MessageId); err != nil {
+		// The message is safe in the DLQ; only the day's invalid counter is
+		// short (and a redelivery would park it again).
 		log.Warn("invalid counter not updated", zap.Error(err))
 	}
 	log.Warn("record rejected to the DLQ", zap.String("outcome", string(OutcomeRejected)),
@@ -309,13 +333,14 @@ func batchMetrics(results []result) map[string]emf.Metric {
 	}
 	started := len(results) - int(counts[OutcomeDeferred])
 	m := map[string]emf.Metric{
-		"BatchSize":  {Value: float64(len(results)), Unit: "Count"},
-		"Processed":  {Value: counts[OutcomeWritten], Unit: "Count"},
-		"Duplicates": {Value: counts[OutcomeDuplicate], Unit: "Count"},
-		"Conflicts":  {Value: counts[OutcomeConflict], Unit: "Count"},
-		"Invalid":    {Value: counts[OutcomeRejected], Unit: "Count"},
-		"Retried":    {Value: counts[OutcomeRetry] + counts[OutcomeDeferred], Unit: "Count"},
-		"Deferred":   {Value: counts[OutcomeDeferred], Unit: "Count"},
+		"BatchSize":   {Value: float64(len(results)), Unit: "Count"},
+		"Processed":   {Value: counts[OutcomeWritten], Unit: "Count"},
+		"Duplicates":  {Value: counts[OutcomeDuplicate], Unit: "Count"},
+		"Conflicts":   {Value: counts[OutcomeConflict], Unit: "Count"},
+		"Invalid":     {Value: counts[OutcomeRejected], Unit: "Count"},
+		"Retried":     {Value: counts[OutcomeRetry] + counts[OutcomeDeferred], Unit: "Count"},
+		"Deferred":    {Value: counts[OutcomeDeferred], Unit: "Count"},
+		"Redelivered": {Value: counts[OutcomeRedelivered], Unit: "Count"},
 	}
 	if started > 0 {
 		m["QueueAgeMax"] = emf.Metric{Value: ms(maxQueue), Unit: "Milliseconds"}

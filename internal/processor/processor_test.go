@@ -31,6 +31,8 @@ type fakeAuditor struct {
 	entries  []audit.Entry
 	groups   [][]string // message ids of each RecordBatch call
 	invalid  int
+	parked   map[string]bool // message ids counted invalid
+	parkErr  error           // Parked's answer when set
 	inFlight atomic.Int32
 	peak     atomic.Int32
 	hold     chan struct{} // when set, RecordBatch waits for it or for ctx
@@ -77,11 +79,24 @@ func (f *fakeAuditor) RecordBatch(ctx context.Context, entries []audit.Entry) []
 	return out
 }
 
-func (f *fakeAuditor) CountInvalid(context.Context, time.Time, string) error {
+func (f *fakeAuditor) CountInvalid(_ context.Context, _ time.Time, messageID string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.parked[messageID] {
+		return false, nil
+	}
+	if f.parked == nil {
+		f.parked = map[string]bool{}
+	}
+	f.parked[messageID] = true
 	f.invalid++
-	return nil
+	return true, nil
+}
+
+func (f *fakeAuditor) Parked(_ context.Context, messageID string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.parked[messageID], f.parkErr
 }
 
 type sentLetter struct {
@@ -146,6 +161,8 @@ func TestHandleOutcomes(t *testing.T) {
 		results     map[string]audit.Result
 		errs        map[string]error
 		dlqErr      error
+		parked      []string // message ids parked by an earlier delivery
+		parkErr     error
 		wantFailed  []string
 		wantErr     bool              // the invocation fails: nothing settled, something failed
 		wantDLQ     map[string]string // message id -> error code
@@ -166,6 +183,29 @@ func TestHandleOutcomes(t *testing.T) {
 			wantFailed:  []string{},
 			wantOutcome: map[string]string{"m1": "duplicate"},
 			wantMetric:  map[string]float64{"Duplicates": 1, "Processed": 0},
+		},
+		{
+			name:        "redelivery of a written message is acknowledged, not counted",
+			records:     []events.SQSMessage{record("m1", body("T1"))},
+			results:     map[string]audit.Result{"T1": audit.Redelivered},
+			wantFailed:  []string{},
+			wantOutcome: map[string]string{"m1": "redelivered"},
+			wantMetric:  map[string]float64{"Redelivered": 1, "Duplicates": 0, "Processed": 0},
+		},
+		{
+			name:        "redelivery of a parked message is not parked again",
+			records:     []events.SQSMessage{record("m1", `not json`)},
+			parked:      []string{"m1"},
+			wantFailed:  []string{},
+			wantOutcome: map[string]string{"m1": "redelivered"},
+			wantMetric:  map[string]float64{"Redelivered": 1, "Invalid": 0},
+		},
+		{
+			name:        "a poison message whose parked mark cannot be read stays on its queue",
+			records:     []events.SQSMessage{record("m1", `not json`), record("m2", body("T2"))},
+			parkErr:     errors.New("ProvisionedThroughputExceededException"),
+			wantFailed:  []string{"m1"},
+			wantOutcome: map[string]string{"m1": "retry", "m2": "written"},
 		},
 		{
 			name:        "conflict is acknowledged",
@@ -254,7 +294,10 @@ func TestHandleOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			aud := &fakeAuditor{results: tt.results, errs: tt.errs}
+			aud := &fakeAuditor{results: tt.results, errs: tt.errs, parked: map[string]bool{}, parkErr: tt.parkErr}
+			for _, id := range tt.parked {
+				aud.parked[id] = true
+			}
 			dlq := &fakeDLQ{err: tt.dlqErr}
 			met := &fakeMetrics{}
 			core, logs := observer.New(zap.DebugLevel)

@@ -48,7 +48,7 @@ locals {
     {
       title = "Tracking updates (business metrics)"
       metrics = [
-        for m in ["Processed", "Duplicates", "Conflicts", "Invalid", "Retried"] :
+        for m in ["Processed", "Duplicates", "Conflicts", "Invalid", "Retried", "Redelivered"] :
         [var.metrics_namespace, m, "FunctionName", local.processor_function_name]
       ]
       stat = "Sum"
