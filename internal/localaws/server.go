@@ -123,6 +123,7 @@ func Start(opts Options) (*Server, error) {
 		_ = ln.Close()
 		return nil, err
 	}
+	s.Executor.InjectFaultsFrom(s.Faults)
 	s.kumo = upstream.Start(opts.Region, s.Faults)
 	s.Clock = clock.Scaled(opts.TimeScale)
 

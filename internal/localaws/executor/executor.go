@@ -59,8 +59,9 @@ type Executor struct {
 
 	mu      sync.Mutex
 	funcs   map[string]*function
-	metrics MetricRecorder // nil: no metrics
-	logs    LogSink        // nil: output is not read as log events
+	metrics MetricRecorder   // nil: no metrics
+	logs    LogSink          // nil: output is not read as log events
+	faults  InvocationFaults // nil: no crashes or cut time limits
 
 	srv  *http.Server
 	addr string
@@ -98,8 +99,9 @@ type instance struct {
 	mu      sync.Mutex
 	current *invocation
 	timer   *time.Timer
-	polled  bool // reached the Runtime API: its init completed
-	pid     int  // set once the process has started
+	crash   *invocation // the invocation an injected crash ends, if any
+	polled  bool        // reached the Runtime API: its init completed
+	pid     int         // set once the process has started
 	killed  bool
 	started time.Time // set before the instance is registered, read only after
 }

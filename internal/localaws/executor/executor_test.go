@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/executor"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
 )
 
 // handlerZip builds testdata/handler as a Lambda zip.
@@ -115,6 +116,59 @@ func TestExecutorRunsReplacesAndTimesOut(t *testing.T) {
 	assert.Equal(t, "Sandbox.Timedout", fnErr.ErrorType)
 	res = invoke(t, e, "h", `{"echo":"after timeout"}`)
 	assert.Contains(t, string(res.Payload), "after timeout", "a timed-out process is replaced")
+}
+
+// TestInjectedCrashesAndTimeouts: a crash fault kills the process mid-
+// invocation, or as it answers when it answers first; a timeout fault cuts
+// the invocation's time limit, which the function sees as its deadline.
+// Each fails its invocation as Lambda would, and a new process takes over.
+func TestInjectedCrashesAndTimeouts(t *testing.T) {
+	t.Parallel()
+	e := newExecutor(t)
+	var inj faults.Injector
+	e.InjectFaultsFrom(&inj)
+	require.NoError(t, e.Deploy(executor.FunctionSpec{Name: "f", Zip: handlerZip(t), Timeout: 5 * time.Second, Instances: 1, Region: "us-east-1"}))
+	set := func(spec string) {
+		rules, err := faults.Parse(spec)
+		require.NoError(t, err)
+		inj.Set(rules)
+	}
+	errorType := func(res executor.Result) string {
+		var fnErr struct{ ErrorType string }
+		require.NoError(t, json.Unmarshal(res.Payload, &fnErr), string(res.Payload))
+		return fnErr.ErrorType
+	}
+	tests := []struct {
+		name, spec, event, wantError string
+	}{
+		{"crash mid-invocation", "lambda:f:crash=5ms:1", `{"sleep_ms":2000}`, "Runtime.ExitError"},
+		{"crash as it answers", "lambda:f:crash=1h:1", `{"echo":"lost"}`, "Runtime.ExitError"},
+		{"another function's crash", "lambda:g:crash=5ms:1", `{"echo":"kept"}`, ""},
+		{"time limit cut", "lambda:*:timeout=200ms:1", `{"sleep_ms":2000}`, "Sandbox.Timedout"},
+	}
+	for _, tt := range tests {
+		set(tt.spec)
+		res := invoke(t, e, "f", tt.event)
+		if tt.wantError == "" {
+			assert.Empty(t, res.FunctionError, tt.name)
+			continue
+		}
+		assert.Equal(t, "Unhandled", res.FunctionError, tt.name)
+		assert.Equal(t, tt.wantError, errorType(res), tt.name)
+		assert.Equal(t, int64(1), inj.Rules()[0].Count, tt.name)
+	}
+
+	set("lambda:*:timeout=1500ms:1")
+	var left struct {
+		LeftMS int64 `json:"left_ms,string"`
+	}
+	require.NoError(t, json.Unmarshal(invoke(t, e, "f", `{"left":true}`).Payload, &left))
+	assert.InDelta(t, 1500, left.LeftMS, 500, "the function sees the cut deadline")
+
+	set("")
+	res := invoke(t, e, "f", `{"echo":"after faults"}`)
+	assert.Empty(t, res.FunctionError)
+	assert.Contains(t, string(res.Payload), "after faults", "a new process took over")
 }
 
 func TestExecutorConcurrency(t *testing.T) {

@@ -53,10 +53,15 @@ func (e *Executor) next(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
-	inv.deadline = time.Now().Add(f.spec.Timeout)
+	fault := e.invocationFault(f)
+	limit := f.spec.Timeout
+	if fault.Limit > 0 && fault.Limit < limit {
+		limit = fault.Limit // an injected timeout: the invocation ran out of its time
+	}
+	inv.deadline = time.Now().Add(limit)
 	in.mu.Lock()
 	in.current = inv
-	in.timer = time.AfterFunc(f.spec.Timeout, func() {
+	in.timer = time.AfterFunc(limit, func() {
 		in.mu.Lock()
 		timedOut := in.current == inv
 		if timedOut {
@@ -64,10 +69,25 @@ func (e *Executor) next(w http.ResponseWriter, r *http.Request) {
 		}
 		in.mu.Unlock()
 		if timedOut {
-			inv.finish(errorResult("Sandbox.Timedout", fmt.Sprintf("Task timed out after %.2f seconds", f.spec.Timeout.Seconds())))
+			inv.finish(errorResult("Sandbox.Timedout", fmt.Sprintf("Task timed out after %.2f seconds", limit.Seconds())))
 			in.kill() // as Lambda does: the sandbox is replaced
 		}
 	})
+	in.crash = nil
+	if fault.CrashAfter > 0 {
+		// An injected crash: the process dies mid-invocation, or, if it
+		// answers first, as it answers (respond); its supervisor fails the
+		// invocation with Runtime.ExitError and starts another process.
+		in.crash = inv
+		time.AfterFunc(fault.CrashAfter, func() {
+			in.mu.Lock()
+			hit := in.current == inv
+			in.mu.Unlock()
+			if hit {
+				in.kill()
+			}
+		})
+	}
 	in.mu.Unlock()
 
 	h := w.Header()
@@ -92,6 +112,12 @@ func (e *Executor) respond(isError bool) http.HandlerFunc {
 		inv := in.current
 		if inv == nil || inv.id != r.PathValue("id") {
 			in.mu.Unlock()
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		if in.crash == inv { // the injected crash comes before the answer counts
+			in.mu.Unlock()
+			in.kill()
 			w.WriteHeader(http.StatusAccepted)
 			return
 		}

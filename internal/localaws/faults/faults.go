@@ -1,7 +1,8 @@
 // Package faults injects AWS-shaped failures into the local AWS at
 // configured rates, per service and operation, so that tests and the soak
 // can prove the pipeline loses nothing when AWS misbehaves as it documents
-// it may: throttling, internal errors, transaction conflicts, latency.
+// it may: throttling, internal errors, transaction conflicts, latency, and
+// a Lambda function's process dying mid-invocation or running out of time.
 // Faults are off unless rules are set (Options.Faults, localaws -faults,
 // LOCALAWS_FAULTS, or PUT /_localaws/faults).
 package faults
@@ -24,28 +25,46 @@ const (
 	Server   = "server"   // DynamoDB InternalServerError, SQS InternalError (500)
 	Conflict = "conflict" // DynamoDB TransactWriteItems cancelled by TransactionConflict (400)
 	Latency  = "latency"  // the call is delayed, then served
+	// Crash kills a Lambda function's process during an invocation, at a
+	// random moment within the rule's delay or, if it answers first, just
+	// before its answer counts: the invocation fails (Runtime.ExitError)
+	// and Lambda starts a new process.
+	Crash = "crash"
+	// Timeout gives an invocation the rule's delay as its time limit instead
+	// of the function's timeout: the function sees that deadline, and is
+	// killed at it (Sandbox.Timedout) if it has not answered.
+	Timeout = "timeout"
 )
+
+// defaultCrashWithin bounds a crash's moment when the rule gives none.
+const defaultCrashWithin = 100 * time.Millisecond
 
 // Rule injects one kind of fault into a share of a service's operation.
 type Rule struct {
-	Service string        `json:"service"` // dynamodb or sqs, or *
-	Op      string        `json:"op"`      // an operation name, or *
+	Service string        `json:"service"` // dynamodb, sqs or lambda, or *
+	Op      string        `json:"op"`      // an operation name (for lambda a function name), or *
 	Kind    string        `json:"kind"`
 	Rate    float64       `json:"rate"`            // 0-1
-	Delay   time.Duration `json:"delay,omitempty"` // for latency
+	Delay   time.Duration `json:"delay,omitempty"` // latency; a crash's bound; a timeout's limit
 	Count   int64         `json:"count"`           // how many were injected
 	text    string
 }
 
 func (r Rule) String() string { return r.text }
 
+// matches reports whether the rule covers service.op; "*" never covers
+// lambda, whose faults are of other kinds.
 func (r Rule) matches(service, op string) bool {
+	if (service == "lambda") != (r.Service == "lambda") {
+		return false
+	}
 	return (r.Service == "*" || r.Service == service) && (r.Op == "*" || r.Op == op)
 }
 
 // Parse reads rules written service:op:kind:rate, comma-separated, with
-// latency as latency=<duration>, e.g.
-// "dynamodb:TransactWriteItems:conflict:0.1,sqs:ReceiveMessage:server:0.05,*:*:latency=5ms:0.2".
+// latency as latency=<duration>, crashes as crash[=<within>] and timeouts as
+// timeout=<limit>, e.g. "dynamodb:TransactWriteItems:conflict:0.1,
+// sqs:ReceiveMessage:server:0.05,*:*:latency=5ms:0.2,lambda:*:crash=50ms:0.02".
 func Parse(spec string) ([]Rule, error) {
 	var rules []Rule
 	for _, item := range strings.Split(spec, ",") {
@@ -58,22 +77,30 @@ func Parse(spec string) ([]Rule, error) {
 			return nil, fmt.Errorf("fault %q: want service:op:kind:rate", item)
 		}
 		r := Rule{Service: parts[0], Op: parts[1], Kind: parts[2], text: item}
-		if kind, delay, ok := strings.Cut(r.Kind, "="); ok && kind == Latency {
+		if kind, delay, ok := strings.Cut(r.Kind, "="); ok && (kind == Latency || kind == Crash || kind == Timeout) {
 			d, err := time.ParseDuration(delay)
 			if err != nil || d <= 0 {
-				return nil, fmt.Errorf("fault %q: bad latency %q", item, delay)
+				return nil, fmt.Errorf("fault %q: bad %s duration %q", item, kind, delay)
 			}
-			r.Kind, r.Delay = Latency, d
+			r.Kind, r.Delay = kind, d
 		}
+		lambdaKind := r.Kind == Crash || r.Kind == Timeout
 		switch {
-		case r.Service != "dynamodb" && r.Service != "sqs" && r.Service != "*":
-			return nil, fmt.Errorf("fault %q: service must be dynamodb, sqs or *", item)
-		case r.Kind != Throttle && r.Kind != Server && r.Kind != Conflict && r.Kind != Latency:
-			return nil, fmt.Errorf("fault %q: kind must be throttle, server, conflict or latency=<duration>", item)
+		case r.Service != "dynamodb" && r.Service != "sqs" && r.Service != "lambda" && r.Service != "*":
+			return nil, fmt.Errorf("fault %q: service must be dynamodb, sqs, lambda or *", item)
+		case r.Kind != Throttle && r.Kind != Server && r.Kind != Conflict && r.Kind != Latency && !lambdaKind:
+			return nil, fmt.Errorf("fault %q: kind must be throttle, server, conflict, latency=<duration>, crash[=<within>] or timeout=<limit>", item)
+		case lambdaKind != (r.Service == "lambda"):
+			return nil, fmt.Errorf("fault %q: lambda takes crash and timeout faults only, and only lambda does", item)
+		case r.Kind == Timeout && r.Delay == 0:
+			return nil, fmt.Errorf("fault %q: a timeout needs its limit, timeout=<duration>", item)
 		case r.Kind == Conflict && (r.Service != "dynamodb" || r.Op != "TransactWriteItems"):
 			return nil, fmt.Errorf("fault %q: conflicts are dynamodb:TransactWriteItems only", item)
 		case r.Kind == Throttle && r.Service != "dynamodb":
 			return nil, fmt.Errorf("fault %q: throttling is emulated for dynamodb only", item)
+		}
+		if r.Kind == Crash && r.Delay == 0 {
+			r.Delay = defaultCrashWithin
 		}
 		rate, err := strconv.ParseFloat(parts[3], 64)
 		if err != nil || rate < 0 || rate > 1 {
@@ -107,8 +134,8 @@ func (i *Injector) Rules() []Rule {
 	return out
 }
 
-// decide returns the latency to add and the fault kind to answer with ("" for none).
-func (i *Injector) decide(service, op string) (time.Duration, string) {
+// decide returns the latency to add and the fault rule to answer with (nil for none).
+func (i *Injector) decide(service, op string) (time.Duration, *Rule) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	var delay time.Duration
@@ -122,9 +149,34 @@ func (i *Injector) decide(service, op string) (time.Duration, string) {
 			delay += r.Delay
 			continue
 		}
-		return delay, r.Kind
+		got := *r
+		return delay, &got
 	}
-	return delay, ""
+	return delay, nil
+}
+
+// Invocation is what an invocation of a Lambda function suffers: a crash
+// at CrashAfter, or a time limit of Limit; zero values for none.
+type Invocation struct {
+	CrashAfter time.Duration // > 0: the process is killed this long after it took the invocation
+	Limit      time.Duration // > 0: the invocation's time limit
+}
+
+// DecideInvocation decides for one invocation of function. A nil Injector
+// injects nothing.
+func (i *Injector) DecideInvocation(function string) Invocation {
+	if i == nil {
+		return Invocation{}
+	}
+	_, r := i.decide("lambda", function)
+	switch {
+	case r == nil:
+		return Invocation{}
+	case r.Kind == Crash:
+		return Invocation{CrashAfter: 1 + time.Duration(rand.Int64N(int64(r.Delay)))} //nolint:gosec // a fault's moment, not security
+	default:
+		return Invocation{Limit: r.Delay}
+	}
 }
 
 // Answer is an injected fault's HTTP answer.
@@ -142,7 +194,7 @@ func (i *Injector) Decide(ctx context.Context, service, op string, items int) *A
 	if i == nil {
 		return nil
 	}
-	delay, kind := i.decide(service, op)
+	delay, rule := i.decide(service, op)
 	if delay > 0 {
 		t := time.NewTimer(delay)
 		select {
@@ -151,10 +203,10 @@ func (i *Injector) Decide(ctx context.Context, service, op string, items int) *A
 			t.Stop()
 		}
 	}
-	if kind == "" {
+	if rule == nil {
 		return nil
 	}
-	status, body := answer(service, kind, items)
+	status, body := answer(service, rule.Kind, items)
 	h := http.Header{}
 	h.Set("Content-Type", "application/x-amz-json-1.0")
 	h.Set("X-Amzn-Errortype", body["__type"].(string))

@@ -23,6 +23,7 @@ func TestParse(t *testing.T) {
 	for _, bad := range []string{
 		"dynamodb:PutItem:throttle", "s3:*:server:0.1", "dynamodb:*:explode:0.1", "dynamodb:PutItem:conflict:0.1",
 		"sqs:*:throttle:0.1", "dynamodb:*:server:1.5", "*:*:latency=fast:0.1",
+		"lambda:*:server:0.1", "dynamodb:*:crash:0.1", "*:*:timeout=1s:0.1", "lambda:*:timeout:0.1", "lambda:*:crash=soon:0.1",
 	} {
 		_, err := Parse(bad)
 		assert.Error(t, err, bad)
@@ -65,4 +66,32 @@ func TestDecideAnswersInTheServicesProtocol(t *testing.T) {
 	}
 	var off *Injector
 	assert.Nil(t, off.Decide(context.Background(), "dynamodb", "PutItem", 0), "a nil injector injects nothing")
+	assert.Zero(t, off.DecideInvocation("fn"))
+}
+
+func TestDecideInvocation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		spec, function string
+		want           func(Invocation) bool
+	}{
+		{"lambda:*:crash:1", "fn", func(i Invocation) bool { return i.CrashAfter > 0 && i.CrashAfter <= defaultCrashWithin && i.Limit == 0 }},
+		{"lambda:fn:crash=5ms:1", "fn", func(i Invocation) bool { return i.CrashAfter > 0 && i.CrashAfter <= 5*time.Millisecond }},
+		{"lambda:fn:crash=5ms:1", "other", func(i Invocation) bool { return i == Invocation{} }},
+		{"lambda:*:timeout=250ms:1", "fn", func(i Invocation) bool { return i == Invocation{Limit: 250 * time.Millisecond} }},
+		{"*:*:server:1,*:*:latency=1ms:1", "fn", func(i Invocation) bool { return i == Invocation{} }},
+	}
+	for _, tt := range tests {
+		rules, err := Parse(tt.spec)
+		require.NoError(t, err)
+		var inj Injector
+		inj.Set(rules)
+		got := inj.DecideInvocation(tt.function)
+		assert.True(t, tt.want(got), "%s for %s: %+v", tt.spec, tt.function, got)
+		if tt.spec[0] == '*' {
+			for _, r := range inj.Rules() {
+				assert.Zero(t, r.Count, "%s is not a Lambda fault: not counted", r)
+			}
+		}
+	}
 }

@@ -8,8 +8,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -82,6 +84,7 @@ func Start(region string, inj *faults.Injector) *Kumo {
 	// apply in ten with "use of closed network connection" while reading a
 	// 200 answer (SNS GetTopicAttributes, ListTagsForResource).
 	k.proxy.ModifyResponse = k.fixResponse
+	k.proxy.ErrorHandler = proxyError
 	cfg := aws.Config{
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
@@ -92,6 +95,17 @@ func Start(region string, inj *faults.Injector) *Kumo {
 	k.SNS = sns.NewFromConfig(cfg)
 	k.Logs = cloudwatchlogs.NewFromConfig(cfg)
 	return k
+}
+
+// proxyError answers a call kumo could not: 502, as the proxy does by
+// default, and quietly when the caller went away (a function process
+// killed mid-call): there is no one to answer.
+func proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return
+	}
+	log.Printf("localaws: proxy to kumo: %v", err)
+	w.WriteHeader(http.StatusBadGateway)
 }
 
 // Close stops kumo.

@@ -20,6 +20,7 @@ type event struct {
 	Echo    string `json:"echo"`
 	MarkDir string `json:"mark_dir"` // write a file here on start
 	Release string `json:"release"`  // then wait until this file exists
+	Left    bool   `json:"left"`     // answer the time left to the deadline
 }
 
 func main() {
@@ -34,6 +35,10 @@ func main() {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
+		}
+		if e.Left {
+			deadline, _ := ctx.Deadline()
+			return map[string]string{"left_ms": strconv.FormatInt(time.Until(deadline).Milliseconds(), 10)}, nil
 		}
 		time.Sleep(time.Duration(e.SleepMS) * time.Millisecond)
 		switch {
