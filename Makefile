@@ -103,7 +103,7 @@ bench: build-host ## Processor throughput against kumo vs kumo's raw PutItem cei
 	go run ./cmd/bench -zip $(DIST)/$(HOST_ARCH)/processor.zip
 
 .PHONY: soak
-soak: build-host ## 20,000 updates under injected DynamoDB/SQS faults; checks nothing is lost (SOAK_COUNT to change)
+soak: build-host ## 20,000 updates under injected DynamoDB/SQS/Lambda faults; checks nothing is lost (SOAK_COUNT to change)
 	go run ./cmd/soak -zips $(DIST)/$(HOST_ARCH) -count $(SOAK_COUNT)
 
 .PHONY: test-e2e

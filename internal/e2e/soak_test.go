@@ -17,13 +17,14 @@ import (
 // TestSoakUnderFaultsLosesNothing is `make soak` in short: 400 updates
 // (new events, producer retries, conflicting resends, poison, out of
 // order) through the real processor while the local AWS throttles, fails
-// and conflicts DynamoDB calls and fails the poller's receives; then every
-// update is checked to be exactly where it belongs.
+// and conflicts DynamoDB calls, fails the poller's receives and deletes,
+// crashes the function and cuts its time; then every update is checked to
+// be exactly where it belongs.
 func TestSoakUnderFaultsLosesNothing(t *testing.T) {
 	t.Parallel()
-	s := deploy(t, nil)
+	s := deploy(t, soak.Tune)
 	ctx := context.Background()
-	rules, err := faults.Parse(soak.DefaultFaults)
+	rules, err := faults.Parse(soak.ShortFaults)
 	require.NoError(t, err)
 	s.srv.Faults.Set(rules)
 
@@ -37,7 +38,7 @@ func TestSoakUnderFaultsLosesNothing(t *testing.T) {
 		t.Logf("injected %-45s %d", r, r.Count)
 		assert.Positive(t, r.Count, "no %s fault was injected: the run proved nothing about it", r)
 	}
-	checks, err := soak.Verify(ctx, s.sqs, s.store, s.out.IngestQueueURL, s.out.IngestDLQURL, msgs)
+	checks, err := soak.Verify(ctx, s.sqs, s.store, s.out.IngestQueueURL, s.out.IngestDLQURL, msgs, soak.Crashes(injected))
 	require.NoError(t, err)
 	var table bytes.Buffer
 	assert.NoError(t, soak.Print(&table, checks), table.String())

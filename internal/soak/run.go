@@ -46,6 +46,7 @@ func Run(ctx context.Context, o Options) error {
 	cfg := srv.ClientConfig()
 	s := provision.Defaults(fmt.Sprintf("soak-%d", time.Now().Unix()%100000))
 	s.LambdaArchitecture = map[bool]string{true: "arm64", false: "x86_64"}[runtime.GOARCH == "arm64"]
+	Tune(&s)
 	out, err := provision.New(cfg, s).Apply(ctx, provision.Zips{
 		Processor: filepath.Join(o.ZipDir, "processor.zip"), Maintenance: filepath.Join(o.ZipDir, "maintenance.zip"),
 	})
@@ -77,7 +78,7 @@ func Run(ctx context.Context, o Options) error {
 	for _, r := range injected {
 		fmt.Fprintf(w, "    %-50s %7d\n", r, r.Count)
 	}
-	checks, err := Verify(ctx, q, store, out.IngestQueueURL, out.IngestDLQURL, msgs)
+	checks, err := Verify(ctx, q, store, out.IngestQueueURL, out.IngestDLQURL, msgs, Crashes(injected))
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package soak runs the pipeline on the local AWS under injected faults and
 // checks that nothing is lost: every update ends as exactly one audit row
-// (or a counted duplicate or conflict), or in the DLQ once with its reason.
+// (or a counted duplicate or conflict), or in the DLQ with its reason.
 package soak
 
 import (
@@ -15,17 +15,49 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/synth"
 )
 
 // DefaultFaults are the faults a soak injects: DynamoDB throttling,
-// internal errors and transaction conflicts, SQS receive errors (the
-// poller's), and latency. Not injected: failed deletes and function
-// crashes, after which SQS redelivers what was already written: the
-// processor counts such a redelivery as a duplicate and may park poison
-// twice, so the checks below could not be exact (see the reliability issue).
+// internal errors and transaction conflicts; SQS receive and delete errors
+// (the poller's: a failed delete makes SQS deliver a settled message
+// again); latency; the function's process dying mid-batch or as it answers;
+// invocations whose time runs out (a 2.1 s limit against the processor's
+// 2 s margin: late groups are deferred).
 const DefaultFaults = "dynamodb:*:throttle:0.05,dynamodb:*:server:0.03,dynamodb:TransactWriteItems:conflict:0.1," +
-	"sqs:ReceiveMessage:server:0.1,*:*:latency=2ms:0.2"
+	"sqs:ReceiveMessage:server:0.1,sqs:DeleteMessageBatch:server:0.1,*:*:latency=2ms:0.2," +
+	"lambda:*:crash=50ms:0.03,lambda:*:timeout=2100ms:0.03"
+
+// ShortFaults are DefaultFaults with the rarer faults made common enough
+// that a short run (a few dozen invocations) meets each of them.
+const ShortFaults = "dynamodb:*:throttle:0.05,dynamodb:*:server:0.03,dynamodb:TransactWriteItems:conflict:0.1," +
+	"sqs:ReceiveMessage:server:0.1,sqs:DeleteMessageBatch:server:0.2,*:*:latency=2ms:0.2," +
+	"lambda:*:crash=50ms:0.2,lambda:*:timeout=2100ms:0.15"
+
+// Tune shortens the processor's timeout and the queue's visibility timeout
+// (5 s each) so that the batches of crashed invocations come back within a
+// soak. (AWS requires the visibility timeout to be at least the function's
+// timeout; the module's 6x is a recommendation.)
+func Tune(s *provision.Settings) {
+	s.ProcessorTimeoutSeconds = 5
+	visibility := 5
+	s.VisibilityTimeoutSeconds = &visibility
+}
+
+// Crashes is how many crashes rules injected: the bound on poison messages
+// parked twice (a process that dies between a message's DLQ send and its
+// count leaves it to be parked again).
+func Crashes(rules []faults.Rule) int64 {
+	var n int64
+	for _, r := range rules {
+		if r.Kind == faults.Crash {
+			n += r.Count
+		}
+	}
+	return n
+}
 
 // Send puts msgs on the queue in batches of 10, sending refused entries
 // again (up to 5 times).
