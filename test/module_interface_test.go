@@ -1,7 +1,9 @@
 package test
 
 import (
+	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/hashicorp/terraform-config-inspect/tfconfig"
@@ -31,6 +33,42 @@ func TestModuleInterfaceIsDocumented(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deprecatedInProvider6 are the references of this repository's resources
+// and data sources that hashicorp/aws 6.x removed or deprecates where a form
+// 5.46 also accepts exists (the 6.0 upgrade guide, checked against every
+// resource and data source type the module and the examples use).
+var deprecatedInProvider6 = map[string]string{
+	`data\.aws_region\.[a-z_]+\.name\b`: "data.aws_region.<name>.id",
+}
+
+// TestNoReferenceProvider6Deprecates keeps the module, the examples and the
+// envs clean on provider 6.x while 5.46 is still admitted.
+func TestNoReferenceProvider6Deprecates(t *testing.T) {
+	t.Parallel()
+	root := tfharness.RepoRoot()
+	checked := 0
+	for _, dir := range []string{"modules", "envs"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || filepath.Ext(path) != ".tf" {
+				return err
+			}
+			src, err := os.ReadFile(path) //nolint:gosec // this repository's own HCL
+			if err != nil {
+				return err
+			}
+			checked++
+			for pattern, instead := range deprecatedInProvider6 {
+				if loc := regexp.MustCompile(pattern).FindIndex(src); loc != nil {
+					t.Errorf("%s uses %s, which provider 6.x deprecates: use %s", path, src[loc[0]:loc[1]], instead)
+				}
+			}
+			return nil
+		})
+		require.NoError(t, err)
+	}
+	assert.Positive(t, checked)
 }
 
 // TestModuleDeclaresNoProvider keeps provider configuration in the roots.

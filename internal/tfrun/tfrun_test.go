@@ -50,10 +50,49 @@ func TestProviderUnavailable(t *testing.T) {
 
 func TestLocalEndpointOverride(t *testing.T) {
 	t.Parallel()
-	hcl := tfrun.LocalEndpointOverride("http://127.0.0.1:4566")
+	hcl := tfrun.LocalEndpointOverride("http://127.0.0.1:4566", "")
 	for _, want := range []string{`backend "local"`, "skip_credentials_validation = true", `sqs        = "http://127.0.0.1:4566"`, `scheduler  = "http://127.0.0.1:4566"`} {
 		assert.Contains(t, hcl, want)
 	}
+	assert.NotContains(t, hcl, "required_providers", "no version asked: the root's constraints choose")
+	pinned := tfrun.LocalEndpointOverride("http://127.0.0.1:4566", "6.0.0")
+	assert.Contains(t, pinned, "required_providers {\n    aws = {\n      source  = \"hashicorp/aws\"\n      version = \"6.0.0\"")
+}
+
+// The provider version to run comes from the environment, checked.
+func TestWriteLocalOverrideTakesTheProviderVersionFromTheEnvironment(t *testing.T) {
+	tests := []struct {
+		version string
+		want    string // in the override; "" when refused
+	}{
+		{"", `backend "local" {}` + "\n}"},
+		{"5.46.0", `version = "5.46.0"`},
+		{"6.0.0-beta1", `version = "6.0.0-beta1"`},
+		{`5.46.0" }`, ""},
+		{">= 6.0", ""},
+	}
+	for _, tt := range tests {
+		t.Setenv(tfrun.EnvProviderVersion, tt.version)
+		dir := t.TempDir()
+		err := tfrun.WriteLocalOverride(dir, "http://127.0.0.1:4566")
+		if tt.want == "" {
+			require.Error(t, err, tt.version)
+			continue
+		}
+		require.NoError(t, err)
+		hcl, err := os.ReadFile(filepath.Join(dir, "localaws_override.tf"))
+		require.NoError(t, err)
+		assert.Contains(t, string(hcl), tt.want, tt.version)
+	}
+}
+
+func TestLockedProviderVersion(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	assert.Empty(t, tfrun.LockedProviderVersion(dir), "no lock file")
+	lock := "provider \"registry.opentofu.org/hashicorp/aws\" {\n  version     = \"5.46.0\"\n  constraints = \">= 5.46.0, < 7.0.0\"\n}\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".terraform.lock.hcl"), []byte(lock), 0o600))
+	assert.Equal(t, "5.46.0", tfrun.LockedProviderVersion(dir))
 }
 
 func TestCopyRootsLeavesLocalStateOut(t *testing.T) {

@@ -6,9 +6,9 @@ locals {
   name       = var.name_prefix
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  # Provider v6 deprecates this attribute, `name`, for `region`; v5, which
-  # versions.tf still admits, has only `name`.
-  region = data.aws_region.current.name
+  # `id` is the region's name in provider 5.x and 6.x alike; 6.x deprecates
+  # `name` (for `region`, which 5.x lacks).
+  region = data.aws_region.current.id
 
   tags = merge(var.tags, {
     Project     = "tracking-pipeline"

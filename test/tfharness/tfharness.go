@@ -63,8 +63,12 @@ func Init(t testing.TB, opts *terraform.Options) {
 	case err != nil:
 		t.Fatalf("init failed: %v", err)
 	case !ok:
+		if v := os.Getenv(tfrun.EnvProviderVersion); v != "" {
+			reason += " (" + tfrun.EnvProviderVersion + "=" + v + ")"
+		}
 		t.Skip(reason)
 	}
+	t.Logf("%s: hashicorp/aws %s", filepath.Base(opts.TerraformDir), tfrun.LockedProviderVersion(opts.TerraformDir))
 }
 
 // WriteLocalOverride points the copy in dir at the local AWS at endpoint.

@@ -9,7 +9,7 @@ data "aws_region" "current" {}
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
+  region     = data.aws_region.current.id # the region's name in provider 5.x and 6.x; 6.x deprecates name
 }
 
 data "aws_iam_policy_document" "key" {
