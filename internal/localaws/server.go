@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/clock"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/executor"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/cloudwatch"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/dynamodb"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/events"
@@ -72,6 +74,9 @@ type Server struct {
 	SNS *sns.Service
 	// Faults injects failures into DynamoDB and SQS calls (off by default).
 	Faults *faults.Injector
+	// Principals maps access keys to who calls: the admin key, and each
+	// function's execution-role session.
+	Principals *principals.Registry
 
 	opts     Options
 	log      *zap.Logger
@@ -100,7 +105,7 @@ func Start(opts Options) (*Server, error) {
 	if opts.Instances <= 0 {
 		opts.Instances = 4
 	}
-	s := &Server{opts: opts, log: opts.Log, router: awsapi.NewRouter(), Faults: &faults.Injector{}}
+	s := &Server{opts: opts, log: opts.Log, router: awsapi.NewRouter(), Faults: &faults.Injector{}, Principals: principals.New()}
 	rules, err := faults.Parse(opts.Faults)
 	if err != nil {
 		return nil, fmt.Errorf("faults: %w", err)
@@ -136,7 +141,7 @@ func Start(opts Options) (*Server, error) {
 	})
 	logsSvc := logs.New(s.kumo, s.CloudWatch, s.log.Named("logs"))
 	s.Executor.SendLogsTo(logsSvc)
-	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.URL, Instances: opts.Instances})
+	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.URL, Instances: opts.Instances, Principals: s.Principals})
 	sqsSvc := sqs.New(s.kumo, s.log.Named("sqs"), s.URL)
 	sqsSvc.SampleMetrics(s.Clock, s.CloudWatch)
 	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc, s.Clock)
@@ -172,7 +177,7 @@ func Start(opts Options) (*Server, error) {
 func (s *Server) ClientConfig() aws.Config {
 	return aws.Config{
 		Region:       s.opts.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(principals.AdminKey, principals.AdminKey, ""),
 		BaseEndpoint: aws.String(s.URL),
 	}
 }
@@ -196,8 +201,12 @@ func (s *Server) Close() {
 }
 
 // ServeHTTP sends a request to the service that owns its operation, or to
-// kumo; a DynamoDB or SQS call may meet an injected fault first.
+// kumo; a request signed with a key the local AWS never issued is refused
+// first, and a DynamoDB or SQS call may meet an injected fault.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.authenticated(w, r) {
+		return
+	}
 	if s.Faults.Active() {
 		if service, op := faults.ServiceOf(r.Header.Get("X-Amz-Target")); service != "" {
 			if a := s.Faults.Decide(r.Context(), service, op, transactItems(r, op)); a != nil {
@@ -211,6 +220,38 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.kumo.ServeHTTP(w, r)
+}
+
+// authenticated refuses a request signed with an access key the local AWS
+// did not issue, as AWS does: "The security token included in the request
+// is invalid" (common errors of the JSON services, UnrecognizedClientException,
+// 400; of the Query services and SQS, InvalidClientTokenId, 403; Lambda's
+// and Scheduler's REST APIs, UnrecognizedClientException, 403). Unsigned
+// requests and the admin paths are served (see the README's gap table).
+func (s *Server) authenticated(w http.ResponseWriter, r *http.Request) bool {
+	if strings.HasPrefix(r.URL.Path, "/_localaws/") {
+		return true
+	}
+	key, signed := principals.AccessKeyOf(r)
+	if !signed {
+		return true
+	}
+	if _, _, ok := s.Principals.Lookup(key); ok {
+		return true
+	}
+	const msg = "The security token included in the request is invalid."
+	target := r.Header.Get("X-Amz-Target")
+	switch {
+	case target != "" && !strings.HasPrefix(target, "AmazonSQS."):
+		awsapi.WriteProtocolError(w, r, http.StatusBadRequest, "UnrecognizedClientException", msg)
+	case target != "" || strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") ||
+		r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor":
+		awsapi.WriteProtocolError(w, r, http.StatusForbidden, "InvalidClientTokenId", msg)
+	default:
+		awsapi.WriteProtocolError(w, r, http.StatusForbidden, "UnrecognizedClientException", msg)
+	}
+	s.log.Warn("request refused: unknown access key", zap.String("access_key", key), zap.String("target", target), zap.String("path", r.URL.Path))
+	return false
 }
 
 // setFaults serves PUT /_localaws/faults: {"spec": "<rules>"}; an empty spec

@@ -18,6 +18,8 @@ import (
 
 	"github.com/google/uuid"
 	"go.uber.org/zap"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 )
 
 // FunctionSpec is what the executor needs to run a deployed function.
@@ -32,8 +34,9 @@ type FunctionSpec struct {
 	Reserved    bool // Instances comes from reserved concurrency
 	Arch        string
 	Region      string
-	EndpointURL string // AWS_ENDPOINT_URL given to the function
-	LogGroup    string // where its output goes; default /aws/lambda/<name>
+	EndpointURL string                 // AWS_ENDPOINT_URL given to the function
+	LogGroup    string                 // where its output goes; default /aws/lambda/<name>
+	Credentials principals.Credentials // its execution role's; empty: the admin key
 }
 
 // Result is one invocation's outcome, as Lambda's Invoke returns it.
@@ -271,6 +274,10 @@ func (f *function) isStopped() bool {
 // takes its place.
 func (e *Executor) start(f *function) {
 	in := &instance{id: uuid.NewString()[:8], fn: f}
+	creds := f.spec.Credentials
+	if creds.AccessKeyID == "" {
+		creds = principals.Credentials{AccessKeyID: principals.AdminKey, SecretAccessKey: principals.AdminKey}
+	}
 	env := []string{
 		"AWS_LAMBDA_RUNTIME_API=" + e.addr + "/rt/" + f.spec.Name + "/" + in.id,
 		"AWS_LAMBDA_FUNCTION_NAME=" + f.spec.Name,
@@ -279,8 +286,8 @@ func (e *Executor) start(f *function) {
 		"AWS_REGION=" + f.spec.Region,
 		"AWS_DEFAULT_REGION=" + f.spec.Region,
 		"AWS_ENDPOINT_URL=" + f.spec.EndpointURL,
-		"AWS_ACCESS_KEY_ID=test",
-		"AWS_SECRET_ACCESS_KEY=test",
+		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
 		"LAMBDA_TASK_ROOT=" + f.dir,
 		"_HANDLER=bootstrap",
 		"TZ=UTC",

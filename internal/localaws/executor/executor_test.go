@@ -21,6 +21,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/executor"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 )
 
 // handlerZip builds testdata/handler as a Lambda zip.
@@ -169,6 +170,22 @@ func TestInjectedCrashesAndTimeouts(t *testing.T) {
 	res := invoke(t, e, "f", `{"echo":"after faults"}`)
 	assert.Empty(t, res.FunctionError)
 	assert.Contains(t, string(res.Payload), "after faults", "a new process took over")
+}
+
+// A function runs with the credentials of its execution role (the Lambda
+// service issues them), else with the admin key.
+func TestFunctionRunsWithItsCredentials(t *testing.T) {
+	t.Parallel()
+	e := newExecutor(t)
+	zip := handlerZip(t)
+	require.NoError(t, e.Deploy(executor.FunctionSpec{Name: "role", Zip: zip, Timeout: 5 * time.Second, Instances: 1, Region: "us-east-1",
+		Credentials: principals.Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret"}}))
+	require.NoError(t, e.Deploy(executor.FunctionSpec{Name: "admin", Zip: zip, Timeout: 5 * time.Second, Instances: 1, Region: "us-east-1"}))
+	for fn, want := range map[string]string{"role": "ASIAEXAMPLE", "admin": principals.AdminKey} {
+		var got struct{ Value string }
+		require.NoError(t, json.Unmarshal(invoke(t, e, fn, `{"env_name":"AWS_ACCESS_KEY_ID"}`).Payload, &got))
+		assert.Equal(t, want, got.Value, fn)
+	}
 }
 
 func TestExecutorConcurrency(t *testing.T) {

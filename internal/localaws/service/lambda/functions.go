@@ -33,6 +33,7 @@ var droppedConfig = []string{"TracingConfig", "LoggingConfig", "DeadLetterConfig
 
 type functionRequest struct {
 	FunctionName  string `json:"FunctionName"`
+	Role          string `json:"Role"`
 	Code          struct{ ZipFile []byte }
 	ZipFile       []byte   `json:"ZipFile"`
 	Timeout       int      `json:"Timeout"`
@@ -60,6 +61,9 @@ func (s *Service) createFunction(w http.ResponseWriter, r *http.Request) {
 		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", err.Error())
 		return
 	}
+	if !s.roleCredentials(w, &spec, req.Role) {
+		return
+	}
 	status, h, out, ok := s.kumo.Exchange(w, r, body)
 	if !ok {
 		return
@@ -79,6 +83,24 @@ func (s *Service) createFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	awsapi.Relay(w, status, h, s.withExtras(out, req.FunctionName))
+}
+
+// roleCredentials gives the function the credentials of a session of its
+// execution role, named after the function as Lambda names it; a role that
+// is no role ARN is refused as CreateFunction refuses one Lambda cannot
+// assume. It reports whether the request may go on.
+func (s *Service) roleCredentials(w http.ResponseWriter, spec *executor.FunctionSpec, role string) bool {
+	if s.keys == nil {
+		return true
+	}
+	creds, err := s.keys.ForRole(role, spec.Name)
+	if err != nil {
+		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException",
+			"The role defined for the function cannot be assumed by Lambda: "+err.Error())
+		return false
+	}
+	spec.Credentials = creds
+	return true
 }
 
 // specFrom builds an executor spec from a create or update request, on top of prev.
@@ -131,6 +153,9 @@ func (s *Service) updateFunction(w http.ResponseWriter, r *http.Request, code bo
 			awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", err.Error())
 			return
 		}
+	}
+	if req.Role != "" && !s.roleCredentials(w, &spec, req.Role) {
+		return
 	}
 	status, h, out, ok := s.kumo.Exchange(w, r, body)
 	if !ok {

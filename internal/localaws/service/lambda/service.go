@@ -13,6 +13,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/executor"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 )
 
@@ -21,6 +22,9 @@ type Options struct {
 	Region    string
 	PublicURL string // the front server's address, the functions' AWS_ENDPOINT_URL
 	Instances int    // processes per function without reserved concurrency
+	// Principals issues each function's credentials, standing for its
+	// execution role; nil gives functions the admin key.
+	Principals *principals.Registry
 }
 
 // Service owns the Lambda state the layer keeps.
@@ -31,6 +35,7 @@ type Service struct {
 	region    string
 	publicURL string
 	instances int
+	keys      *principals.Registry
 
 	ctx  context.Context // ends when the service closes
 	stop context.CancelFunc
@@ -46,7 +51,7 @@ type Service struct {
 func New(k *upstream.Kumo, exec *executor.Executor, log *zap.Logger, opts Options) *Service {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Service{
-		kumo: k, exec: exec, log: log, region: opts.Region, publicURL: opts.PublicURL, instances: opts.Instances,
+		kumo: k, exec: exec, log: log, region: opts.Region, publicURL: opts.PublicURL, instances: opts.Instances, keys: opts.Principals,
 		ctx: ctx, stop: stop, lambdas: map[string]*lambdaExtras{},
 	}
 	s.poller = newPoller(s)

@@ -21,6 +21,7 @@ type event struct {
 	MarkDir string `json:"mark_dir"` // write a file here on start
 	Release string `json:"release"`  // then wait until this file exists
 	Left    bool   `json:"left"`     // answer the time left to the deadline
+	EnvName string `json:"env_name"` // answer this environment variable
 }
 
 func main() {
@@ -35,6 +36,9 @@ func main() {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
+		}
+		if e.EnvName != "" {
+			return map[string]string{"value": os.Getenv(e.EnvName)}, nil
 		}
 		if e.Left {
 			deadline, _ := ctx.Deadline()
