@@ -161,7 +161,8 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}
 
 	out.AuditTableName = name + "-audit"
-	if err := st.table(ctx, out.AuditTableName, keyARN); err != nil {
+	tableARN, err := st.table(ctx, out.AuditTableName, keyARN)
+	if err != nil {
 		return out, err
 	}
 
@@ -173,9 +174,14 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}
 	out.AlertTopicARN = aws.ToString(topic.TopicArn)
 
-	fns := lambdaFunctions{st: st, client: lambda.NewFromConfig(st.cfg)}
 	out.ProcessorFunctionName = name + "-processor"
-	if _, err := fns.create(ctx, out.ProcessorFunctionName, zips.Processor, s.ProcessorTimeoutSeconds, s.ProcessorMemoryMB, map[string]string{
+	out.MaintenanceFunctionName = name + "-maintenance"
+	policies, err := newRolePolicies(s, out, tableARN)
+	if err != nil {
+		return out, err
+	}
+	fns := lambdaFunctions{st: st, client: lambda.NewFromConfig(st.cfg), policies: policies}
+	if _, err := fns.create(ctx, out.ProcessorFunctionName, "processor", zips.Processor, s.ProcessorTimeoutSeconds, s.ProcessorMemoryMB, map[string]string{
 		config.EnvAuditTable:       out.AuditTableName,
 		config.EnvDLQURL:           out.IngestDLQURL,
 		config.EnvRetentionDays:    strconv.Itoa(s.RetentionDays),
@@ -196,8 +202,7 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 		return out, fmt.Errorf("create the event source mapping: %w", err)
 	}
 
-	out.MaintenanceFunctionName = name + "-maintenance"
-	maintenanceARN, err := fns.create(ctx, out.MaintenanceFunctionName, zips.Maintenance, s.MaintenanceTimeoutSeconds, 256, map[string]string{
+	maintenanceARN, err := fns.create(ctx, out.MaintenanceFunctionName, "maintenance", zips.Maintenance, s.MaintenanceTimeoutSeconds, 256, map[string]string{
 		config.EnvAuditTable:       out.AuditTableName,
 		config.EnvDLQURL:           out.IngestDLQURL,
 		config.EnvIngestQueueURL:   out.IngestQueueURL,
@@ -272,27 +277,29 @@ func (st *Stack) key(ctx context.Context) (string, error) {
 	return aws.ToString(key.KeyMetadata.Arn), nil
 }
 
-func (st *Stack) table(ctx context.Context, name, keyARN string) error {
+// table creates the audit table and returns its ARN.
+func (st *Stack) table(ctx context.Context, name, keyARN string) (string, error) {
 	d := dynamodb.NewFromConfig(st.cfg)
 	in := audit.CreateTableInput(name)
 	in.SSESpecification = &ddbtypes.SSESpecification{Enabled: aws.Bool(true), SSEType: ddbtypes.SSETypeKms, KMSMasterKeyId: &keyARN}
 	in.DeletionProtectionEnabled = aws.Bool(st.s.DeletionProtection)
-	if _, err := d.CreateTable(ctx, in); err != nil {
-		return fmt.Errorf("create audit table: %w", err)
+	created, err := d.CreateTable(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("create audit table: %w", err)
 	}
 	if _, err := d.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
 		TableName:                        &name,
 		PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(st.s.PointInTimeRecovery)},
 	}); err != nil {
-		return fmt.Errorf("set point-in-time recovery of the audit table: %w", err)
+		return "", fmt.Errorf("set point-in-time recovery of the audit table: %w", err)
 	}
 	if _, err := d.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName:               &name,
 		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(audit.AttrExpiresAt), Enabled: aws.Bool(true)},
 	}); err != nil {
-		return fmt.Errorf("enable TTL on the audit table: %w", err)
+		return "", fmt.Errorf("enable TTL on the audit table: %w", err)
 	}
-	return nil
+	return aws.ToString(created.TableDescription.TableArn), nil
 }
 
 func createQueue(ctx context.Context, q *sqs.Client, name string, attrs map[string]string) (string, string, error) {
@@ -308,8 +315,9 @@ func createQueue(ctx context.Context, q *sqs.Client, name string, attrs map[stri
 }
 
 type lambdaFunctions struct {
-	st     *Stack
-	client *lambda.Client
+	st       *Stack
+	client   *lambda.Client
+	policies *rolePolicies
 }
 
 // roleARN names a role that is not created: the scheduler's role is only a
@@ -318,18 +326,28 @@ func (f *lambdaFunctions) roleARN(name string) string {
 	return "arn:aws:iam::000000000000:role/" + name
 }
 
-// create makes the function's role and the function; it returns the function ARN.
-func (f *lambdaFunctions) create(ctx context.Context, name, zipPath string, timeout, memory int, env map[string]string) (string, error) {
+// create makes the function's role with the module's policy named policy
+// (iam.tf's aws_iam_policy_document of that name) and the function; it
+// returns the function ARN.
+func (f *lambdaFunctions) create(ctx context.Context, name, policy, zipPath string, timeout, memory int, env map[string]string) (string, error) {
 	code, err := os.ReadFile(zipPath) //nolint:gosec // the caller's own build output
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", zipPath, err)
 	}
-	role, err := iam.NewFromConfig(f.st.cfg).CreateRole(ctx, &iam.CreateRoleInput{
+	doc, err := f.policies.document(policy)
+	if err != nil {
+		return "", err
+	}
+	roles := iam.NewFromConfig(f.st.cfg)
+	role, err := roles.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName:                 &name,
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
 	})
 	if err != nil {
 		return "", fmt.Errorf("create role %s: %w", name, err)
+	}
+	if _, err := roles.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: &policy, PolicyDocument: &doc}); err != nil {
+		return "", fmt.Errorf("put the %s policy on role %s: %w", policy, name, err)
 	}
 	arch := lambdatypes.ArchitectureArm64
 	if f.st.s.LambdaArchitecture == "x86_64" {

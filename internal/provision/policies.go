@@ -1,0 +1,96 @@
+package provision
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/hclmodule"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
+)
+
+// findModule finds where the module's HCL lives: found from the working folder
+// up (the repository's tools and tests run inside it).
+func findModule() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("working folder: %w", err)
+	}
+	for {
+		candidate := filepath.Join(dir, "modules", "tracking-pipeline")
+		if _, err := os.Stat(filepath.Join(candidate, "iam.tf")); err == nil {
+			return candidate, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("modules/tracking-pipeline not found above the working folder: run from the repository")
+		}
+		dir = parent
+	}
+}
+
+// rolePolicies renders the module's execution-role policy documents (iam.tf)
+// for this stack's resources, so that the roles the provisioner makes carry
+// exactly what the module grants: one source for both deploy paths.
+type rolePolicies struct {
+	mod  *hclmodule.Module
+	vars map[string]cty.Value
+	refs map[string]cty.Value
+}
+
+func newRolePolicies(s Settings, out outputs.Stack, tableARN string) (*rolePolicies, error) {
+	dir, err := findModule()
+	if err != nil {
+		return nil, err
+	}
+	mod, err := hclmodule.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read the module: %w", err)
+	}
+	parts := strings.SplitN(out.IngestQueueARN, ":", 6)
+	if len(parts) != 6 {
+		return nil, fmt.Errorf("queue ARN %q", out.IngestQueueARN)
+	}
+	partition, region, account := parts[1], parts[3], parts[4]
+	logGroup := func(fn string) cty.Value {
+		return cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/aws/lambda/%s", partition, region, account, fn))})
+	}
+	arn := func(v string) cty.Value { return cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(v)}) }
+	return &rolePolicies{
+		mod: mod,
+		vars: map[string]cty.Value{
+			"name_prefix":        cty.StringVal(s.NamePrefix),
+			"create_kms_key":     cty.True,
+			"kms_key_arn":        cty.NullVal(cty.String),
+			"create_alert_topic": cty.True,
+			"alert_topic_arn":    cty.NullVal(cty.String),
+		},
+		refs: map[string]cty.Value{
+			"data": cty.ObjectVal(map[string]cty.Value{
+				"aws_caller_identity": cty.ObjectVal(map[string]cty.Value{"current": cty.ObjectVal(map[string]cty.Value{"account_id": cty.StringVal(account)})}),
+				"aws_partition":       cty.ObjectVal(map[string]cty.Value{"current": cty.ObjectVal(map[string]cty.Value{"partition": cty.StringVal(partition)})}),
+				"aws_region":          cty.ObjectVal(map[string]cty.Value{"current": cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal(region)})}),
+			}),
+			"aws_sqs_queue": cty.ObjectVal(map[string]cty.Value{
+				"ingest": arn(out.IngestQueueARN), "ingest_dlq": arn(out.IngestDLQARN), "maintenance_dlq": arn(out.MaintenanceDLQARN),
+			}),
+			"aws_dynamodb_table":       cty.ObjectVal(map[string]cty.Value{"audit": arn(tableARN)}),
+			"aws_kms_key":              cty.ObjectVal(map[string]cty.Value{"this": cty.TupleVal([]cty.Value{arn(out.KMSKeyARN)})}),
+			"aws_sns_topic":            cty.ObjectVal(map[string]cty.Value{"alerts": cty.TupleVal([]cty.Value{arn(out.AlertTopicARN)})}),
+			"aws_cloudwatch_log_group": cty.ObjectVal(map[string]cty.Value{"processor": logGroup(out.ProcessorFunctionName), "maintenance": logGroup(out.MaintenanceFunctionName)}),
+		},
+	}, nil
+}
+
+// document renders data "aws_iam_policy_document" name.
+func (p *rolePolicies) document(name string) (string, error) {
+	doc, err := p.mod.PolicyDocument(name, p.vars, p.refs)
+	if err != nil {
+		return "", fmt.Errorf("render the module's %s policy: %w", name, err)
+	}
+	return doc, nil
+}
