@@ -106,6 +106,12 @@ bench: build-host ## Processor throughput against kumo vs kumo's raw PutItem cei
 soak: build-host ## 20,000 updates under injected DynamoDB/SQS/Lambda faults; checks nothing is lost (SOAK_COUNT to change)
 	go run ./cmd/soak -zips $(DIST)/$(HOST_ARCH) -count $(SOAK_COUNT)
 
+.PHONY: test-iam
+test-iam: build-host ## IAM mutation test: each statement of the roles' policies removed in turn must break a scenario (table in .cache/iam-mutations.md)
+	@mkdir -p .cache
+	TRACKING_IAM_TABLE=$(CURDIR)/.cache/iam-mutations.md go test -count=1 -run TestEachIAMStatementIsNeeded ./internal/e2e/
+	@cat .cache/iam-mutations.md
+
 .PHONY: test-e2e
 test-e2e: tools build-host ## Terratest suites against the local AWS (skip when the aws provider cannot be installed)
 	$(BIN)/gotestsum --format testname -- -count=1 -timeout 30m ./test/...

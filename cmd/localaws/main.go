@@ -3,7 +3,7 @@
 // of internal/localaws. Point AWS_ENDPOINT_URL (or the Terraform provider's
 // endpoints) at it. It runs until interrupted.
 //
-//	localaws -addr 127.0.0.1:4566 -function-logs /tmp/functions.log [-time-scale 60] [-faults SPEC]
+//	localaws -addr 127.0.0.1:4566 -function-logs /tmp/functions.log [-time-scale 60] [-faults SPEC] [-iam enforce|log|off]
 //	localaws mailbox [-endpoint http://127.0.0.1:4566] [-to oncall@example.com]
 //
 // The mailbox command lists what the e-mail subscribers of the running local
@@ -34,6 +34,7 @@ func main() {
 	logs := flag.String("function-logs", "-", "where function output goes: a file, - for stderr, or none")
 	level := flag.String("log-level", "info", "log level of the local AWS itself")
 	faultSpec := flag.String("faults", os.Getenv("LOCALAWS_FAULTS"), "inject faults, e.g. dynamodb:TransactWriteItems:conflict:0.1,sqs:ReceiveMessage:server:0.05 (default $LOCALAWS_FAULTS; off when empty)")
+	iamMode := flag.String("iam", os.Getenv("LOCALAWS_IAM"), "how the functions' roles meet their policies: enforce (default), log or off (default $LOCALAWS_IAM)")
 	scale := flag.Float64("time-scale", 1, "speed of the local AWS's clock (metrics, alarms, schedules): at 60 a CloudWatch minute lasts a second")
 	flag.Parse()
 
@@ -58,11 +59,11 @@ func main() {
 		defer f.Close()
 		out = f
 	}
-	srv, err := localaws.Start(localaws.Options{Addr: *addr, Region: *region, FunctionOutput: out, Log: log, TimeScale: *scale, Faults: *faultSpec})
+	srv, err := localaws.Start(localaws.Options{Addr: *addr, Region: *region, FunctionOutput: out, Log: log, TimeScale: *scale, Faults: *faultSpec, IAM: *iamMode})
 	if err != nil {
 		log.Fatal("start", zap.Error(err)) //nolint:gocritic // nothing to flush yet
 	}
-	fmt.Printf("local AWS ready at %s (export AWS_ENDPOINT_URL=%s)\n", srv.URL, srv.URL)
+	fmt.Printf("local AWS ready at %s (export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test)\n", srv.URL, srv.URL)
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	<-stop

@@ -41,7 +41,15 @@ func deploy(t *testing.T, tune func(*provision.Settings)) *stack {
 // deployAt deploys on a local AWS whose clock runs scale times real time.
 func deployAt(t *testing.T, scale float64, tune func(*provision.Settings)) *stack {
 	t.Helper()
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t), FunctionOutput: testWriter{t}, Instances: 2, TimeScale: scale})
+	return deployWith(t, localaws.Options{Log: zaptest.NewLogger(t), FunctionOutput: testWriter{t}, TimeScale: scale}, tune, nil)
+}
+
+// deployWith deploys on a local AWS started with opts (on a free port, two
+// processes per function), the settings tuned, the role policies edited.
+func deployWith(t *testing.T, opts localaws.Options, tune func(*provision.Settings), edit func(policy, doc string) string) *stack {
+	t.Helper()
+	opts.Addr, opts.Instances = "127.0.0.1:0", 2
+	srv, err := localaws.Start(opts)
 	require.NoError(t, err)
 	t.Cleanup(srv.Close)
 	cfg := srv.ClientConfig()
@@ -53,7 +61,7 @@ func deployAt(t *testing.T, scale float64, tune func(*provision.Settings)) *stac
 	if tune != nil {
 		tune(&s)
 	}
-	out, err := provision.New(cfg, s).Apply(context.Background(), provision.Zips{
+	out, err := provision.New(cfg, s).EditPolicies(edit).Apply(context.Background(), provision.Zips{
 		Processor: testenv.LambdaZip(t, "processor"), Maintenance: testenv.LambdaZip(t, "maintenance"),
 	})
 	require.NoError(t, err)

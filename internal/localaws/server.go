@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -23,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"go.uber.org/zap"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/access"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/authz"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/clock"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/executor"
@@ -55,6 +58,10 @@ type Options struct {
 	// Faults injects failures at rates (faults.Parse syntax), e.g.
 	// "dynamodb:TransactWriteItems:conflict:0.1"; empty, none.
 	Faults string
+	// IAM is how requests of the functions' roles meet their policies:
+	// enforce (the default: refused with the service's AccessDenied), log
+	// (served, what enforce would refuse logged) or off.
+	IAM string
 }
 
 // closer is a service with goroutines of its own.
@@ -77,6 +84,8 @@ type Server struct {
 	// Principals maps access keys to who calls: the admin key, and each
 	// function's execution-role session.
 	Principals *principals.Registry
+	// Access decides the requests of roles with their policies.
+	Access *access.Guard
 
 	opts     Options
 	log      *zap.Logger
@@ -111,6 +120,10 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("faults: %w", err)
 	}
 	s.Faults.Set(rules)
+	mode, err := access.ParseMode(opts.IAM)
+	if err != nil {
+		return nil, err
+	}
 	if s.opts.WorkDir == "" {
 		dir, err := os.MkdirTemp("", "localaws-*")
 		if err != nil {
@@ -131,6 +144,7 @@ func Start(opts Options) (*Server, error) {
 	s.Executor.InjectFaultsFrom(s.Faults)
 	s.kumo = upstream.Start(opts.Region, s.Faults)
 	s.Clock = clock.Scaled(opts.TimeScale)
+	s.Access = access.New(mode, s.kumo.IAM, s.kumo.SQS, opts.Region, s.Clock.Now, s.log.Named("iam"))
 
 	s.SNS = sns.New(s.kumo, s.log.Named("sns"), s.Clock)
 	eventsSvc := events.New(s.kumo, s.SNS, s.log.Named("events"), opts.Region)
@@ -204,8 +218,15 @@ func (s *Server) Close() {
 // kumo; a request signed with a key the local AWS never issued is refused
 // first, and a DynamoDB or SQS call may meet an injected fault.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !s.authenticated(w, r) {
+	caller, admin, ok := s.authenticated(w, r)
+	if !ok {
 		return
+	}
+	if !admin && caller.ARN != "" && !s.authorized(w, r, caller) {
+		return
+	}
+	if admin && s.changesPolicies(r) {
+		defer s.Access.Forget("") // once kumo holds the new policies
 	}
 	if s.Faults.Active() {
 		if service, op := faults.ServiceOf(r.Header.Get("X-Amz-Target")); service != "" {
@@ -228,16 +249,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // 400; of the Query services and SQS, InvalidClientTokenId, 403; Lambda's
 // and Scheduler's REST APIs, UnrecognizedClientException, 403). Unsigned
 // requests and the admin paths are served (see the README's gap table).
-func (s *Server) authenticated(w http.ResponseWriter, r *http.Request) bool {
+func (s *Server) authenticated(w http.ResponseWriter, r *http.Request) (authz.Caller, bool, bool) {
 	if strings.HasPrefix(r.URL.Path, "/_localaws/") {
-		return true
+		return authz.Caller{}, true, true
 	}
 	key, signed := principals.AccessKeyOf(r)
 	if !signed {
-		return true
+		return authz.Caller{}, true, true
 	}
-	if _, _, ok := s.Principals.Lookup(key); ok {
-		return true
+	if caller, admin, ok := s.Principals.Lookup(key); ok {
+		return caller, admin, true
 	}
 	const msg = "The security token included in the request is invalid."
 	target := r.Header.Get("X-Amz-Target")
@@ -251,7 +272,44 @@ func (s *Server) authenticated(w http.ResponseWriter, r *http.Request) bool {
 		awsapi.WriteProtocolError(w, r, http.StatusForbidden, "UnrecognizedClientException", msg)
 	}
 	s.log.Warn("request refused: unknown access key", zap.String("access_key", key), zap.String("target", target), zap.String("path", r.URL.Path))
-	return false
+	return authz.Caller{}, false, false
+}
+
+// authorized lets the access guard decide a role's request; a refused one
+// is answered in its service's protocol.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request, caller authz.Caller) bool {
+	body, err := awsapi.ReadBody(r)
+	if err != nil {
+		awsapi.WriteProtocolError(w, r, http.StatusBadRequest, "SerializationException", "request body unreadable")
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if d := s.Access.Check(r.Context(), caller, r, body); d != nil {
+		awsapi.WriteProtocolError(w, r, d.Status, d.Code, d.Message)
+		return false
+	}
+	return true
+}
+
+// policyChanges are the IAM actions after which a role's policies differ.
+var policyChanges = map[string]bool{
+	"PutRolePolicy": true, "DeleteRolePolicy": true, "AttachRolePolicy": true, "DetachRolePolicy": true,
+	"CreatePolicyVersion": true, "SetDefaultPolicyVersion": true, "DeleteRole": true, "DeletePolicy": true,
+}
+
+// changesPolicies reports an IAM call after which the guard must read
+// roles' policies again.
+func (s *Server) changesPolicies(r *http.Request) bool {
+	if awsapi.SigningService(r) != "iam" {
+		return false
+	}
+	body, err := awsapi.ReadBody(r)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	form, err := url.ParseQuery(string(body))
+	return err == nil && policyChanges[form.Get("Action")]
 }
 
 // setFaults serves PUT /_localaws/faults: {"spec": "<rules>"}; an empty spec

@@ -110,12 +110,21 @@ type Zips struct{ Processor, Maintenance string }
 
 // Stack creates the resources of one stack.
 type Stack struct {
-	cfg aws.Config
-	s   Settings
+	cfg  aws.Config
+	s    Settings
+	edit func(policy, doc string) string
 }
 
 // New returns a provisioner for settings s on the AWS that cfg reaches.
 func New(cfg aws.Config, s Settings) *Stack { return &Stack{cfg: cfg, s: s} }
+
+// EditPolicies makes the provisioner pass each role policy document it
+// renders (policy names iam.tf's document) through edit first: the IAM
+// mutation test removes one statement or action this way.
+func (st *Stack) EditPolicies(edit func(policy, doc string) string) *Stack {
+	st.edit = edit
+	return st
+}
 
 // Apply creates every runtime resource and returns the outputs.
 func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
@@ -337,6 +346,9 @@ func (f *lambdaFunctions) create(ctx context.Context, name, policy, zipPath stri
 	doc, err := f.policies.document(policy)
 	if err != nil {
 		return "", err
+	}
+	if f.st.edit != nil {
+		doc = f.st.edit(policy, doc)
 	}
 	roles := iam.NewFromConfig(f.st.cfg)
 	role, err := roles.CreateRole(ctx, &iam.CreateRoleInput{

@@ -25,6 +25,10 @@ type Request struct {
 	Action   string              // service:Operation, e.g. sqs:SendMessage
 	Resource string              // the ARN the action is on
 	Context  map[string][]string // condition keys and their values
+	// OneAccount says caller and resource are in one account whatever
+	// their ARNs say (kumo names IAM resources in another account than
+	// the rest; the local AWS is one account).
+	OneAccount bool
 }
 
 // Policies are those that apply to a request.
@@ -111,7 +115,7 @@ func Evaluate(req Request, pol Policies) (Decision, error) {
 		return Decision{Effect: ExplicitDeny, By: denies, Reason: "with an explicit deny in " + strings.Join(denies, ", ")}, nil
 	}
 	identity := len(identityAllows) > 0
-	cross := req.Caller.ARN != "" && accountOf(req.Resource) != "" && accountOf(req.Caller.ARN) != accountOf(req.Resource)
+	cross := !req.OneAccount && req.Caller.ARN != "" && accountOf(req.Resource) != "" && accountOf(req.Caller.ARN) != accountOf(req.Resource)
 	var allowed bool
 	var reason string
 	switch {

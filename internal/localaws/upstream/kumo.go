@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/sivchari/kumo"
@@ -38,10 +39,11 @@ type Fixer func(h http.Header, body []byte) []byte
 
 // Kumo is the in-process kumo and the layer's access to it.
 type Kumo struct {
-	// SQS, SNS and Logs are clients on kumo itself, for the layer's own work.
+	// SQS, SNS, Logs and IAM are clients on kumo itself, for the layer's own work.
 	SQS  *sqs.Client
 	SNS  *sns.Client
 	Logs *cloudwatchlogs.Client
+	IAM  *iam.Client
 
 	srv    *kumo.Server
 	url    *url.URL
@@ -94,6 +96,7 @@ func Start(region string, inj *faults.Injector) *Kumo {
 	k.SQS = sqs.NewFromConfig(cfg)
 	k.SNS = sns.NewFromConfig(cfg)
 	k.Logs = cloudwatchlogs.NewFromConfig(cfg)
+	k.IAM = iam.NewFromConfig(cfg)
 	return k
 }
 

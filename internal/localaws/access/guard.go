@@ -1,0 +1,319 @@
+// Package access decides, request by request, whether the principal that
+// signed it may do what it asks, with the policies stored in the local
+// AWS, as IAM does (authz). It covers the calls a Lambda function's role
+// makes to DynamoDB, SQS and SNS; any other call of a role is refused in
+// enforce mode as not evaluated, never allowed unseen. The admin key is the
+// account itself and is not checked. Modes: enforce (refuse with the
+// service's AccessDenied error), log (serve, and log what enforce would
+// refuse), off.
+package access
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"go.uber.org/zap"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/authz"
+)
+
+// Modes of the guard.
+const (
+	Enforce = "enforce"
+	Log     = "log"
+	Off     = "off"
+)
+
+// ParseMode checks a mode's name; "" is enforce.
+func ParseMode(s string) (string, error) {
+	switch s {
+	case "", Enforce:
+		return Enforce, nil
+	case Log, Off:
+		return s, nil
+	}
+	return "", fmt.Errorf("IAM mode %q: want enforce, log or off", s)
+}
+
+// Kumo is what the guard reads from kumo: role policies and queue ARNs.
+type Kumo interface {
+	ListRolePolicies(ctx context.Context, in *iam.ListRolePoliciesInput, opts ...func(*iam.Options)) (*iam.ListRolePoliciesOutput, error)
+	GetRolePolicy(ctx context.Context, in *iam.GetRolePolicyInput, opts ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error)
+	ListAttachedRolePolicies(ctx context.Context, in *iam.ListAttachedRolePoliciesInput, opts ...func(*iam.Options)) (*iam.ListAttachedRolePoliciesOutput, error)
+	GetPolicy(ctx context.Context, in *iam.GetPolicyInput, opts ...func(*iam.Options)) (*iam.GetPolicyOutput, error)
+	GetPolicyVersion(ctx context.Context, in *iam.GetPolicyVersionInput, opts ...func(*iam.Options)) (*iam.GetPolicyVersionOutput, error)
+}
+
+// Queues reads a queue's ARN from kumo.
+type Queues interface {
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+}
+
+// Guard decides requests. It is safe for concurrent use.
+type Guard struct {
+	mode   string
+	iam    Kumo
+	queues Queues
+	region string
+	now    func() time.Time
+	log    *zap.Logger
+
+	mu       sync.Mutex
+	policies map[string][]*authz.Policy // role name -> identity policies
+	arns     map[string]string          // queue URL -> ARN
+	denied   []Denied
+}
+
+// Denied is one refusal the guard made (or, in log mode, would have made).
+type Denied struct {
+	Principal, Action, Resource, Reason string
+}
+
+// Denials returns the refusals so far.
+func (g *Guard) Denials() []Denied {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]Denied(nil), g.denied...)
+}
+
+// New returns a guard in mode.
+func New(mode string, iamClient Kumo, queues Queues, region string, now func() time.Time, log *zap.Logger) *Guard {
+	return &Guard{mode: mode, iam: iamClient, queues: queues, region: region, now: now, log: log,
+		policies: map[string][]*authz.Policy{}, arns: map[string]string{}}
+}
+
+// Mode is the guard's mode.
+func (g *Guard) Mode() string { return g.mode }
+
+// Denial is a refused request: its error code, HTTP status and message in
+// the protocol of its service.
+type Denial struct {
+	Status        int
+	Code, Message string
+}
+
+// Check decides a request of caller (a role's session) with body already
+// read. It returns nil to serve it.
+func (g *Guard) Check(ctx context.Context, caller authz.Caller, r *http.Request, body []byte) *Denial {
+	if g.mode == Off {
+		return nil
+	}
+	service, calls, err := g.calls(r, body)
+	if err != nil {
+		return g.deny(caller, service, "", "", err.Error())
+	}
+	roleName := roleNameOf(caller.ARN)
+	pols, err := g.rolePolicies(ctx, roleName)
+	if err != nil {
+		return g.deny(caller, service, "", "", "its role's policies could not be read: "+err.Error())
+	}
+	for _, c := range calls {
+		d, err := authz.Evaluate(authz.Request{Caller: caller, Action: c.action, Resource: c.resource, Context: g.context(caller), OneAccount: true},
+			authz.Policies{Identity: pols})
+		if err != nil {
+			return g.deny(caller, service, c.action, c.resource, "the local AWS cannot evaluate it: "+err.Error())
+		}
+		if d.Effect != authz.Allow {
+			return g.deny(caller, service, c.action, c.resource, d.Reason)
+		}
+	}
+	return nil
+}
+
+// calls derives the service and the actions of a request.
+func (g *Guard) calls(r *http.Request, body []byte) (string, []call, error) {
+	target := r.Header.Get("X-Amz-Target")
+	switch {
+	case strings.HasPrefix(target, "DynamoDB_20120810."):
+		c, err := dynamoDBCalls(strings.TrimPrefix(target, "DynamoDB_20120810."), body, g.tableARN)
+		return "dynamodb", c, err
+	case strings.HasPrefix(target, "AmazonSQS."):
+		c, err := sqsCalls(strings.TrimPrefix(target, "AmazonSQS."), body, func(u string) (string, error) { return g.queueARN(r.Context(), u) })
+		return "sqs", c, err
+	}
+	if form, err := url.ParseQuery(string(body)); err == nil && strings.Contains(r.Header.Get("Authorization"), "/sns/aws4_request") {
+		return "sns", snsCalls(form), nil
+	}
+	return signingService(r), nil, fmt.Errorf("the local AWS does not evaluate this call of a role (%s %s)", r.Method, r.URL.Path)
+}
+
+// context is the request context the local AWS fills for a role's call
+// ("AWS global condition context keys"): plain HTTP, so SecureTransport is false.
+func (g *Guard) context(caller authz.Caller) map[string][]string {
+	return map[string][]string{
+		"aws:SecureTransport":  {"false"},
+		"aws:PrincipalArn":     {roleARNOf(caller.ARN)},
+		"aws:PrincipalAccount": {accountOf(caller.ARN)},
+		"aws:CurrentTime":      {g.now().UTC().Format(time.RFC3339)},
+	}
+}
+
+// tableARN names a table as kumo does (its account is 000000000000).
+func (g *Guard) tableARN(name string) string {
+	return fmt.Sprintf("arn:aws:dynamodb:%s:000000000000:table/%s", g.region, name)
+}
+
+// queueARN asks kumo for a queue's ARN once per URL.
+func (g *Guard) queueARN(ctx context.Context, queueURL string) (string, error) {
+	g.mu.Lock()
+	arn, ok := g.arns[queueURL]
+	g.mu.Unlock()
+	if ok {
+		return arn, nil
+	}
+	out, err := g.queues.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &queueURL, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		return "", fmt.Errorf("read the ARN of %s: %w", queueURL, err)
+	}
+	arn = out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+	g.mu.Lock()
+	g.arns[queueURL] = arn
+	g.mu.Unlock()
+	return arn, nil
+}
+
+// Forget drops what the guard read of a role's policies (they changed).
+func (g *Guard) Forget(roleName string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if roleName == "" {
+		g.policies = map[string][]*authz.Policy{}
+		return
+	}
+	delete(g.policies, roleName)
+}
+
+// rolePolicies reads a role's inline and attached policies from kumo, once
+// until they change.
+func (g *Guard) rolePolicies(ctx context.Context, role string) ([]*authz.Policy, error) {
+	g.mu.Lock()
+	pols, ok := g.policies[role]
+	g.mu.Unlock()
+	if ok {
+		return pols, nil
+	}
+	inline, err := g.iam.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: &role})
+	if err != nil {
+		return nil, fmt.Errorf("list the inline policies of %s: %w", role, err)
+	}
+	for _, name := range inline.PolicyNames {
+		got, err := g.iam.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &role, PolicyName: aws.String(name)})
+		if err != nil {
+			return nil, fmt.Errorf("read policy %s of %s: %w", name, role, err)
+		}
+		p, err := parseDocument(role+"/"+name, aws.ToString(got.PolicyDocument))
+		if err != nil {
+			return nil, err
+		}
+		pols = append(pols, p)
+	}
+	attached, err := g.iam.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: &role})
+	if err != nil {
+		return nil, fmt.Errorf("list the attached policies of %s: %w", role, err)
+	}
+	for _, a := range attached.AttachedPolicies {
+		meta, err := g.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: a.PolicyArn})
+		if err != nil {
+			return nil, fmt.Errorf("read policy %s: %w", aws.ToString(a.PolicyArn), err)
+		}
+		v, err := g.iam.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: a.PolicyArn, VersionId: meta.Policy.DefaultVersionId})
+		if err != nil {
+			return nil, fmt.Errorf("read policy %s: %w", aws.ToString(a.PolicyArn), err)
+		}
+		p, err := parseDocument(aws.ToString(a.PolicyName), aws.ToString(v.PolicyVersion.Document))
+		if err != nil {
+			return nil, err
+		}
+		pols = append(pols, p)
+	}
+	g.mu.Lock()
+	g.policies[role] = pols
+	g.mu.Unlock()
+	return pols, nil
+}
+
+// parseDocument reads a policy document as IAM returns it (URL-encoded,
+// "RFC 3986"), or plain.
+func parseDocument(name, doc string) (*authz.Policy, error) {
+	if decoded, err := url.QueryUnescape(doc); err == nil && strings.HasPrefix(strings.TrimSpace(decoded), "{") {
+		doc = decoded
+	}
+	p, err := authz.Parse(name, []byte(doc))
+	if err != nil {
+		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	return p, nil
+}
+
+// deny builds the refusal AWS gives ("User: <arn> is not authorized to
+// perform: <action> on resource: <arn> because ...") in the service's
+// error code: DynamoDB AccessDeniedException (400), SQS AccessDenied (403),
+// SNS AuthorizationError (403); it logs every refusal. In log mode it
+// logs and serves.
+func (g *Guard) deny(caller authz.Caller, service, action, resource, reason string) *Denial {
+	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", caller, action, resource, reason)
+	if action == "" {
+		msg = fmt.Sprintf("User: %s is not authorized: %s", caller, reason)
+	}
+	g.log.Warn("access denied", zap.String("mode", g.mode), zap.String("principal", caller.String()),
+		zap.String("action", action), zap.String("resource", resource), zap.String("reason", reason))
+	g.mu.Lock()
+	g.denied = append(g.denied, Denied{Principal: caller.String(), Action: action, Resource: resource, Reason: reason})
+	g.mu.Unlock()
+	if g.mode == Log {
+		return nil
+	}
+	switch service {
+	case "dynamodb":
+		return &Denial{Status: http.StatusBadRequest, Code: "AccessDeniedException", Message: msg}
+	case "sns":
+		return &Denial{Status: http.StatusForbidden, Code: "AuthorizationError", Message: msg}
+	case "sqs":
+		return &Denial{Status: http.StatusForbidden, Code: "AccessDenied", Message: msg}
+	}
+	return &Denial{Status: http.StatusForbidden, Code: "AccessDeniedException", Message: msg}
+}
+
+// roleNameOf is the role of an assumed-role session ARN.
+func roleNameOf(arn string) string {
+	_, rest, _ := strings.Cut(arn, ":assumed-role/")
+	name, _, _ := strings.Cut(rest, "/")
+	return name
+}
+
+func roleARNOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 {
+		return arn
+	}
+	return "arn:" + parts[1] + ":iam::" + parts[4] + ":role/" + roleNameOf(arn)
+}
+
+func accountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 {
+		return ""
+	}
+	return parts[4]
+}
+
+func signingService(r *http.Request) string {
+	_, cred, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	if !ok {
+		return ""
+	}
+	parts := strings.Split(strings.SplitN(cred, ",", 2)[0], "/")
+	if len(parts) != 5 {
+		return ""
+	}
+	return parts[3]
+}
