@@ -33,7 +33,7 @@ resource "aws_iam_role" "processor" {
 
 data "aws_iam_policy_document" "processor" {
   statement {
-    sid       = "ConsumeIngestQueue"
+    sid = "ConsumeIngestQueue"
     # Needed on AWS: Lambda's event source mapping polls, deletes and reads the queue with this role (the local AWS's poller does not act as the role).
     actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.ingest.arn]
@@ -54,7 +54,7 @@ data "aws_iam_policy_document" "processor" {
   }
 
   statement {
-    sid       = "UseKeyThroughQueuesAndTable"
+    sid = "UseKeyThroughQueuesAndTable"
     # Needed on AWS: SQS and DynamoDB use the key on the caller's behalf for each encrypted message and item (the local AWS does not enforce KMS yet).
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [local.kms_key_arn]
@@ -66,7 +66,7 @@ data "aws_iam_policy_document" "processor" {
   }
 
   statement {
-    sid       = "WriteOwnLogs"
+    sid = "WriteOwnLogs"
     # Needed on AWS: Lambda writes the function's output to its log group as this role (the local AWS's executor writes it itself).
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.processor.arn}:*"]
@@ -116,7 +116,7 @@ data "aws_iam_policy_document" "maintenance" {
   }
 
   statement {
-    sid       = "FailedInvocationsToMaintenanceDLQ"
+    sid = "FailedInvocationsToMaintenanceDLQ"
     # Needed on AWS: Lambda sends a failed asynchronous invocation to its on-failure destination as this role (the local AWS sends it itself).
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.maintenance_dlq.arn]
@@ -141,7 +141,7 @@ data "aws_iam_policy_document" "maintenance" {
   }
 
   statement {
-    sid       = "UseKeyThroughQueuesTableAndTopic"
+    sid = "UseKeyThroughQueuesTableAndTopic"
     # Needed on AWS: SQS, DynamoDB and SNS use the key on the caller's behalf (the local AWS does not enforce KMS yet).
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [local.kms_key_arn]
@@ -153,7 +153,7 @@ data "aws_iam_policy_document" "maintenance" {
   }
 
   statement {
-    sid       = "WriteOwnLogs"
+    sid = "WriteOwnLogs"
     # Needed on AWS: Lambda writes the function's output to its log group as this role (the local AWS's executor writes it itself).
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.maintenance.arn}:*"]
