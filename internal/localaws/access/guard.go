@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/authz"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 )
 
 // Modes of the guard.
@@ -140,10 +141,10 @@ func (g *Guard) calls(r *http.Request, body []byte) (string, []call, error) {
 		c, err := sqsCalls(strings.TrimPrefix(target, "AmazonSQS."), body, func(u string) (string, error) { return g.queueARN(r.Context(), u) })
 		return "sqs", c, err
 	}
-	if form, err := url.ParseQuery(string(body)); err == nil && strings.Contains(r.Header.Get("Authorization"), "/sns/aws4_request") {
+	if form, err := url.ParseQuery(string(body)); err == nil && awsapi.SigningService(r) == "sns" {
 		return "sns", snsCalls(form), nil
 	}
-	return signingService(r), nil, fmt.Errorf("the local AWS does not evaluate this call of a role (%s %s)", r.Method, r.URL.Path)
+	return awsapi.SigningService(r), nil, fmt.Errorf("the local AWS does not evaluate this call of a role (%s %s)", r.Method, r.URL.Path)
 }
 
 // context is the request context the local AWS fills for a role's call
@@ -304,16 +305,4 @@ func accountOf(arn string) string {
 		return ""
 	}
 	return parts[4]
-}
-
-func signingService(r *http.Request) string {
-	_, cred, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
-	if !ok {
-		return ""
-	}
-	parts := strings.Split(strings.SplitN(cred, ",", 2)[0], "/")
-	if len(parts) != 5 {
-		return ""
-	}
-	return parts[3]
 }
