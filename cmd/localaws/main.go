@@ -64,6 +64,7 @@ func main() {
 		log.Fatal("start", zap.Error(err)) //nolint:gocritic // nothing to flush yet
 	}
 	fmt.Printf("local AWS ready at %s (export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test)\n", srv.URL, srv.URL)
+	fmt.Printf("over TLS at %s (export AWS_CA_BUNDLE=%s)\n", srv.TLSURL, srv.CABundle)
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	<-stop

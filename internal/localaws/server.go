@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,7 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/scheduler"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/sns"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/sqs"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/tlsmux"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 )
 
@@ -70,6 +72,14 @@ type closer interface{ Close() }
 // Server is the running local AWS.
 type Server struct {
 	URL string // http://host:port, for AWS_ENDPOINT_URL
+	// TLSURL is the same port over HTTPS (https://host:port), with a
+	// certificate of the local AWS's own authority: the functions call it,
+	// and any client that trusts CABundle may.
+	TLSURL string
+	// CABundle is the file of that authority's certificate (AWS_CA_BUNDLE).
+	CABundle string
+	// Authority is the certificate authority itself, for Go clients.
+	Authority *tlsmux.Authority
 
 	// Executor runs the deployed functions' code.
 	Executor *executor.Executor
@@ -135,7 +145,18 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
-	s.URL = "http://" + ln.Addr().String()
+	s.URL, s.TLSURL = "http://"+ln.Addr().String(), "https://"+ln.Addr().String()
+	host, _, _ := net.SplitHostPort(ln.Addr().String())
+	if s.Authority, err = tlsmux.NewAuthority("127.0.0.1", "::1", "localhost", host); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	s.CABundle = filepath.Join(s.opts.WorkDir, "localaws-ca.pem")
+	if err := s.Authority.WriteBundle(s.CABundle); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	ln = tlsmux.Wrap(ln, s.Authority)
 	s.Executor, err = executor.New(s.log.Named("executor"), s.opts.WorkDir, opts.FunctionOutput)
 	if err != nil {
 		_ = ln.Close()
@@ -144,7 +165,6 @@ func Start(opts Options) (*Server, error) {
 	s.Executor.InjectFaultsFrom(s.Faults)
 	s.kumo = upstream.Start(opts.Region, s.Faults)
 	s.Clock = clock.Scaled(opts.TimeScale)
-	s.Access = access.New(mode, s.kumo.IAM, s.kumo.SQS, opts.Region, s.Clock.Now, s.log.Named("iam"))
 
 	s.SNS = sns.New(s.kumo, s.log.Named("sns"), s.Clock)
 	eventsSvc := events.New(s.kumo, s.SNS, s.log.Named("events"), opts.Region)
@@ -155,9 +175,11 @@ func Start(opts Options) (*Server, error) {
 	})
 	logsSvc := logs.New(s.kumo, s.CloudWatch, s.log.Named("logs"))
 	s.Executor.SendLogsTo(logsSvc)
-	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.URL, Instances: opts.Instances, Principals: s.Principals})
+	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.TLSURL, CABundle: s.CABundle, Instances: opts.Instances, Principals: s.Principals})
 	sqsSvc := sqs.New(s.kumo, s.log.Named("sqs"), s.URL)
 	sqsSvc.SampleMetrics(s.Clock, s.CloudWatch)
+	s.Access = access.New(mode, s.kumo.IAM, access.KumoResources{SQS: s.kumo.Reads.SQS, SNS: s.kumo.Reads.SNS, KMS: s.kumo.Reads.KMS, QueueKey: sqsSvc.KeyOf},
+		opts.Region, s.Clock.Now, s.log.Named("iam"))
 	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc, s.Clock)
 	for _, svc := range []interface{ Register(*awsapi.Router) }{
 		sqsSvc, kms.New(s.kumo), dynamodb.New(s.kumo), lambdaSvc, schedulerSvc, eventsSvc, s.CloudWatch, s.SNS, logsSvc,
@@ -181,9 +203,9 @@ func Start(opts Options) (*Server, error) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ConnContext: tlsmux.ConnContext}
 	go func() { _ = s.srv.Serve(ln) }() // ends with Shutdown in Close
-	s.log.Info("local AWS listening", zap.String("url", s.URL))
+	s.log.Info("local AWS listening", zap.String("url", s.URL), zap.String("tls_url", s.TLSURL), zap.String("ca_bundle", s.CABundle))
 	return s, nil
 }
 
@@ -284,7 +306,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, caller authz
 		return false
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if d := s.Access.Check(r.Context(), caller, r, body); d != nil {
+	if d := s.Access.Check(r.Context(), caller, r, body, tlsmux.Secure(r.Context())); d != nil {
 		awsapi.WriteProtocolError(w, r, d.Status, d.Code, d.Message)
 		return false
 	}

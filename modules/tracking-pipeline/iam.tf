@@ -55,7 +55,7 @@ data "aws_iam_policy_document" "processor" {
 
   statement {
     sid = "UseKeyThroughQueuesAndTable"
-    # Needed on AWS: SQS and DynamoDB use the key on the caller's behalf for each encrypted message and item (the local AWS does not enforce KMS yet).
+    # Needed on AWS: the event source mapping receives (kms:Decrypt through SQS) and DynamoDB uses the key on the function's behalf; the local AWS checks neither yet.
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [local.kms_key_arn]
     condition {
@@ -142,7 +142,7 @@ data "aws_iam_policy_document" "maintenance" {
 
   statement {
     sid = "UseKeyThroughQueuesTableAndTopic"
-    # Needed on AWS: SQS, DynamoDB and SNS use the key on the caller's behalf (the local AWS does not enforce KMS yet).
+    # Needed on AWS: DynamoDB uses the key on the caller's behalf too (not checked locally); SQS's and SNS's use of it is, see make test-iam.
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [local.kms_key_arn]
     condition {

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -9,6 +10,17 @@ import (
 // call is one IAM action on one resource that a request needs.
 type call struct {
 	action, resource string
+	policy           string  // the resource's own policy; "" for none
+	key              *keyUse // the KMS key the service uses on the caller's behalf; nil for none
+}
+
+// keyUse is a service's use of a KMS key on the caller's behalf: the
+// actions the caller must be allowed on the key, through that service.
+type keyUse struct {
+	keyID      string
+	actions    []string
+	viaService string            // kms:ViaService
+	context    map[string]string // the encryption context the service uses
 }
 
 // Resources are named as the Service Authorization Reference names them:
@@ -40,25 +52,25 @@ func dynamoDBCalls(op string, body []byte, tableARN func(string) string) ([]call
 				if !ok {
 					return nil, fmt.Errorf("%s item of kind %s", op, kind)
 				}
-				calls = append(calls, call{"dynamodb:" + a, tableARN(target.TableName)})
+				calls = append(calls, call{action: "dynamodb:" + a, resource: tableARN(target.TableName)})
 			}
 		}
 		return calls, nil
 	case "BatchWriteItem", "BatchGetItem":
 		var calls []call
 		for table := range req.RequestItems {
-			calls = append(calls, call{"dynamodb:" + op, tableARN(table)})
+			calls = append(calls, call{action: "dynamodb:" + op, resource: tableARN(table)})
 		}
 		return calls, nil
 	}
 	if req.TableName == "" {
-		return []call{{"dynamodb:" + op, "*"}}, nil
+		return []call{{action: "dynamodb:" + op, resource: "*"}}, nil
 	}
 	resource := tableARN(req.TableName)
 	if req.IndexName != "" && (op == "Query" || op == "Scan") {
 		resource += "/index/" + req.IndexName
 	}
-	return []call{{"dynamodb:" + op, resource}}, nil
+	return []call{{action: "dynamodb:" + op, resource: resource}}, nil
 }
 
 // sqsBatches are authorised as their single-message actions ("Amazon SQS
@@ -67,9 +79,20 @@ var sqsBatches = map[string]string{
 	"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage", "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
 }
 
+// sqsKeyActions are what a caller needs on an encrypted queue's key:
+// "producers must have the kms:GenerateDataKey and kms:Decrypt
+// permissions", consumers kms:Decrypt (Amazon SQS Developer Guide,
+// "Configuring KMS permissions for producers/consumers"); the encryption
+// context is aws:sqs:arn.
+var sqsKeyActions = map[string][]string{
+	"SendMessage":    {"kms:GenerateDataKey", "kms:Decrypt"},
+	"ReceiveMessage": {"kms:Decrypt"},
+}
+
 // sqsCalls are the actions an SQS (JSON protocol) request needs, on the
-// queue its QueueUrl names.
-func sqsCalls(op string, body []byte, queueARN func(string) (string, error)) ([]call, error) {
+// queue its QueueUrl names, under the queue's policy, and the key use on
+// an encrypted queue.
+func sqsCalls(ctx context.Context, op string, body []byte, res Resources, region string) ([]call, error) {
 	var req struct{ QueueUrl string }
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("read the %s request: %w", op, err)
@@ -78,21 +101,38 @@ func sqsCalls(op string, body []byte, queueARN func(string) (string, error)) ([]
 		op = single
 	}
 	if req.QueueUrl == "" {
-		return []call{{"sqs:" + op, "*"}}, nil
+		return []call{{action: "sqs:" + op, resource: "*"}}, nil
 	}
-	arn, err := queueARN(req.QueueUrl)
+	q, err := res.Queue(ctx, req.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
-	return []call{{"sqs:" + op, arn}}, nil
+	c := call{action: "sqs:" + op, resource: q.ARN, policy: q.Policy}
+	if actions := sqsKeyActions[op]; q.KeyID != "" && actions != nil {
+		c.key = &keyUse{keyID: q.KeyID, actions: actions, viaService: "sqs." + region + ".amazonaws.com", context: map[string]string{"aws:sqs:arn": q.ARN}}
+	}
+	return []call{c}, nil
 }
 
 // snsCalls are the actions an SNS (Query protocol) request needs, on the
-// topic its TopicArn names.
-func snsCalls(form url.Values) []call {
-	resource := form.Get("TopicArn")
-	if resource == "" {
-		resource = "*"
+// topic its TopicArn names, under the topic's policy; publishing to an
+// encrypted topic needs "kms:GenerateDataKey* and kms:Decrypt" on its key
+// (Amazon SNS Developer Guide, "Configuring AWS KMS permissions"), with the
+// encryption context aws:sns:topicArn.
+func snsCalls(ctx context.Context, form url.Values, res Resources, region string) ([]call, error) {
+	action := form.Get("Action")
+	arn := form.Get("TopicArn")
+	if arn == "" {
+		return []call{{action: "sns:" + action, resource: "*"}}, nil
 	}
-	return []call{{"sns:" + form.Get("Action"), resource}}
+	t, err := res.Topic(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	c := call{action: "sns:" + action, resource: arn, policy: t.Policy}
+	if (action == "Publish" || action == "PublishBatch") && t.KeyID != "" {
+		c.action = "sns:Publish" // PublishBatch is authorised as Publish
+		c.key = &keyUse{keyID: t.KeyID, actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, viaService: "sns." + region + ".amazonaws.com", context: map[string]string{"aws:sns:topicArn": arn}}
+	}
+	return []call{c}, nil
 }

@@ -13,14 +13,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"go.uber.org/zap"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/authz"
@@ -54,23 +53,17 @@ type Kumo interface {
 	GetPolicyVersion(ctx context.Context, in *iam.GetPolicyVersionInput, opts ...func(*iam.Options)) (*iam.GetPolicyVersionOutput, error)
 }
 
-// Queues reads a queue's ARN from kumo.
-type Queues interface {
-	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
-}
-
 // Guard decides requests. It is safe for concurrent use.
 type Guard struct {
-	mode   string
-	iam    Kumo
-	queues Queues
-	region string
-	now    func() time.Time
-	log    *zap.Logger
+	mode      string
+	iam       Kumo
+	resources Resources
+	region    string
+	now       func() time.Time
+	log       *zap.Logger
 
 	mu       sync.Mutex
 	policies map[string][]*authz.Policy // role name -> identity policies
-	arns     map[string]string          // queue URL -> ARN
 	denied   []Denied
 }
 
@@ -87,9 +80,9 @@ func (g *Guard) Denials() []Denied {
 }
 
 // New returns a guard in mode.
-func New(mode string, iamClient Kumo, queues Queues, region string, now func() time.Time, log *zap.Logger) *Guard {
-	return &Guard{mode: mode, iam: iamClient, queues: queues, region: region, now: now, log: log,
-		policies: map[string][]*authz.Policy{}, arns: map[string]string{}}
+func New(mode string, iamClient Kumo, resources Resources, region string, now func() time.Time, log *zap.Logger) *Guard {
+	return &Guard{mode: mode, iam: iamClient, resources: resources, region: region, now: now, log: log,
+		policies: map[string][]*authz.Policy{}}
 }
 
 // Mode is the guard's mode.
@@ -103,8 +96,8 @@ type Denial struct {
 }
 
 // Check decides a request of caller (a role's session) with body already
-// read. It returns nil to serve it.
-func (g *Guard) Check(ctx context.Context, caller authz.Caller, r *http.Request, body []byte) *Denial {
+// read; secure says it came over TLS. It returns nil to serve it.
+func (g *Guard) Check(ctx context.Context, caller authz.Caller, r *http.Request, body []byte, secure bool) *Denial {
 	if g.mode == Off {
 		return nil
 	}
@@ -117,14 +110,66 @@ func (g *Guard) Check(ctx context.Context, caller authz.Caller, r *http.Request,
 	if err != nil {
 		return g.deny(caller, service, "", "", "its role's policies could not be read: "+err.Error())
 	}
+	reqCtx := g.context(caller, secure)
 	for _, c := range calls {
-		d, err := authz.Evaluate(authz.Request{Caller: caller, Action: c.action, Resource: c.resource, Context: g.context(caller), OneAccount: true},
-			authz.Policies{Identity: pols})
+		pol := authz.Policies{Identity: pols}
+		if c.policy != "" {
+			if pol.Resource, err = parseDocument(c.resource, c.policy); err != nil {
+				return g.deny(caller, service, c.action, c.resource, "the local AWS cannot read its resource policy: "+err.Error())
+			}
+		}
+		if d := g.decide(caller, service, c.action, c.resource, reqCtx, pol); d != nil {
+			return d
+		}
+		if c.key != nil {
+			if d := g.checkKey(ctx, caller, service, reqCtx, pols, c.key); d != nil {
+				return d
+			}
+		}
+	}
+	return nil
+}
+
+// decide evaluates one action and refuses it in service's protocol.
+func (g *Guard) decide(caller authz.Caller, service, action, resource string, reqCtx map[string][]string, pol authz.Policies) *Denial {
+	d, err := authz.Evaluate(authz.Request{Caller: caller, Action: action, Resource: resource, Context: reqCtx, OneAccount: true}, pol)
+	if err != nil {
+		return g.deny(caller, service, action, resource, "the local AWS cannot evaluate it: "+err.Error())
+	}
+	if d.Effect != authz.Allow {
+		return g.deny(caller, service, action, resource, d.Reason)
+	}
+	return nil
+}
+
+// checkKey decides a service's use of a KMS key on the caller's behalf:
+// each action under the key policy and the caller's policies, with
+// kms:ViaService, kms:CallerAccount and the encryption context ("AWS KMS
+// condition keys"). A refusal is the service's KMS access error.
+func (g *Guard) checkKey(ctx context.Context, caller authz.Caller, service string, reqCtx map[string][]string, pols []*authz.Policy, use *keyUse) *Denial {
+	key, err := g.resources.Key(ctx, use.keyID)
+	if err != nil {
+		return g.denyKey(caller, service, use.actions[0], use.keyID, "its key could not be read: "+err.Error())
+	}
+	keyPolicy, err := parseDocument(key.ARN, key.Policy)
+	if err != nil {
+		return g.denyKey(caller, service, use.actions[0], key.ARN, "the local AWS cannot read the key policy: "+err.Error())
+	}
+	kctx := map[string][]string{"kms:ViaService": {use.viaService}, "kms:CallerAccount": reqCtx["aws:PrincipalAccount"]}
+	for k, v := range reqCtx {
+		kctx[k] = v
+	}
+	for k, v := range use.context {
+		kctx["kms:EncryptionContext:"+k] = []string{v}
+	}
+	for _, action := range use.actions {
+		d, err := authz.Evaluate(authz.Request{Caller: caller, Action: action, Resource: key.ARN, Context: kctx, OneAccount: true},
+			authz.Policies{Identity: pols, Resource: keyPolicy, KeyPolicy: true})
 		if err != nil {
-			return g.deny(caller, service, c.action, c.resource, "the local AWS cannot evaluate it: "+err.Error())
+			return g.denyKey(caller, service, action, key.ARN, "the local AWS cannot evaluate it: "+err.Error())
 		}
 		if d.Effect != authz.Allow {
-			return g.deny(caller, service, c.action, c.resource, d.Reason)
+			return g.denyKey(caller, service, action, key.ARN, d.Reason)
 		}
 	}
 	return nil
@@ -138,20 +183,22 @@ func (g *Guard) calls(r *http.Request, body []byte) (string, []call, error) {
 		c, err := dynamoDBCalls(strings.TrimPrefix(target, "DynamoDB_20120810."), body, g.tableARN)
 		return "dynamodb", c, err
 	case strings.HasPrefix(target, "AmazonSQS."):
-		c, err := sqsCalls(strings.TrimPrefix(target, "AmazonSQS."), body, func(u string) (string, error) { return g.queueARN(r.Context(), u) })
+		c, err := sqsCalls(r.Context(), strings.TrimPrefix(target, "AmazonSQS."), body, g.resources, g.region)
 		return "sqs", c, err
 	}
 	if form, err := url.ParseQuery(string(body)); err == nil && awsapi.SigningService(r) == "sns" {
-		return "sns", snsCalls(form), nil
+		c, err := snsCalls(r.Context(), form, g.resources, g.region)
+		return "sns", c, err
 	}
 	return awsapi.SigningService(r), nil, fmt.Errorf("the local AWS does not evaluate this call of a role (%s %s)", r.Method, r.URL.Path)
 }
 
 // context is the request context the local AWS fills for a role's call
-// ("AWS global condition context keys"): plain HTTP, so SecureTransport is false.
-func (g *Guard) context(caller authz.Caller) map[string][]string {
+// ("AWS global condition context keys"): aws:SecureTransport is whether
+// the request came over TLS.
+func (g *Guard) context(caller authz.Caller, secure bool) map[string][]string {
 	return map[string][]string{
-		"aws:SecureTransport":  {"false"},
+		"aws:SecureTransport":  {strconv.FormatBool(secure)},
 		"aws:PrincipalArn":     {roleARNOf(caller.ARN)},
 		"aws:PrincipalAccount": {accountOf(caller.ARN)},
 		"aws:CurrentTime":      {g.now().UTC().Format(time.RFC3339)},
@@ -161,25 +208,6 @@ func (g *Guard) context(caller authz.Caller) map[string][]string {
 // tableARN names a table as kumo does (its account is 000000000000).
 func (g *Guard) tableARN(name string) string {
 	return fmt.Sprintf("arn:aws:dynamodb:%s:000000000000:table/%s", g.region, name)
-}
-
-// queueARN asks kumo for a queue's ARN once per URL.
-func (g *Guard) queueARN(ctx context.Context, queueURL string) (string, error) {
-	g.mu.Lock()
-	arn, ok := g.arns[queueURL]
-	g.mu.Unlock()
-	if ok {
-		return arn, nil
-	}
-	out, err := g.queues.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &queueURL, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		return "", fmt.Errorf("read the ARN of %s: %w", queueURL, err)
-	}
-	arn = out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
-	g.mu.Lock()
-	g.arns[queueURL] = arn
-	g.mu.Unlock()
-	return arn, nil
 }
 
 // Forget drops what the guard read of a role's policies (they changed).
@@ -265,23 +293,52 @@ func (g *Guard) deny(caller authz.Caller, service, action, resource, reason stri
 	if action == "" {
 		msg = fmt.Sprintf("User: %s is not authorized: %s", caller, reason)
 	}
+	g.record(caller, action, resource, reason)
+	return g.refusal(accessDenied[service], msg)
+}
+
+// accessDenied are the services' errors for a refused action.
+var accessDenied = map[string]Denial{
+	"dynamodb": {Status: http.StatusBadRequest, Code: "AccessDeniedException"},
+	"sns":      {Status: http.StatusForbidden, Code: "AuthorizationError"},
+	"sqs":      {Status: http.StatusForbidden, Code: "AccessDenied"},
+}
+
+// keyDenied are the services' errors when the key refuses the caller: SQS
+// KmsAccessDenied ("The caller doesn't have the required KMS access"),
+// SNS KMSAccessDenied (both 400).
+var keyDenied = map[string]Denial{
+	"sqs": {Status: http.StatusBadRequest, Code: "KmsAccessDenied"},
+	"sns": {Status: http.StatusBadRequest, Code: "KMSAccessDenied"},
+}
+
+// denyKey refuses a service's use of a key on the caller's behalf.
+func (g *Guard) denyKey(caller authz.Caller, service, action, key, reason string) *Denial {
+	msg := fmt.Sprintf("The caller doesn't have the required KMS access: User: %s is not authorized to perform: %s on resource: %s via %s %s", caller, action, key, service, reason)
+	g.record(caller, action, key, reason)
+	return g.refusal(keyDenied[service], msg)
+}
+
+// record logs and keeps a refusal.
+func (g *Guard) record(caller authz.Caller, action, resource, reason string) {
 	g.log.Warn("access denied", zap.String("mode", g.mode), zap.String("principal", caller.String()),
 		zap.String("action", action), zap.String("resource", resource), zap.String("reason", reason))
 	g.mu.Lock()
 	g.denied = append(g.denied, Denied{Principal: caller.String(), Action: action, Resource: resource, Reason: reason})
 	g.mu.Unlock()
+}
+
+// refusal is the answer to a refused call: none in log mode, else d
+// (AccessDeniedException, 403, for a service without its own) with msg.
+func (g *Guard) refusal(d Denial, msg string) *Denial {
 	if g.mode == Log {
 		return nil
 	}
-	switch service {
-	case "dynamodb":
-		return &Denial{Status: http.StatusBadRequest, Code: "AccessDeniedException", Message: msg}
-	case "sns":
-		return &Denial{Status: http.StatusForbidden, Code: "AuthorizationError", Message: msg}
-	case "sqs":
-		return &Denial{Status: http.StatusForbidden, Code: "AccessDenied", Message: msg}
+	if d.Code == "" {
+		d = Denial{Status: http.StatusForbidden, Code: "AccessDeniedException"}
 	}
-	return &Denial{Status: http.StatusForbidden, Code: "AccessDeniedException", Message: msg}
+	d.Message = msg
+	return &d
 }
 
 // roleNameOf is the role of an assumed-role session ARN.

@@ -26,8 +26,9 @@ type Request struct {
 	Resource string              // the ARN the action is on
 	Context  map[string][]string // condition keys and their values
 	// OneAccount says caller and resource are in one account whatever
-	// their ARNs say (kumo names IAM resources in another account than
-	// the rest; the local AWS is one account).
+	// their ARNs say, and an account a policy names as a principal is the
+	// caller's (kumo names IAM resources in another account than the rest,
+	// and its default key policy a third; the local AWS is one account).
 	OneAccount bool
 }
 
@@ -93,7 +94,7 @@ func Evaluate(req Request, pol Policies) (Decision, error) {
 	resourceAllow, resourceBy := noMatch, []string(nil)
 	if p := pol.Resource; p != nil {
 		for _, s := range p.statements {
-			m := matchPrincipalOf(s, req.Caller)
+			m := matchPrincipalOf(s, req.Caller, req.OneAccount)
 			if m == noMatch {
 				continue
 			}
@@ -139,12 +140,12 @@ func Evaluate(req Request, pol Policies) (Decision, error) {
 }
 
 // matchPrincipalOf is how a resource policy statement names the caller.
-func matchPrincipalOf(s statement, c Caller) principalMatch {
+func matchPrincipalOf(s statement, c Caller, oneAccount bool) principalMatch {
 	switch {
 	case s.principal != nil:
-		return matchPrincipal(s.principal, c)
+		return matchPrincipal(s.principal, c, oneAccount)
 	case s.notPrincipal != nil:
-		if matchPrincipal(s.notPrincipal, c) == noMatch {
+		if matchPrincipal(s.notPrincipal, c, oneAccount) == noMatch {
 			return direct
 		}
 		return noMatch

@@ -151,6 +151,22 @@ func TestEvaluate(t *testing.T) {
 			want:     authz.ImplicitDeny,
 		},
 		{
+			name:     "a key policy naming another account: identity policies cannot grant",
+			req:      authz.Request{Caller: authz.Caller{ARN: role}, Action: "kms:Decrypt", Resource: key},
+			identity: []string{`{"Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*"}}`},
+			resource: `{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"}}`,
+			keyPol:   true,
+			want:     authz.ImplicitDeny,
+		},
+		{
+			name:     "in one account (the local AWS) any account a policy names is the caller's",
+			req:      authz.Request{Caller: authz.Caller{ARN: role}, Action: "kms:Decrypt", Resource: key, OneAccount: true},
+			identity: []string{`{"Statement":{"Sid":"Key","Effect":"Allow","Action":"kms:*","Resource":"*"}}`},
+			resource: `{"Statement":{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"}}`,
+			keyPol:   true,
+			want:     authz.Allow, wantBy: []string{"id0/Key", "resource/Root"},
+		},
+		{
 			name:     "a key policy naming the role allows it alone",
 			req:      authz.Request{Caller: authz.Caller{ARN: session}, Action: "kms:GenerateDataKey", Resource: key},
 			resource: `{"Statement":{"Sid":"Fn","Effect":"Allow","Principal":{"AWS":"` + role + `"},"Action":["kms:Decrypt","kms:GenerateDataKey*"],"Resource":"*"}}`,

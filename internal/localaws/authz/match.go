@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"regexp"
 	"strings"
 )
 
@@ -108,8 +109,9 @@ const (
 )
 
 // matchPrincipal matches a caller (an IAM role or assumed-role ARN, or a
-// service principal such as events.amazonaws.com) against a Principal.
-func matchPrincipal(p *principalField, caller Caller) principalMatch {
+// service principal such as events.amazonaws.com) against a Principal;
+// with oneAccount every account principal names the caller's account.
+func matchPrincipal(p *principalField, caller Caller, oneAccount bool) principalMatch {
 	if p == nil {
 		return noMatch
 	}
@@ -134,10 +136,15 @@ func matchPrincipal(p *principalField, caller Caller) principalMatch {
 			return direct
 		case a == account || a == "arn:"+partitionOf(caller.ARN)+":iam::"+account+":root":
 			best = viaAccount
+		case oneAccount && accountPrincipal.MatchString(a):
+			best = viaAccount
 		}
 	}
 	return best
 }
+
+// accountPrincipal is an account as a principal: its ID or its root user's ARN.
+var accountPrincipal = regexp.MustCompile(`^([0-9]{12}|arn:aws[a-z-]*:iam::[0-9]{12}:root)$`)
 
 func partitionOf(arn string) string {
 	parts := strings.SplitN(arn, ":", 3)

@@ -35,6 +35,7 @@ type FunctionSpec struct {
 	Arch        string
 	Region      string
 	EndpointURL string                 // AWS_ENDPOINT_URL given to the function
+	CABundle    string                 // AWS_CA_BUNDLE: the certificate authority an https EndpointURL needs
 	LogGroup    string                 // where its output goes; default /aws/lambda/<name>
 	Credentials principals.Credentials // its execution role's; empty: the admin key
 }
@@ -291,6 +292,9 @@ func (e *Executor) start(f *function) {
 		"LAMBDA_TASK_ROOT=" + f.dir,
 		"_HANDLER=bootstrap",
 		"TZ=UTC",
+	}
+	if f.spec.CABundle != "" {
+		env = append(env, "AWS_CA_BUNDLE="+f.spec.CABundle)
 	}
 	for k, v := range f.spec.Env {
 		env = append(env, k+"="+v)

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/sivchari/kumo"
@@ -44,6 +45,10 @@ type Kumo struct {
 	SNS  *sns.Client
 	Logs *cloudwatchlogs.Client
 	IAM  *iam.Client
+	// Reads are clients for the layer's bookkeeping reads (the access
+	// guard's), which meet no injected faults: AWS's own lookups do not fail
+	// with a client's call.
+	Reads Reads
 
 	srv    *kumo.Server
 	url    *url.URL
@@ -52,6 +57,13 @@ type Kumo struct {
 	fixers map[string]Fixer // X-Amz-Target prefix -> fix; set before serving, read only after
 
 	sqsCounter atomic.Pointer[SQSCounter]
+}
+
+// Reads are kumo clients without injected faults.
+type Reads struct {
+	SQS *sqs.Client
+	SNS *sns.Client
+	KMS *kms.Client
 }
 
 // startMu serialises kumo.NewServer: kumo's services are process-wide and
@@ -97,6 +109,9 @@ func Start(region string, inj *faults.Injector) *Kumo {
 	k.SNS = sns.NewFromConfig(cfg)
 	k.Logs = cloudwatchlogs.NewFromConfig(cfg)
 	k.IAM = iam.NewFromConfig(cfg)
+	plain := cfg
+	plain.HTTPClient = &http.Client{Transport: counting}
+	k.Reads = Reads{SQS: sqs.NewFromConfig(plain), SNS: sns.NewFromConfig(plain), KMS: kms.NewFromConfig(plain)}
 	return k
 }
 

@@ -105,7 +105,7 @@ func (s *Service) roleCredentials(w http.ResponseWriter, spec *executor.Function
 
 // specFrom builds an executor spec from a create or update request, on top of prev.
 func (s *Service) specFrom(req functionRequest, prev *executor.FunctionSpec) executor.FunctionSpec {
-	spec := executor.FunctionSpec{Region: s.region, EndpointURL: s.publicURL, Instances: s.instances, Timeout: 3 * time.Second}
+	spec := executor.FunctionSpec{Region: s.region, EndpointURL: s.publicURL, CABundle: s.caBundle, Instances: s.instances, Timeout: 3 * time.Second}
 	if prev != nil {
 		spec = *prev
 	}

@@ -21,6 +21,7 @@ import (
 type Options struct {
 	Region    string
 	PublicURL string // the front server's address, the functions' AWS_ENDPOINT_URL
+	CABundle  string // the file of the authority PublicURL's certificate needs (https), the functions' AWS_CA_BUNDLE
 	Instances int    // processes per function without reserved concurrency
 	// Principals issues each function's credentials, standing for its
 	// execution role; nil gives functions the admin key.
@@ -34,6 +35,7 @@ type Service struct {
 	log       *zap.Logger
 	region    string
 	publicURL string
+	caBundle  string
 	instances int
 	keys      *principals.Registry
 
@@ -51,7 +53,7 @@ type Service struct {
 func New(k *upstream.Kumo, exec *executor.Executor, log *zap.Logger, opts Options) *Service {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Service{
-		kumo: k, exec: exec, log: log, region: opts.Region, publicURL: opts.PublicURL, instances: opts.Instances, keys: opts.Principals,
+		kumo: k, exec: exec, log: log, region: opts.Region, publicURL: opts.PublicURL, caBundle: opts.CABundle, instances: opts.Instances, keys: opts.Principals,
 		ctx: ctx, stop: stop, lambdas: map[string]*lambdaExtras{},
 	}
 	s.poller = newPoller(s)

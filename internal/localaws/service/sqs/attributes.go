@@ -61,6 +61,13 @@ func (s *Service) queueLifecycle(op string) http.HandlerFunc {
 	}
 }
 
+// KeyOf is the KMS key that encrypts a queue ("" for none): KmsMasterKeyId.
+func (s *Service) KeyOf(queueName string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queues[queueName]["KmsMasterKeyId"]
+}
+
 // echoQueueAttributes adds the kept attributes to kumo's answer.
 func (s *Service) echoQueueAttributes(w http.ResponseWriter, r *http.Request) {
 	s.kumo.AmendJSON(w, r, func(body []byte, resp map[string]any) bool {

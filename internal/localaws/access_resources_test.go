@@ -1,0 +1,138 @@
+package localaws_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+)
+
+// TestResourceAndKeyPoliciesDecide: a KMS-encrypted queue whose policy
+// denies plain HTTP and lets one role send directly, with a key policy
+// that delegates to IAM and lets that role use the key through SQS only
+// (the module's ingest queue and key, in small). Roles send to it over
+// HTTPS or plain HTTP. Bare kumo lets every one of them send; the local
+// AWS decides as AWS documents: the TLS deny refuses plain HTTP whoever
+// calls, the queue policy alone lets the named role send, an identity
+// policy without the key refuses with KmsAccessDenied, a stranger gets
+// AccessDenied.
+func TestResourceAndKeyPoliciesDecide(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	type sender struct {
+		name     string
+		identity string // its role policy; "" none
+		https    bool
+	}
+	const sendAndKey = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"},` +
+		`{"Effect":"Allow","Action":["kms:GenerateDataKey","kms:Decrypt"],"Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"sqs.us-east-1.amazonaws.com"}}}]}`
+	senders := []sender{
+		{"iam-producer", sendAndKey, true},
+		{"iam-producer-plain-http", sendAndKey, false},
+		{"named-by-the-queue", "", true},
+		{"no-key-use", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}]}`, true},
+		{"stranger", "", true},
+	}
+	code := func(err error) string {
+		var apiErr smithy.APIError
+		switch {
+		case err == nil:
+			return ""
+		case errors.As(err, &apiErr):
+			return apiErr.ErrorCode()
+		}
+		return err.Error()
+	}
+
+	t.Run("bare kumo lets every one send", func(t *testing.T) {
+		t.Parallel()
+		bare := upstream.NewServer()
+		t.Cleanup(bare.Close)
+		q, err := sqs.NewFromConfig(configFor(bare.URL)).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("sealed"))})
+		require.NoError(t, err)
+		for _, s := range senders {
+			role := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(bare.URL), Credentials: credentials.NewStaticCredentialsProvider("ASIA"+s.name, "x", "")}
+			_, err := sqs.NewFromConfig(role).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("x")})
+			assert.NoError(t, err, s.name)
+		}
+	})
+
+	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	admin := srv.ClientConfig()
+	roleARN := map[string]string{}
+	for _, s := range senders {
+		name := testenv.Unique(s.name)
+		r, err := iam.NewFromConfig(admin).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name,
+			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`)})
+		require.NoError(t, err)
+		if s.identity != "" {
+			_, err = iam.NewFromConfig(admin).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String("p"), PolicyDocument: aws.String(s.identity)})
+			require.NoError(t, err)
+		}
+		roleARN[s.name] = aws.ToString(r.Role.Arn)
+	}
+	named := roleARN["named-by-the-queue"]
+	key, err := kms.NewFromConfig(admin).CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(`{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"Account","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},` +
+		`{"Sid":"Producer","Effect":"Allow","Principal":{"AWS":"` + named + `"},"Action":["kms:GenerateDataKey","kms:Decrypt"],"Resource":"*",` +
+		`"Condition":{"StringEquals":{"kms:ViaService":"sqs.us-east-1.amazonaws.com"}}}]}`)})
+	require.NoError(t, err)
+	queueName := testenv.Unique("sealed")
+	queueARN := "arn:aws:sqs:us-east-1:000000000000:" + queueName
+	q, err := sqs.NewFromConfig(admin).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &queueName, Attributes: map[string]string{
+		"KmsMasterKeyId": aws.ToString(key.KeyMetadata.Arn),
+		"Policy": `{"Version":"2012-10-17","Statement":[` +
+			`{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"sqs:*","Resource":"` + queueARN + `","Condition":{"Bool":{"aws:SecureTransport":"false"}}},` +
+			`{"Sid":"ProducersSend","Effect":"Allow","Principal":{"AWS":"` + named + `"},"Action":"sqs:SendMessage","Resource":"` + queueARN + `"}]}`,
+	}})
+	require.NoError(t, err)
+
+	trusting := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.TLSClientConfig = &tls.Config{RootCAs: srv.Authority.CertPool(), MinVersion: tls.VersionTLS12}
+	})
+	for _, tt := range []struct {
+		sender string
+		want   string // "" sent, else the error code
+	}{
+		{"iam-producer", ""},
+		{"iam-producer-plain-http", "AccessDenied"},
+		{"named-by-the-queue", ""},
+		{"no-key-use", "KmsAccessDenied"},
+		{"stranger", "AccessDenied"},
+	} {
+		t.Run(tt.sender, func(t *testing.T) {
+			var s sender
+			for _, c := range senders {
+				if c.name == tt.sender {
+					s = c
+				}
+			}
+			creds, err := srv.Principals.ForRole(roleARN[s.name], s.name)
+			require.NoError(t, err)
+			role := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")}
+			if s.https {
+				role.BaseEndpoint, role.HTTPClient = aws.String(srv.TLSURL), trusting
+			}
+			_, err = sqs.NewFromConfig(role).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("x")})
+			assert.Equal(t, tt.want, code(err), "%v", err)
+		})
+	}
+}
