@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -115,7 +118,7 @@ func TestResourceAndKeyPoliciesDecide(t *testing.T) {
 		{"iam-producer", ""},
 		{"iam-producer-plain-http", "AccessDenied"},
 		{"named-by-the-queue", ""},
-		{"no-key-use", "KmsAccessDenied"},
+		{"no-key-use", "KMS.AccessDeniedException"}, // KmsAccessDenied, by its query-compatible code
 		{"stranger", "AccessDenied"},
 	} {
 		t.Run(tt.sender, func(t *testing.T) {
@@ -125,14 +128,76 @@ func TestResourceAndKeyPoliciesDecide(t *testing.T) {
 					s = c
 				}
 			}
-			creds, err := srv.Principals.ForRole(roleARN[s.name], s.name)
+			assumed, err := sts.NewFromConfig(admin).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN[s.name]), RoleSessionName: aws.String(s.name)})
 			require.NoError(t, err)
-			role := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")}
+			c := assumed.Credentials
+			role := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+				Credentials: credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))}
 			if s.https {
 				role.BaseEndpoint, role.HTTPClient = aws.String(srv.TLSURL), trusting
 			}
 			_, err = sqs.NewFromConfig(role).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("x")})
 			assert.Equal(t, tt.want, code(err), "%v", err)
+			var kmsDenied *sqstypes.KmsAccessDenied
+			assert.Equal(t, tt.sender == "no-key-use", errors.As(err, &kmsDenied), "the SDK's typed KmsAccessDenied")
+		})
+	}
+}
+
+// TestAssumeRoleMeetsTheTrustPolicy: AssumeRole issues keys of the role's
+// session only when the role's trust policy lets the caller assume it.
+// Bare kumo issues keys for any role, whatever its trust policy.
+func TestAssumeRoleMeetsTheTrustPolicy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	trusts := map[string]string{
+		"account": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`,
+		"lambda":  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+	}
+	assume := func(t *testing.T, admin aws.Config, trust, session string) (*sts.AssumeRoleOutput, error) {
+		t.Helper()
+		roleARN := "arn:aws:iam::123456789012:role/missing"
+		if trust != "" {
+			name := testenv.Unique("assumed")
+			r, err := iam.NewFromConfig(admin).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name, AssumeRolePolicyDocument: aws.String(trusts[trust])})
+			require.NoError(t, err)
+			roleARN = aws.ToString(r.Role.Arn)
+		}
+		return sts.NewFromConfig(admin).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: &roleARN, RoleSessionName: &session})
+	}
+
+	t.Run("bare kumo lets anyone assume a role only Lambda may", func(t *testing.T) {
+		t.Parallel()
+		bare := upstream.NewServer()
+		t.Cleanup(bare.Close)
+		_, err := assume(t, configFor(bare.URL), "lambda", "operator")
+		assert.NoError(t, err)
+	})
+	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	for _, tt := range []struct {
+		name, trust, session, want string
+	}{
+		{"a trust policy naming the account", "account", "operator", ""},
+		{"a trust policy naming only Lambda", "lambda", "operator", "AccessDenied"},
+		{"a role that does not exist", "", "operator", "AccessDenied"},
+		{"a session name AWS refuses", "account", "a", "ValidationError"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := assume(t, srv.ClientConfig(), tt.trust, tt.session)
+			var apiErr smithy.APIError
+			if tt.want != "" {
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, tt.want, apiErr.ErrorCode())
+				return
+			}
+			require.NoError(t, err)
+			assert.Contains(t, aws.ToString(out.AssumedRoleUser.Arn), ":assumed-role/assumed-")
+			assert.True(t, strings.HasSuffix(aws.ToString(out.AssumedRoleUser.Arn), "/operator"))
+			caller, admin, known := srv.Principals.Lookup(aws.ToString(out.Credentials.AccessKeyId))
+			assert.True(t, known && !admin, "the keys are the session's")
+			assert.Equal(t, aws.ToString(out.AssumedRoleUser.Arn), caller.ARN)
 		})
 	}
 }

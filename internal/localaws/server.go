@@ -41,6 +41,7 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/scheduler"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/sns"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/sqs"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/sts"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/tlsmux"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 )
@@ -183,6 +184,7 @@ func Start(opts Options) (*Server, error) {
 	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc, s.Clock)
 	for _, svc := range []interface{ Register(*awsapi.Router) }{
 		sqsSvc, kms.New(s.kumo), dynamodb.New(s.kumo), lambdaSvc, schedulerSvc, eventsSvc, s.CloudWatch, s.SNS, logsSvc,
+		sts.New(s.kumo.IAM, s.Principals, s.log.Named("sts")),
 	} {
 		svc.Register(s.router)
 	}
@@ -198,6 +200,10 @@ func Start(opts Options) (*Server, error) {
 		awsapi.WriteJSON(w, http.StatusOK, map[string]any{"rules": s.Faults.Rules()})
 	})
 	s.router.REST("PUT /_localaws/faults", s.setFaults)
+	s.router.REST("GET /_localaws/ca.pem", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		_, _ = w.Write(s.Authority.CertPEM)
+	})
 	s.router.REST("POST /_localaws/alarms/evaluate", func(w http.ResponseWriter, _ *http.Request) {
 		s.CloudWatch.EvaluateNow()
 		w.WriteHeader(http.StatusNoContent)
@@ -307,7 +313,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request, caller authz
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if d := s.Access.Check(r.Context(), caller, r, body, tlsmux.Secure(r.Context())); d != nil {
-		awsapi.WriteProtocolError(w, r, d.Status, d.Code, d.Message)
+		awsapi.WriteProtocolErrorAs(w, r, d.Status, d.Code, d.QueryCode, d.Message)
 		return false
 	}
 	return true

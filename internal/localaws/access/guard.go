@@ -93,6 +93,7 @@ func (g *Guard) Mode() string { return g.mode }
 type Denial struct {
 	Status        int
 	Code, Message string
+	QueryCode     string // SQS's x-amzn-query-error code where it differs from Code
 }
 
 // Check decides a request of caller (a role's session) with body already
@@ -183,14 +184,23 @@ func (g *Guard) calls(r *http.Request, body []byte) (string, []call, error) {
 		c, err := dynamoDBCalls(strings.TrimPrefix(target, "DynamoDB_20120810."), body, g.tableARN)
 		return "dynamodb", c, err
 	case strings.HasPrefix(target, "AmazonSQS."):
-		c, err := sqsCalls(r.Context(), strings.TrimPrefix(target, "AmazonSQS."), body, g.resources, g.region)
+		c, err := sqsCalls(r.Context(), strings.TrimPrefix(target, "AmazonSQS."), body, g.resources, g.regionOf(r))
 		return "sqs", c, err
 	}
 	if form, err := url.ParseQuery(string(body)); err == nil && awsapi.SigningService(r) == "sns" {
-		c, err := snsCalls(r.Context(), form, g.resources, g.region)
+		c, err := snsCalls(r.Context(), form, g.resources, g.regionOf(r))
 		return "sns", c, err
 	}
 	return awsapi.SigningService(r), nil, fmt.Errorf("the local AWS does not evaluate this call of a role (%s %s)", r.Method, r.URL.Path)
+}
+
+// regionOf is the region a request was signed for (the service endpoint's
+// region in kms:ViaService), else the local AWS's.
+func (g *Guard) regionOf(r *http.Request) string {
+	if region := awsapi.SigningRegion(r); region != "" {
+		return region
+	}
+	return g.region
 }
 
 // context is the request context the local AWS fills for a role's call
@@ -305,10 +315,11 @@ var accessDenied = map[string]Denial{
 }
 
 // keyDenied are the services' errors when the key refuses the caller: SQS
-// KmsAccessDenied ("The caller doesn't have the required KMS access"),
-// SNS KMSAccessDenied (both 400).
+// KmsAccessDenied ("The caller doesn't have the required KMS access"; its
+// query-compatible code KMS.AccessDeniedException), SNS KMSAccessDenied
+// (both 400).
 var keyDenied = map[string]Denial{
-	"sqs": {Status: http.StatusBadRequest, Code: "KmsAccessDenied"},
+	"sqs": {Status: http.StatusBadRequest, Code: "KmsAccessDenied", QueryCode: "KMS.AccessDeniedException"},
 	"sns": {Status: http.StatusBadRequest, Code: "KMSAccessDenied"},
 }
 
@@ -338,6 +349,9 @@ func (g *Guard) refusal(d Denial, msg string) *Denial {
 		d = Denial{Status: http.StatusForbidden, Code: "AccessDeniedException"}
 	}
 	d.Message = msg
+	if d.QueryCode == "" {
+		d.QueryCode = d.Code
+	}
 	return &d
 }
 

@@ -14,6 +14,14 @@ import (
 // code also in x-amzn-query-error, which its SDK reads first), Query (a
 // form POST: an ErrorResponse document), else REST-JSON.
 func WriteProtocolError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	WriteProtocolErrorAs(w, r, status, code, code, message)
+}
+
+// WriteProtocolErrorAs is WriteProtocolError for an error whose code in
+// SQS's former Query protocol differs from its JSON type (KmsAccessDenied
+// is "KMS.AccessDeniedException" there): SQS sends that code in
+// x-amzn-query-error and its SDK reports it.
+func WriteProtocolErrorAs(w http.ResponseWriter, r *http.Request, status int, code, queryCode, message string) {
 	switch {
 	case r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor":
 		body, _ := cbor.Marshal(map[string]string{"__type": code, "message": message}) // a map of strings always encodes
@@ -23,7 +31,7 @@ func WriteProtocolError(w http.ResponseWriter, r *http.Request, status int, code
 		_, _ = w.Write(body)
 	case r.Header.Get("X-Amz-Target") != "":
 		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.") {
-			w.Header().Set("X-Amzn-Query-Error", code+";Sender")
+			w.Header().Set("X-Amzn-Query-Error", queryCode+";Sender")
 		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		WriteError(w, status, code, message)

@@ -83,7 +83,14 @@ func isClean(p string) bool {
 
 // SigningService returns the service named in a SigV4 Authorization
 // header's credential scope (AKID/date/region/service/aws4_request), or "".
-func SigningService(r *http.Request) string {
+func SigningService(r *http.Request) string { return credentialScope(r, 3) }
+
+// SigningRegion returns the region of a SigV4 credential scope, or "": on
+// AWS, the region of the endpoint the request went to.
+func SigningRegion(r *http.Request) string { return credentialScope(r, 2) }
+
+// credentialScope is part i of AKID/date/region/service/aws4_request.
+func credentialScope(r *http.Request, i int) string {
 	_, cred, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
 	if !ok {
 		return ""
@@ -93,5 +100,5 @@ func SigningService(r *http.Request) string {
 	if len(parts) != 5 {
 		return ""
 	}
-	return parts[3]
+	return parts[i]
 }

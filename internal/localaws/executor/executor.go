@@ -293,6 +293,9 @@ func (e *Executor) start(f *function) {
 		"_HANDLER=bootstrap",
 		"TZ=UTC",
 	}
+	if creds.SessionToken != "" {
+		env = append(env, "AWS_SESSION_TOKEN="+creds.SessionToken)
+	}
 	if f.spec.CABundle != "" {
 		env = append(env, "AWS_CA_BUNDLE="+f.spec.CABundle)
 	}

@@ -23,9 +23,11 @@ import (
 // every client of the local AWS but the functions uses it.
 const AdminKey = "test"
 
-// Credentials are an access key pair.
+// Credentials are an access key pair and, for a role's session, its
+// session token and the session's ARN.
 type Credentials struct {
 	AccessKeyID, SecretAccessKey string
+	SessionToken, ARN            string
 }
 
 // Registry maps access keys to principals. It is safe for concurrent use.
@@ -58,7 +60,7 @@ func (r *Registry) ForRole(roleARN, session string) (Credentials, error) {
 		}
 	}
 	r.keys[key] = caller
-	return Credentials{AccessKeyID: key, SecretAccessKey: secret}, nil
+	return Credentials{AccessKeyID: key, SecretAccessKey: secret, SessionToken: randomHex(32), ARN: caller.ARN}, nil
 }
 
 // Lookup returns the principal an access key stands for; admin is true for
