@@ -23,6 +23,8 @@ import (
 	teststructure "github.com/gruntwork-io/terratest/modules/test-structure"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
@@ -51,7 +53,8 @@ func chooseTarget(t *testing.T) target {
 	}
 	url := os.Getenv("TRACKING_LOCALAWS_URL")
 	if url == "" {
-		srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", TimeScale: localTimeScale})
+		// Its warnings (every access denied among them) go to the test log.
+		srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", TimeScale: localTimeScale, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))})
 		require.NoError(t, err)
 		t.Cleanup(srv.Close)
 		url = srv.URL
@@ -111,9 +114,10 @@ func TestPipelineModule(t *testing.T) {
 			// No e-mail subscriptions: nobody would confirm them.
 			"alert_email_addresses": []string{},
 		}
-		if tgt.name == "aws" {
-			opts.Vars["region"] = tgt.cfg.Region
-		}
+		// The target's region: the local AWS is one region (its ARNs and
+		// the functions' endpoints are us-east-1's), so the stack's
+		// kms:ViaService and ARN conditions name the region it runs in.
+		opts.Vars["region"] = tgt.cfg.Region
 		tfharness.SaveOptions(t, stage, opts)
 		// A second plan must be empty: what the module asks for is what
 		// the target reads back, so no apply ever shows perpetual changes.
@@ -127,6 +131,7 @@ func TestPipelineModule(t *testing.T) {
 		validatePipeline(t, tgt, out)
 		validateConfiguration(t, tgt, out)
 		validateAlerts(t, tgt, out)
+		validateProducers(t, tgt, out, opts.Vars["name_prefix"].(string))
 		validateTransientFailure(t, tgt, out) // last: it deletes the table
 	})
 }
