@@ -107,7 +107,7 @@ soak: build-host ## 20,000 updates under injected DynamoDB/SQS/Lambda faults; ch
 	go run ./cmd/soak -zips $(DIST)/$(HOST_ARCH) -count $(SOAK_COUNT)
 
 .PHONY: test-iam
-test-iam: build-host ## IAM mutation test: each statement of the roles' policies removed in turn must break a scenario (table in .cache/iam-mutations.md)
+test-iam: build-host ## IAM mutation test: each statement of the roles', key, queue and topic policies removed in turn must break a scenario (table in .cache/iam-mutations.md)
 	@mkdir -p .cache
 	TRACKING_IAM_TABLE=$(CURDIR)/.cache/iam-mutations.md go test -count=1 -run TestEachIAMStatementIsNeeded ./internal/e2e/
 	@cat .cache/iam-mutations.md

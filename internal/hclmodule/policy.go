@@ -2,7 +2,9 @@ package hclmodule
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -26,30 +28,224 @@ var policyFunctions = map[string]function.Function{
 // and resources the module reads, by root name (refs["aws_sqs_queue"] is an
 // object of queues; refs["data"] an object of data source types). Locals are
 // evaluated from those; a statement reading something refs lack is an error.
+// A document with for_each is named with its key, `queue_tls_only["ingest"]`;
+// one with count renders instance 0 and is ErrNoInstance when count is 0.
+// Dynamic statement blocks and source_policy_documents (other documents of
+// the module) are rendered as Terraform does: the sources' statements
+// first, a statement of the document itself replacing one with its Sid.
 func (m *Module) PolicyDocument(name string, vars, refs map[string]cty.Value) (string, error) {
+	return m.policyDocument(name, m.applyContext(vars, refs), 0)
+}
+
+// ErrNoInstance is a document whose count or for_each gives no instance of the name asked.
+var ErrNoInstance = errors.New("no such instance")
+
+// documentAddress is a document's name and, for for_each, its key.
+var documentAddress = regexp.MustCompile(`^([A-Za-z0-9_-]+)(?:\["([^"]*)"\])?$`)
+
+func (m *Module) policyDocument(address string, ctx *hcl.EvalContext, depth int) (string, error) {
+	if depth > 4 {
+		return "", fmt.Errorf("%s: source_policy_documents nest too deep", address)
+	}
+	parts := documentAddress.FindStringSubmatch(address)
+	if parts == nil {
+		return "", fmt.Errorf("document address %q", address)
+	}
+	name, key := parts[1], parts[2]
 	doc := m.data("aws_iam_policy_document", name)
 	if doc == nil {
 		return "", fmt.Errorf("no data \"aws_iam_policy_document\" %q", name)
 	}
-	ctx := m.applyContext(vars, refs)
-	var statements []map[string]any
+	ctx, err := instanceContext(doc, ctx, address, key)
+	if err != nil {
+		return "", err
+	}
+	statements, err := m.sourceStatements(doc, ctx, depth)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", address, err)
+	}
 	for _, b := range doc.Blocks {
-		switch b.Type {
-		case "statement":
+		var own []map[string]any
+		switch {
+		case b.Type == "statement":
 			s, err := statementJSON(b.Body, ctx)
 			if err != nil {
-				return "", fmt.Errorf("%s: statement %d: %w", name, len(statements), err)
+				return "", fmt.Errorf("%s: statement %d: %w", address, len(statements), err)
 			}
-			statements = append(statements, s)
-		case "dynamic":
-			return "", fmt.Errorf("%s: dynamic blocks are not rendered", name)
+			own = append(own, s)
+		case b.Type == "dynamic" && len(b.Labels) == 1 && b.Labels[0] == "statement":
+			if own, err = dynamicStatements(b.Body, ctx); err != nil {
+				return "", fmt.Errorf("%s: dynamic statement: %w", address, err)
+			}
+		}
+		for _, s := range own {
+			statements = replaceSid(statements, s)
 		}
 	}
 	out, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": statements})
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", name, err)
+		return "", fmt.Errorf("%s: %w", address, err)
 	}
 	return string(out), nil
+}
+
+// instanceContext is ctx with each.key and each.value of a for_each
+// document's instance key, or checks a count document has instance 0.
+func instanceContext(doc *hclsyntax.Body, ctx *hcl.EvalContext, address, key string) (*hcl.EvalContext, error) {
+	if a, ok := doc.Attributes["count"]; ok {
+		v, diags := a.Expr.Value(ctx)
+		if diags.HasErrors() || !v.IsKnown() || v.IsNull() {
+			return nil, fmt.Errorf("%s: count: %w", address, diags)
+		}
+		if n, _ := v.AsBigFloat().Int64(); n < 1 {
+			return nil, fmt.Errorf("%s: count is 0: %w", address, ErrNoInstance)
+		}
+		return ctx, nil
+	}
+	a, ok := doc.Attributes["for_each"]
+	if !ok {
+		return ctx, nil
+	}
+	v, diags := a.Expr.Value(ctx)
+	if diags.HasErrors() || !v.IsWhollyKnown() || !v.CanIterateElements() {
+		return nil, fmt.Errorf("%s: for_each: %w", address, diags)
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		k, val := it.Element()
+		if k.Type() == cty.String && k.AsString() == key {
+			child := ctx.NewChild()
+			child.Variables = map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": k, "value": val})}
+			return child, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: %w", address, ErrNoInstance)
+}
+
+// dynamicStatements renders a dynamic "statement" block: its content once
+// per element of for_each, with the iterator (default "statement").
+func dynamicStatements(body *hclsyntax.Body, ctx *hcl.EvalContext) ([]map[string]any, error) {
+	a, ok := body.Attributes["for_each"]
+	if !ok {
+		return nil, errors.New("no for_each")
+	}
+	v, diags := a.Expr.Value(ctx)
+	if diags.HasErrors() || !v.IsWhollyKnown() || !v.CanIterateElements() {
+		return nil, fmt.Errorf("for_each: %w", diags)
+	}
+	iterator := "statement"
+	if it, ok := body.Attributes["iterator"]; ok {
+		iterator = hcl.ExprAsKeyword(it.Expr)
+	}
+	var content *hclsyntax.Body
+	for _, b := range body.Blocks {
+		if b.Type == "content" {
+			content = b.Body
+		}
+	}
+	if content == nil {
+		return nil, errors.New("no content block")
+	}
+	var out []map[string]any
+	for it := v.ElementIterator(); it.Next(); {
+		k, val := it.Element()
+		child := ctx.NewChild()
+		child.Variables = map[string]cty.Value{iterator: cty.ObjectVal(map[string]cty.Value{"key": k, "value": val})}
+		s, err := statementJSON(content, child)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// sourceStatements are the statements of the documents a document's
+// source_policy_documents name (data.aws_iam_policy_document.<name>[<key>].json).
+func (m *Module) sourceStatements(doc *hclsyntax.Body, ctx *hcl.EvalContext, depth int) ([]map[string]any, error) {
+	a, ok := doc.Attributes["source_policy_documents"]
+	if !ok {
+		return nil, nil
+	}
+	tuple, ok := a.Expr.(*hclsyntax.TupleConsExpr)
+	if !ok {
+		return nil, errors.New("source_policy_documents: only a list of documents of this module is rendered")
+	}
+	var out []map[string]any
+	for _, e := range tuple.Exprs {
+		address, err := sourceAddress(e, ctx)
+		if err != nil {
+			return nil, err
+		}
+		rendered, err := m.policyDocument(address, ctx, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		var src struct{ Statement []map[string]any }
+		if err := json.Unmarshal([]byte(rendered), &src); err != nil {
+			return nil, fmt.Errorf("source %s: %w", address, err)
+		}
+		for _, s := range src.Statement {
+			out = replaceSid(out, s)
+		}
+	}
+	return out, nil
+}
+
+// sourceAddress reads data.aws_iam_policy_document.<name>[<key>].json as
+// the address <name>["<key>"] (the key evaluated in ctx).
+func sourceAddress(e hclsyntax.Expression, ctx *hcl.EvalContext) (string, error) {
+	var trav hcl.Traversal
+	switch x := e.(type) {
+	case *hclsyntax.ScopeTraversalExpr:
+		trav = x.Traversal
+	case *hclsyntax.RelativeTraversalExpr:
+		idx, ok := x.Source.(*hclsyntax.IndexExpr)
+		if !ok {
+			return "", errors.New("source_policy_documents: not a document of this module")
+		}
+		coll, ok := idx.Collection.(*hclsyntax.ScopeTraversalExpr)
+		if !ok {
+			return "", errors.New("source_policy_documents: not a document of this module")
+		}
+		key, err := stringOf(idx.Key, ctx)
+		if err != nil {
+			return "", fmt.Errorf("source_policy_documents key: %w", err)
+		}
+		if len(coll.Traversal) != 3 || coll.Traversal.RootName() != "data" {
+			return "", errors.New("source_policy_documents: not a document of this module")
+		}
+		return coll.Traversal[2].(hcl.TraverseAttr).Name + `["` + key + `"]`, nil
+	default:
+		return "", errors.New("source_policy_documents: not a document of this module")
+	}
+	if len(trav) < 4 || trav.RootName() != "data" {
+		return "", errors.New("source_policy_documents: not a document of this module")
+	}
+	typ, ok1 := trav[1].(hcl.TraverseAttr)
+	name, ok2 := trav[2].(hcl.TraverseAttr)
+	if !ok1 || !ok2 || typ.Name != "aws_iam_policy_document" {
+		return "", errors.New("source_policy_documents: not a document of this module")
+	}
+	if idx, ok := trav[3].(hcl.TraverseIndex); ok {
+		if idx.Key.Type() == cty.String {
+			return name.Name + `["` + idx.Key.AsString() + `"]`, nil
+		}
+		return name.Name, nil // [0] of a count document
+	}
+	return name.Name, nil
+}
+
+// replaceSid appends s, or puts it in place of the statement with its Sid.
+func replaceSid(statements []map[string]any, s map[string]any) []map[string]any {
+	if sid, _ := s["Sid"].(string); sid != "" {
+		for i, prev := range statements {
+			if prev["Sid"] == sid {
+				statements[i] = s
+				return statements
+			}
+		}
+	}
+	return append(statements, s)
 }
 
 // applyContext is the module's evaluation context with vars, refs and the

@@ -299,9 +299,16 @@ var compatChecks = []compatCheck{
 		}
 		ev := eventbridge.NewFromConfig(cfg)
 		rule := testenv.Unique("alarms")
-		if _, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: &rule,
+		created, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: &rule,
 			EventPattern: aws.String(`{"source":["aws.cloudwatch"],"detail-type":["CloudWatch Alarm State Change"],` +
-				`"detail":{"$or":[{"state":{"value":[{"prefix":"AL"}]}},{"previousState":{"value":["ALARM"]}}]}}`)}); err != nil {
+				`"detail":{"$or":[{"state":{"value":[{"prefix":"AL"}]}},{"previousState":{"value":["ALARM"]}}]}}`)})
+		if err != nil {
+			return err
+		}
+		// EventBridge publishes as its service principal: the topic's policy must let it, for this rule.
+		if _, err := sns.NewFromConfig(cfg).SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: topic.TopicArn, AttributeName: aws.String("Policy"),
+			AttributeValue: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sns:Publish",` +
+				`"Resource":"` + aws.ToString(topic.TopicArn) + `","Condition":{"ArnEquals":{"aws:SourceArn":"` + aws.ToString(created.RuleArn) + `"}}}]}`)}); err != nil {
 			return err
 		}
 		if _, err := ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: &rule, Targets: []ebtypes.Target{{

@@ -168,7 +168,11 @@ func Start(opts Options) (*Server, error) {
 	s.Clock = clock.Scaled(opts.TimeScale)
 
 	s.SNS = sns.New(s.kumo, s.log.Named("sns"), s.Clock)
-	eventsSvc := events.New(s.kumo, s.SNS, s.log.Named("events"), opts.Region)
+	sqsSvc := sqs.New(s.kumo, s.log.Named("sqs"), s.URL)
+	s.Access = access.New(mode, s.kumo.IAM, access.KumoResources{SQS: s.kumo.Reads.SQS, SNS: s.kumo.Reads.SNS, KMS: s.kumo.Reads.KMS, QueueKey: sqsSvc.KeyOf},
+		opts.Region, s.Clock.Now, s.log.Named("iam"))
+
+	eventsSvc := events.New(s.kumo, s.SNS, s.Access, s.log.Named("events"), opts.Region)
 	s.CloudWatch = cloudwatch.New(cloudwatch.Options{Region: opts.Region, Clock: s.Clock, Log: s.log.Named("cloudwatch"), Publisher: s.SNS, Events: eventsSvc})
 	s.Executor.RecordMetricsTo(s.CloudWatch)
 	s.kumo.CountSQS(func(queue, metric string, n float64) {
@@ -177,10 +181,7 @@ func Start(opts Options) (*Server, error) {
 	logsSvc := logs.New(s.kumo, s.CloudWatch, s.log.Named("logs"))
 	s.Executor.SendLogsTo(logsSvc)
 	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.TLSURL, CABundle: s.CABundle, Instances: opts.Instances, Principals: s.Principals})
-	sqsSvc := sqs.New(s.kumo, s.log.Named("sqs"), s.URL)
 	sqsSvc.SampleMetrics(s.Clock, s.CloudWatch)
-	s.Access = access.New(mode, s.kumo.IAM, access.KumoResources{SQS: s.kumo.Reads.SQS, SNS: s.kumo.Reads.SNS, KMS: s.kumo.Reads.KMS, QueueKey: sqsSvc.KeyOf},
-		opts.Region, s.Clock.Now, s.log.Named("iam"))
 	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc, s.Clock)
 	for _, svc := range []interface{ Register(*awsapi.Router) }{
 		sqsSvc, kms.New(s.kumo), dynamodb.New(s.kumo), lambdaSvc, schedulerSvc, eventsSvc, s.CloudWatch, s.SNS, logsSvc,

@@ -89,22 +89,24 @@ const AlertPatternDetail = `{"$or":[{"state":{"value":["ALARM"]}},{"previousStat
 // alerts creates the alarms, their EventBridge rule and target, and the
 // e-mail subscriptions, as alarms.tf, events.tf and alerts.tf do (alarm
 // actions stay off: alarm_raw_notifications defaults to false).
-func (st *Stack) alerts(ctx context.Context, out *outputs.Stack) error {
+func (st *Stack) alerts(ctx context.Context, out *outputs.Stack) (string, error) {
 	cw := cloudwatch.NewFromConfig(st.cfg)
 	var arns []string
+	out.AlarmNames = map[string]string{}
 	for _, a := range Alarms(st.s) {
 		name := st.s.NamePrefix + "-" + strings.ReplaceAll(a.Key, "_", "-")
+		out.AlarmNames[a.Key] = name // as the module's alarm_names output
 		if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
 			AlarmName: &name, Namespace: &a.Namespace, MetricName: &a.MetricName, Statistic: a.Statistic,
 			Dimensions: []cwtypes.Dimension{{Name: &a.Dimension, Value: aws.String(a.dimensionValue(*out))}},
 			Period:     &a.Period, EvaluationPeriods: &a.EvaluationPeriods, Threshold: &a.Threshold,
 			ComparisonOperator: a.ComparisonOperator, TreatMissingData: &a.TreatMissingData,
 		}); err != nil {
-			return fmt.Errorf("create alarm %s: %w", name, err)
+			return "", fmt.Errorf("create alarm %s: %w", name, err)
 		}
 		d, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}})
 		if err != nil || len(d.MetricAlarms) != 1 {
-			return fmt.Errorf("read alarm %s back: %w", name, err)
+			return "", fmt.Errorf("read alarm %s back: %w", name, err)
 		}
 		arns = append(arns, aws.ToString(d.MetricAlarms[0].AlarmArn))
 	}
@@ -115,19 +117,20 @@ func (st *Stack) alerts(ctx context.Context, out *outputs.Stack) error {
 	})
 	eb := eventbridge.NewFromConfig(st.cfg)
 	rule := st.s.NamePrefix + "-alarm-state-change"
-	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: &rule, EventPattern: aws.String(string(pattern))}); err != nil {
-		return fmt.Errorf("create the alarm state rule: %w", err)
+	created, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: &rule, EventPattern: aws.String(string(pattern))})
+	if err != nil {
+		return "", fmt.Errorf("create the alarm state rule: %w", err)
 	}
 	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: &rule, Targets: []ebtypes.Target{{
 		Id: aws.String("alert-topic"), Arn: &out.AlertTopicARN,
 		InputTransformer: &ebtypes.InputTransformer{InputPathsMap: AlertInputPaths, InputTemplate: aws.String(AlertTemplate(st.s.Environment))},
 	}}}); err != nil {
-		return fmt.Errorf("target the alert topic: %w", err)
+		return "", fmt.Errorf("target the alert topic: %w", err)
 	}
 	for _, addr := range st.s.AlertEmailAddresses {
 		if _, err := sns.NewFromConfig(st.cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: &out.AlertTopicARN, Protocol: aws.String("email"), Endpoint: aws.String(addr)}); err != nil {
-			return fmt.Errorf("subscribe %s to the alert topic: %w", addr, err)
+			return "", fmt.Errorf("subscribe %s to the alert topic: %w", addr, err)
 		}
 	}
-	return nil
+	return aws.ToString(created.RuleArn), nil
 }

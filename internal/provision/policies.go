@@ -63,11 +63,12 @@ func newRolePolicies(s Settings, out outputs.Stack, tableARN string) (*rolePolic
 	return &rolePolicies{
 		mod: mod,
 		vars: map[string]cty.Value{
-			"name_prefix":        cty.StringVal(s.NamePrefix),
-			"create_kms_key":     cty.True,
-			"kms_key_arn":        cty.NullVal(cty.String),
-			"create_alert_topic": cty.True,
-			"alert_topic_arn":    cty.NullVal(cty.String),
+			"name_prefix":             cty.StringVal(s.NamePrefix),
+			"create_kms_key":          cty.True,
+			"kms_key_arn":             cty.NullVal(cty.String),
+			"create_alert_topic":      cty.True,
+			"alert_topic_arn":         cty.NullVal(cty.String),
+			"producer_principal_arns": stringList(s.ProducerPrincipalARNs),
 		},
 		refs: map[string]cty.Value{
 			"data": cty.ObjectVal(map[string]cty.Value{
@@ -84,6 +85,24 @@ func newRolePolicies(s Settings, out outputs.Stack, tableARN string) (*rolePolic
 			"aws_cloudwatch_log_group": cty.ObjectVal(map[string]cty.Value{"processor": logGroup(out.ProcessorFunctionName), "maintenance": logGroup(out.MaintenanceFunctionName)}),
 		},
 	}, nil
+}
+
+func stringList(l []string) cty.Value {
+	if len(l) == 0 {
+		return cty.ListValEmpty(cty.String)
+	}
+	var vs []cty.Value
+	for _, v := range l {
+		vs = append(vs, cty.StringVal(v))
+	}
+	return cty.ListVal(vs)
+}
+
+// withRule adds the alarm state rule, which the alert topic's policy names.
+func (p *rolePolicies) withRule(ruleARN string) {
+	p.refs["aws_cloudwatch_event_rule"] = cty.ObjectVal(map[string]cty.Value{
+		"alarm_state_change": cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(ruleARN)}),
+	})
 }
 
 // document renders data "aws_iam_policy_document" name.

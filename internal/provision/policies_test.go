@@ -60,3 +60,84 @@ func TestRolePoliciesAreTheModules(t *testing.T) {
 		assert.Equal(t, tt.want, got.Effect, "%s %s on %s", tt.policy, tt.action, tt.resource)
 	}
 }
+
+// TestResourcePoliciesAreTheModules: the key, queue and topic policies the
+// provisioner puts on its stack are kms.tf's, sqs.tf's and alerts.tf's
+// documents (for_each, count, dynamic statements and source documents
+// rendered as Terraform does); read by the evaluator they grant and refuse
+// what the module means.
+func TestResourcePoliciesAreTheModules(t *testing.T) {
+	t.Parallel()
+	const (
+		prefix   = "arn:aws:sqs:us-east-1:123456789012:tp"
+		key      = "arn:aws:kms:us-east-1:123456789012:key/k1"
+		topic    = "arn:aws:sns:us-east-1:123456789012:tp-alerts"
+		rule     = "arn:aws:events:us-east-1:123456789012:rule/tp-alarm-state-change"
+		producer = "arn:aws:iam::111122223333:role/label-printer"
+		session  = "arn:aws:sts::111122223333:assumed-role/label-printer/s"
+	)
+	out := outputs.Stack{
+		IngestQueueARN: prefix + "-ingest", IngestDLQARN: prefix + "-ingest-dlq", MaintenanceDLQARN: prefix + "-maintenance-dlq",
+		KMSKeyARN: key, AlertTopicARN: topic, ProcessorFunctionName: "tp-processor", MaintenanceFunctionName: "tp-maintenance",
+	}
+	s := Defaults("tp")
+	s.ProducerPrincipalARNs = []string{producer}
+	p, err := newRolePolicies(s, out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit")
+	require.NoError(t, err)
+	p.withRule(rule)
+	tls := func(secure bool) map[string][]string {
+		return map[string][]string{"aws:SecureTransport": {map[bool]string{true: "true", false: "false"}[secure]}}
+	}
+	via := func(service string) map[string][]string {
+		return map[string][]string{"kms:ViaService": {service + ".us-east-1.amazonaws.com"}, "aws:SourceAccount": {"123456789012"}}
+	}
+	producerDoc, err := p.document("producer")
+	require.NoError(t, err)
+	producerPolicy, err := authz.Parse("producer", []byte(producerDoc))
+	require.NoError(t, err)
+	// The producer is of another account: it sends when both its own
+	// policy (producer_policy_json) and the queue's and key's allow.
+	tests := []struct {
+		policy   string
+		caller   authz.Caller
+		action   string
+		resource string
+		context  map[string][]string
+		want     authz.Effect
+		identity bool // the caller attached producer_policy_json
+	}{
+		{"ingest", authz.Caller{ARN: session}, "sqs:SendMessage", prefix + "-ingest", tls(true), authz.Allow, true},
+		{"ingest", authz.Caller{ARN: session}, "sqs:SendMessage", prefix + "-ingest", tls(true), authz.ImplicitDeny, false},
+		{"ingest", authz.Caller{ARN: session}, "sqs:SendMessage", prefix + "-ingest", tls(false), authz.ExplicitDeny, false},
+		{"ingest", authz.Caller{ARN: session}, "sqs:ReceiveMessage", prefix + "-ingest", tls(true), authz.ImplicitDeny, false},
+		{`queue_tls_only["ingest_dlq"]`, authz.Caller{ARN: session}, "sqs:ReceiveMessage", prefix + "-ingest-dlq", tls(false), authz.ExplicitDeny, false},
+		{`queue_tls_only["maintenance_dlq"]`, authz.Caller{ARN: session}, "sqs:GetQueueAttributes", prefix + "-maintenance-dlq", tls(false), authz.ExplicitDeny, false},
+		{"kms", authz.Caller{ARN: session}, "kms:GenerateDataKey", key, via("sqs"), authz.Allow, true},
+		{"kms", authz.Caller{ARN: session}, "kms:GenerateDataKey", key, via("sqs"), authz.ImplicitDeny, false},
+		{"kms", authz.Caller{ARN: session}, "kms:GenerateDataKey", key, via("sns"), authz.ImplicitDeny, true},
+		{"kms", authz.Caller{Service: "events.amazonaws.com"}, "kms:GenerateDataKey", key, via("sns"), authz.Allow, false},
+		{"kms", authz.Caller{Service: "cloudwatch.amazonaws.com"}, "kms:GenerateDataKey", key, via("sns"), authz.ImplicitDeny, false},
+		{"alerts", authz.Caller{Service: "events.amazonaws.com"}, "sns:Publish", topic, map[string][]string{"aws:SourceArn": {rule}, "aws:SecureTransport": {"true"}}, authz.Allow, false},
+		{"alerts", authz.Caller{Service: "events.amazonaws.com"}, "sns:Publish", topic, map[string][]string{"aws:SourceArn": {rule + "-other"}, "aws:SecureTransport": {"true"}}, authz.ImplicitDeny, false},
+	}
+	for _, tt := range tests {
+		doc, err := p.document(tt.policy)
+		require.NoError(t, err, tt.policy)
+		pol, err := authz.Parse(tt.policy, []byte(doc))
+		require.NoError(t, err)
+		pols := authz.Policies{Resource: pol, KeyPolicy: tt.policy == "kms"}
+		if tt.identity {
+			pols.Identity = []*authz.Policy{producerPolicy}
+		}
+		got, err := authz.Evaluate(authz.Request{Caller: tt.caller, Action: tt.action, Resource: tt.resource, Context: tt.context}, pols)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, got.Effect, "%s: %s %s on %s %v", tt.policy, tt.caller, tt.action, tt.resource, tt.context)
+	}
+	s.ProducerPrincipalARNs = []string{}
+	p, err = newRolePolicies(s, out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit")
+	require.NoError(t, err)
+	doc, err := p.document("ingest")
+	require.NoError(t, err)
+	assert.NotContains(t, doc, "ProducersSend", "no producers: no statement for them")
+	assert.Contains(t, doc, "DenyInsecureTransport", "the TLS statement comes from the source document")
+}

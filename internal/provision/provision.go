@@ -60,6 +60,7 @@ type Settings struct {
 	LogRetentionDays              int             `hcl:"log_retention_days"`
 	AlarmThresholds               AlarmThresholds `hcl:"alarm_thresholds"`
 	AlertEmailAddresses           []string        `hcl:"alert_email_addresses"`
+	ProducerPrincipalARNs         []string        `hcl:"producer_principal_arns"`
 }
 
 // Defaults are the module's variable defaults (name_prefix and environment
@@ -93,7 +94,8 @@ func Defaults(namePrefix string) Settings {
 		AlarmThresholds: AlarmThresholds{
 			QueueDepth: 1000, OldestMessageAgeSeconds: 300, DLQMessages: 0, ProcessorErrors: 5, ProcessorThrottles: 5, MaintenanceErrors: 0,
 		},
-		AlertEmailAddresses: []string{},
+		AlertEmailAddresses:   []string{},
+		ProducerPrincipalARNs: []string{},
 	}
 }
 
@@ -118,8 +120,9 @@ type Stack struct {
 // New returns a provisioner for settings s on the AWS that cfg reaches.
 func New(cfg aws.Config, s Settings) *Stack { return &Stack{cfg: cfg, s: s} }
 
-// EditPolicies makes the provisioner pass each role policy document it
-// renders (policy names iam.tf's document) through edit first: the IAM
+// EditPolicies makes the provisioner pass each policy document it renders
+// (policy names the module's aws_iam_policy_document: the roles', the key
+// policy, the queue and topic policies) through edit first: the IAM
 // mutation test removes one statement or action this way.
 func (st *Stack) EditPolicies(edit func(policy, doc string) string) *Stack {
 	st.edit = edit
@@ -249,7 +252,11 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}); err != nil {
 		return out, fmt.Errorf("create the maintenance schedule: %w", err)
 	}
-	if err := st.alerts(ctx, &out); err != nil {
+	ruleARN, err := st.alerts(ctx, &out)
+	if err != nil {
+		return out, err
+	}
+	if err := st.resourcePolicies(ctx, policies, out, ruleARN); err != nil {
 		return out, err
 	}
 	out.LogGroupNames = map[string]string{

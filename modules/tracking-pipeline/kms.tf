@@ -19,7 +19,8 @@ data "aws_iam_policy_document" "kms" {
 
   # CloudWatch Logs encrypts this stack's log groups only.
   statement {
-    sid       = "CloudWatchLogs"
+    sid = "CloudWatchLogs"
+    # Needed on AWS: CloudWatch Logs encrypts the log groups with the key as its service principal (the local AWS's log groups are not encrypted).
     actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
     resources = ["*"]
     principals {

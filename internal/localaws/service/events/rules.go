@@ -24,6 +24,7 @@ import (
 type Service struct {
 	kumo      *upstream.Kumo
 	publisher Publisher
+	auth      Authorizer
 	log       *zap.Logger
 	region    string
 
@@ -36,6 +37,7 @@ type Service struct {
 }
 
 type eventRule struct {
+	arn     string // as kumo named it
 	pattern map[string]any
 	targets map[string]eventTarget // target id -> target
 }
@@ -56,10 +58,17 @@ type Publisher interface {
 	Publish(ctx context.Context, topicARN, subject, message string) error
 }
 
-// New returns the EventBridge gap filler; it delivers to SNS targets through p.
-func New(k *upstream.Kumo, p Publisher, log *zap.Logger, region string) *Service {
+// Authorizer decides whether EventBridge, as its service principal, may
+// publish to a topic for a rule (the topic's and the key's policies).
+type Authorizer interface {
+	ServicePublish(ctx context.Context, service, sourceARN, sourceAccount, topicARN string) error
+}
+
+// New returns the EventBridge gap filler; it delivers to SNS targets
+// through p when auth lets it.
+func New(k *upstream.Kumo, p Publisher, auth Authorizer, log *zap.Logger, region string) *Service {
 	ctx, stop := context.WithCancel(context.Background())
-	return &Service{kumo: k, publisher: p, log: log, region: region, ctx: ctx, stop: stop, rules: map[string]*eventRule{}}
+	return &Service{kumo: k, publisher: p, auth: auth, log: log, region: region, ctx: ctx, stop: stop, rules: map[string]*eventRule{}}
 }
 
 // Register adds the operations the layer completes to r.
@@ -104,12 +113,14 @@ func (e *Service) handle(w http.ResponseWriter, r *http.Request, op string) {
 	}
 	var req eventsRequest
 	if status < 300 && json.Unmarshal(body, &req) == nil {
-		e.apply(op, req)
+		var created struct{ RuleArn string }
+		_ = json.Unmarshal(out, &created) // PutRule answers with the rule's ARN
+		e.apply(op, req, created.RuleArn)
 	}
 	awsapi.Relay(w, status, h, out)
 }
 
-func (e *Service) apply(op string, req eventsRequest) {
+func (e *Service) apply(op string, req eventsRequest, ruleARN string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	switch op {
@@ -119,7 +130,7 @@ func (e *Service) apply(op string, req eventsRequest) {
 			rule = &eventRule{targets: map[string]eventTarget{}}
 			e.rules[ruleKey(req.EventBusName, req.Name)] = rule
 		}
-		rule.pattern = nil
+		rule.pattern, rule.arn = nil, ruleARN
 		if req.EventPattern != "" {
 			_ = json.Unmarshal([]byte(req.EventPattern), &rule.pattern)
 		}
@@ -163,6 +174,15 @@ func (e *Service) Deliver(event map[string]any) {
 	e.deliverLocked("", event)
 }
 
+// accountOf is the account of an ARN.
+func accountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 {
+		return ""
+	}
+	return parts[4]
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -182,10 +202,16 @@ func (e *Service) deliverLocked(bus string, event map[string]any) {
 				continue // kumo delivers SQS and Lambda targets itself
 			}
 			msg := transform(t, event)
-			arn := t.Arn
+			arn, ruleARN := t.Arn, rule.arn
 			e.wg.Go(func() {
 				ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
 				defer cancel()
+				// EventBridge publishes as events.amazonaws.com for the rule
+				// ("Using resource-based policies for Amazon EventBridge: Amazon SNS permissions").
+				if err := e.auth.ServicePublish(ctx, "events.amazonaws.com", ruleARN, accountOf(ruleARN), arn); err != nil {
+					e.log.Warn("event not delivered to SNS target: refused", zap.String("rule", key), zap.String("topic", arn), zap.Error(err))
+					return
+				}
 				if err := e.publisher.Publish(ctx, arn, "", msg); err != nil {
 					e.log.Warn("event not delivered to SNS target", zap.String("rule", key), zap.String("topic", arn), zap.Error(err))
 				}
