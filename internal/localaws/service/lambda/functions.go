@@ -57,6 +57,12 @@ func (s *Service) createFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	spec := s.specFrom(req, nil)
+	// AWS_REGION is "the AWS Region where the Lambda function is executed"
+	// (Lambda Developer Guide, "Defined runtime environment variables"):
+	// the region of the endpoint it was created at, which the request is signed for.
+	if region := awsapi.SigningRegion(r); region != "" {
+		spec.Region = region
+	}
 	if err := executor.CheckZip(spec.Zip); err != nil {
 		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", err.Error())
 		return
