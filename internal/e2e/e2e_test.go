@@ -48,6 +48,16 @@ func deployAt(t *testing.T, scale float64, tune func(*provision.Settings)) *stac
 // processes per function), the settings tuned, the role policies edited.
 func deployWith(t *testing.T, opts localaws.Options, tune func(*provision.Settings), edit func(policy, doc string) string) *stack {
 	t.Helper()
+	s, err := deployE(t, opts, tune, edit)
+	require.NoError(t, err)
+	return s
+}
+
+// deployE is deployWith that returns the provisioner's error with the
+// stack so far (its server running): the IAM mutation test counts a
+// refused deployment as a failed scenario.
+func deployE(t *testing.T, opts localaws.Options, tune func(*provision.Settings), edit func(policy, doc string) string) (*stack, error) {
+	t.Helper()
 	opts.Addr, opts.Instances = "127.0.0.1:0", 2
 	srv, err := localaws.Start(opts)
 	require.NoError(t, err)
@@ -64,9 +74,8 @@ func deployWith(t *testing.T, opts localaws.Options, tune func(*provision.Settin
 	out, err := provision.New(cfg, s).EditPolicies(edit).Apply(context.Background(), provision.Zips{
 		Processor: testenv.LambdaZip(t, "processor"), Maintenance: testenv.LambdaZip(t, "maintenance"),
 	})
-	require.NoError(t, err)
 	ddb := dynamodb.NewFromConfig(cfg)
-	return &stack{srv: srv, out: out, sqs: sqs.NewFromConfig(cfg), ddb: ddb, store: audit.NewStore(ddb, out.AuditTableName, 90)}
+	return &stack{srv: srv, out: out, sqs: sqs.NewFromConfig(cfg), ddb: ddb, store: audit.NewStore(ddb, out.AuditTableName, 90)}, err
 }
 
 // testWriter sends function output to the test log.

@@ -3,8 +3,10 @@ package localaws_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -13,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -198,6 +202,69 @@ func TestAssumeRoleMeetsTheTrustPolicy(t *testing.T) {
 			caller, admin, known := srv.Principals.Lookup(aws.ToString(out.Credentials.AccessKeyId))
 			assert.True(t, known && !admin, "the keys are the session's")
 			assert.Equal(t, aws.ToString(out.AssumedRoleUser.Arn), caller.ARN)
+		})
+	}
+}
+
+// TestEventSourceMappingNeedsARoleThatMayPoll: CreateEventSourceMapping
+// refuses a function whose role may not receive, delete and read the
+// queue, as Lambda does. Bare kumo creates the mapping whatever the role.
+func TestEventSourceMappingNeedsARoleThatMayPoll(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	create := func(t *testing.T, cfg aws.Config, actions []string) error {
+		t.Helper()
+		name := testenv.Unique("poller")
+		q, err := sqs.NewFromConfig(cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &name})
+		require.NoError(t, err)
+		attrs, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+		require.NoError(t, err)
+		role, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name,
+			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+		require.NoError(t, err)
+		if len(actions) > 0 {
+			doc, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": actions, "Resource": attrs.Attributes["QueueArn"]}}})
+			require.NoError(t, err)
+			_, err = iam.NewFromConfig(cfg).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String("poll"), PolicyDocument: aws.String(string(doc))})
+			require.NoError(t, err)
+		}
+		code, err := os.ReadFile(testenv.LambdaZip(t, "maintenance"))
+		require.NoError(t, err)
+		l := lambda.NewFromConfig(cfg)
+		_, err = l.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: &name, Role: role.Role.Arn, Runtime: lambdatypes.RuntimeProvidedal2023,
+			Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: code}})
+		require.NoError(t, err)
+		_, err = l.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: &name, EventSourceArn: aws.String(attrs.Attributes["QueueArn"]), Enabled: aws.Bool(false)})
+		return err //nolint:wrapcheck // compared as it is
+	}
+	t.Run("bare kumo maps a role that may not poll", func(t *testing.T) {
+		t.Parallel()
+		bare := upstream.NewServer()
+		t.Cleanup(bare.Close)
+		assert.NoError(t, create(t, configFor(bare.URL), nil))
+	})
+	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	for _, tt := range []struct {
+		name    string
+		actions []string
+		want    string // "" created, else the message
+	}{
+		{"a role that may receive, delete and read", []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}, ""},
+		{"a role without any", nil, "The provided execution role does not have permissions to call ReceiveMessage on SQS"},
+		{"a role that may not delete", []string{"sqs:ReceiveMessage", "sqs:GetQueueAttributes"}, "The provided execution role does not have permissions to call DeleteMessage on SQS"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := create(t, srv.ClientConfig(), tt.actions)
+			if tt.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var apiErr smithy.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, "InvalidParameterValueException", apiErr.ErrorCode())
+			assert.Equal(t, tt.want, apiErr.ErrorMessage())
 		})
 	}
 }

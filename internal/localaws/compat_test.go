@@ -19,6 +19,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -344,8 +345,22 @@ var compatChecks = []compatCheck{
 		if err != nil {
 			return err
 		}
+		// The mapping below polls a queue with the function's role, which must allow it.
+		queue := testenv.Unique("source")
+		if _, err := sqs.NewFromConfig(configFor(url)).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &queue}); err != nil {
+			return err
+		}
+		role, err := iam.NewFromConfig(configFor(url)).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name),
+			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+		if err != nil {
+			return err
+		}
+		if _, err := iam.NewFromConfig(configFor(url)).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("poll"),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:ReceiveMessage","sqs:DeleteMessage","sqs:GetQueueAttributes"],"Resource":"*"}]}`)}); err != nil {
+			return err
+		}
 		if _, err := l.CreateFunction(ctx, &lambda.CreateFunctionInput{
-			FunctionName: &name, Role: aws.String("arn:aws:iam::000000000000:role/r"), Runtime: lambdatypes.RuntimeProvidedal2023,
+			FunctionName: &name, Role: role.Role.Arn, Runtime: lambdatypes.RuntimeProvidedal2023,
 			Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: code},
 			TracingConfig: &lambdatypes.TracingConfig{Mode: lambdatypes.TracingModeActive},
 		}); err != nil {
@@ -372,7 +387,7 @@ var compatChecks = []compatCheck{
 			return fmt.Errorf("event invoke config reads back as %v: %w", eic, err)
 		}
 		m, err := l.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
-			FunctionName: &name, EventSourceArn: aws.String("arn:aws:sqs:us-east-1:000000000000:" + testenv.Unique("none")), Enabled: aws.Bool(false),
+			FunctionName: &name, EventSourceArn: aws.String("arn:aws:sqs:us-east-1:000000000000:" + queue), Enabled: aws.Bool(false),
 			FunctionResponseTypes: []lambdatypes.FunctionResponseType{lambdatypes.FunctionResponseTypeReportBatchItemFailures},
 			ScalingConfig:         &lambdatypes.ScalingConfig{MaximumConcurrency: aws.Int32(7)},
 		})

@@ -180,7 +180,7 @@ func Start(opts Options) (*Server, error) {
 	})
 	logsSvc := logs.New(s.kumo, s.CloudWatch, s.log.Named("logs"))
 	s.Executor.SendLogsTo(logsSvc)
-	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.TLSURL, CABundle: s.CABundle, Instances: opts.Instances, Principals: s.Principals})
+	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.TLSURL, CABundle: s.CABundle, Instances: opts.Instances, Principals: s.Principals, Access: s.Access})
 	sqsSvc.SampleMetrics(s.Clock, s.CloudWatch)
 	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc, s.Clock)
 	for _, svc := range []interface{ Register(*awsapi.Router) }{

@@ -34,7 +34,7 @@ resource "aws_iam_role" "processor" {
 data "aws_iam_policy_document" "processor" {
   statement {
     sid = "ConsumeIngestQueue"
-    # Needed on AWS: Lambda's event source mapping polls, deletes and reads the queue with this role (the local AWS's poller does not act as the role).
+    # Lambda's event source mapping polls, deletes and reads the queue with this role.
     actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.ingest.arn]
   }

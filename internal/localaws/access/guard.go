@@ -111,10 +111,17 @@ func (g *Guard) Check(ctx context.Context, caller authz.Caller, r *http.Request,
 	if err != nil {
 		return g.deny(caller, service, "", "", "its role's policies could not be read: "+err.Error())
 	}
-	reqCtx := g.context(caller, secure)
+	return g.evaluate(ctx, caller, service, calls, pols, g.context(caller, secure), true)
+}
+
+// evaluate decides each call under the caller's policies pols (none for a
+// service principal) and the resource's own, and, with keys, the key use
+// on the caller's behalf.
+func (g *Guard) evaluate(ctx context.Context, caller authz.Caller, service string, calls []call, pols []*authz.Policy, reqCtx map[string][]string, keys bool) *Denial {
 	for _, c := range calls {
 		pol := authz.Policies{Identity: pols}
 		if c.policy != "" {
+			var err error
 			if pol.Resource, err = parseDocument(c.resource, c.policy); err != nil {
 				return g.deny(caller, service, c.action, c.resource, "the local AWS cannot read its resource policy: "+err.Error())
 			}
@@ -122,7 +129,7 @@ func (g *Guard) Check(ctx context.Context, caller authz.Caller, r *http.Request,
 		if d := g.decide(caller, service, c.action, c.resource, reqCtx, pol); d != nil {
 			return d
 		}
-		if c.key != nil {
+		if keys && c.key != nil {
 			if d := g.checkKey(ctx, caller, service, reqCtx, pols, c.key); d != nil {
 				return d
 			}

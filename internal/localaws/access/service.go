@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -33,23 +34,31 @@ func (g *Guard) ServicePublish(ctx context.Context, service, sourceARN, sourceAc
 		"aws:SourceArn": {sourceARN}, "aws:SourceAccount": {sourceAccount}, "aws:SecureTransport": {"true"},
 		"aws:CurrentTime": {g.now().UTC().Format(time.RFC3339)}, "aws:PrincipalAccount": {sourceAccount},
 	}
-	for _, c := range calls {
-		pol := authz.Policies{}
-		if c.policy != "" {
-			if pol.Resource, err = parseDocument(c.resource, c.policy); err != nil {
-				return g.refuse(g.deny(caller, "sns", c.action, c.resource, "the local AWS cannot read the topic policy: "+err.Error()))
-			}
-		}
-		if d := g.decide(caller, "sns", c.action, c.resource, reqCtx, pol); d != nil {
-			return g.refuse(d)
-		}
-		if c.key != nil {
-			if d := g.checkKey(ctx, caller, "sns", reqCtx, nil, c.key); d != nil {
-				return g.refuse(d)
-			}
-		}
+	return g.refuse(g.evaluate(ctx, caller, "sns", calls, nil, reqCtx, true))
+}
+
+// RoleMay decides whether a role's session (a function's, as Lambda's
+// event source mapping acts with it) may call op on the queue at queueURL:
+// its identity policies and the queue's policy, over TLS, without the
+// key (Lambda checks the SQS permissions when a mapping is created:
+// "The provided execution role does not have permissions to call
+// ReceiveMessage on SQS"; how it checks the key then is not documented).
+// It returns why it is refused, or nil; in log mode nil.
+func (g *Guard) RoleMay(ctx context.Context, session, op, queueURL string) error {
+	if g.mode == Off {
+		return nil
 	}
-	return nil
+	caller := authz.Caller{ARN: session}
+	body, _ := json.Marshal(map[string]string{"QueueUrl": queueURL}) // a map of strings always encodes
+	calls, err := sqsCalls(ctx, op, body, g.resources, g.region)
+	if err != nil {
+		return g.refuse(g.deny(caller, "sqs", "sqs:"+op, queueURL, err.Error()))
+	}
+	pols, err := g.rolePolicies(ctx, roleNameOf(session))
+	if err != nil {
+		return g.refuse(g.deny(caller, "sqs", "sqs:"+op, queueURL, "its role's policies could not be read: "+err.Error()))
+	}
+	return g.refuse(g.evaluate(ctx, caller, "sqs", calls, pols, g.context(caller, true), false))
 }
 
 // ErrRefused is a call the policies refuse.

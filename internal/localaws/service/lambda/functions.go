@@ -106,7 +106,17 @@ func (s *Service) roleCredentials(w http.ResponseWriter, spec *executor.Function
 		return false
 	}
 	spec.Credentials = creds
+	s.mu.Lock()
+	s.sessions[spec.Name] = creds.ARN
+	s.mu.Unlock()
 	return true
+}
+
+// sessionOf is the execution role's session ARN of a function, or "".
+func (s *Service) sessionOf(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[name]
 }
 
 // specFrom builds an executor spec from a create or update request, on top of prev.
@@ -216,6 +226,7 @@ func (s *Service) deleteFunction(w http.ResponseWriter, r *http.Request) {
 		s.exec.Remove(name)
 		s.mu.Lock()
 		delete(s.lambdas, name)
+		delete(s.sessions, name)
 		s.mu.Unlock()
 	}
 	awsapi.Relay(w, status, h, out)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -146,6 +147,10 @@ func (p *poller) create(w http.ResponseWriter, r *http.Request) {
 	}
 	if m.MaximumConcurrency != 0 && (m.MaximumConcurrency < 2 || m.MaximumConcurrency > 1000) {
 		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", "MaximumConcurrency must be from 2 to 1000")
+		return
+	}
+	if msg := p.s.roleMayPoll(r.Context(), req.FunctionName, req.EventSourceArn); msg != "" {
+		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", msg)
 		return
 	}
 	status, h, out, ok := p.s.kumo.Exchange(w, r, body)
@@ -402,4 +407,41 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// esmActions are what an SQS event source mapping does with the function's
+// role: "Lambda needs the following permissions to manage messages in your
+// Amazon SQS queue: sqs:ReceiveMessage, sqs:DeleteMessage,
+// sqs:GetQueueAttributes" (Lambda Developer Guide, "Using Lambda with Amazon SQS").
+var esmActions = []string{"ReceiveMessage", "DeleteMessage", "GetQueueAttributes"}
+
+// roleMayPoll checks, as CreateEventSourceMapping does, that the function's
+// execution role may poll the queue; it returns Lambda's refusal ("The
+// provided execution role does not have permissions to call ReceiveMessage
+// on SQS"), or "".
+func (s *Service) roleMayPoll(ctx context.Context, function, queueARN *string) string {
+	if s.access == nil || function == nil || queueARN == nil || !strings.Contains(*queueARN, ":sqs:") {
+		return ""
+	}
+	session := s.sessionOf(awsapi.FunctionName(*function))
+	if session == "" {
+		return "" // a function the layer gave no role session (no principals registry)
+	}
+	parts := strings.SplitN(*queueARN, ":", 6)
+	if len(parts) != 6 {
+		return "Invalid EventSourceArn " + *queueARN
+	}
+	queueURL := kumoQueueURL(parts[4], parts[5])
+	for _, op := range esmActions {
+		if err := s.access.RoleMay(ctx, session, op, queueURL); err != nil {
+			s.log.Warn("event source mapping refused", zap.String("function", *function), zap.String("queue", *queueARN), zap.Error(err))
+			return "The provided execution role does not have permissions to call " + op + " on SQS"
+		}
+	}
+	return ""
+}
+
+// kumoQueueURL is a queue's URL as kumo matches it (by path).
+func kumoQueueURL(account, name string) string {
+	return "http://localhost:4566/" + account + "/" + name
 }

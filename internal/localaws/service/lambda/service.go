@@ -26,6 +26,14 @@ type Options struct {
 	// Principals issues each function's credentials, standing for its
 	// execution role; nil gives functions the admin key.
 	Principals *principals.Registry
+	// Access decides what a function's role may do where Lambda acts with
+	// it (an event source mapping's queue); nil checks nothing.
+	Access RoleChecker
+}
+
+// RoleChecker decides whether a role's session may call an SQS operation on a queue.
+type RoleChecker interface {
+	RoleMay(ctx context.Context, session, op, queueURL string) error
 }
 
 // Service owns the Lambda state the layer keeps.
@@ -38,13 +46,15 @@ type Service struct {
 	caBundle  string
 	instances int
 	keys      *principals.Registry
+	access    RoleChecker
 
 	ctx  context.Context // ends when the service closes
 	stop context.CancelFunc
 	wg   sync.WaitGroup // asynchronous invocations under way
 
-	mu      sync.Mutex
-	lambdas map[string]*lambdaExtras // function name -> configuration kumo drops
+	mu       sync.Mutex
+	lambdas  map[string]*lambdaExtras // function name -> configuration kumo drops
+	sessions map[string]string        // function name -> its execution role's session ARN
 
 	poller *poller
 }
@@ -53,8 +63,8 @@ type Service struct {
 func New(k *upstream.Kumo, exec *executor.Executor, log *zap.Logger, opts Options) *Service {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Service{
-		kumo: k, exec: exec, log: log, region: opts.Region, publicURL: opts.PublicURL, caBundle: opts.CABundle, instances: opts.Instances, keys: opts.Principals,
-		ctx: ctx, stop: stop, lambdas: map[string]*lambdaExtras{},
+		kumo: k, exec: exec, log: log, region: opts.Region, publicURL: opts.PublicURL, caBundle: opts.CABundle, instances: opts.Instances, keys: opts.Principals, access: opts.Access,
+		ctx: ctx, stop: stop, lambdas: map[string]*lambdaExtras{}, sessions: map[string]string{},
 	}
 	s.poller = newPoller(s)
 	return s
