@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
@@ -176,6 +177,25 @@ var iamScenarios = []scenario{
 				return fmt.Errorf("the redriven update has no row (%w)", err)
 			}
 			return nil
+		})
+	}},
+	{"a failed asynchronous maintenance run reaches the maintenance DLQ", func(ctx context.Context, s *stack) error {
+		task := "no-such-task-" + s.out.MaintenanceFunctionName
+		if _, err := lambda.NewFromConfig(s.srv.ClientConfig()).Invoke(ctx, &lambda.InvokeInput{FunctionName: &s.out.MaintenanceFunctionName,
+			InvocationType: lambdatypes.InvocationTypeEvent, Payload: []byte(`{"tasks":["` + task + `"]}`)}); err != nil {
+			return err
+		}
+		return within(20*time.Second, func() error {
+			out, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &s.out.MaintenanceDLQURL, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+			if err != nil {
+				return err
+			}
+			for _, m := range out.Messages {
+				if strings.Contains(aws.ToString(m.Body), task) {
+					return nil
+				}
+			}
+			return errors.New("no record of the failed run on the maintenance DLQ (Lambda sends it as the function's role)")
 		})
 	}},
 }

@@ -8,12 +8,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
@@ -70,4 +75,84 @@ func envHandlerZip(t *testing.T) []byte {
 	var zip bytes.Buffer
 	require.NoError(t, lambdazip.Write(&zip, []lambdazip.File{{Name: "bootstrap", Path: bin}}))
 	return zip.Bytes()
+}
+
+// TestOnFailureDestinationActsAsTheRole: Lambda sends the record of a
+// failed asynchronous invocation to its on-failure queue "using the
+// permissions of the function's execution role" (Lambda Developer Guide,
+// "Adding a destination"), and a delivery error loses the record
+// (DestinationDeliveryFailures). A role that may send (and use the
+// queue's key through SQS) gets the record; one without sqs:SendMessage,
+// or without the key, does not, and the refusal is recorded.
+func TestOnFailureDestinationActsAsTheRole(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	code := envHandlerZip(t)
+	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	admin := srv.ClientConfig()
+	key, err := kms.NewFromConfig(admin).CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(`{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"Account","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}`)})
+	require.NoError(t, err)
+	const send = `{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}`
+	const useKey = `{"Effect":"Allow","Action":["kms:GenerateDataKey","kms:Decrypt"],"Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"sqs.us-east-1.amazonaws.com"}}}`
+	for _, tt := range []struct {
+		name       string
+		statements string
+		encrypted  bool
+		refused    string // "" delivered, else the action refused
+	}{
+		{"a role that may send", send, false, ""},
+		{"a role that may send and use the key", send + "," + useKey, true, ""},
+		{"a role without sqs:SendMessage", useKey, false, "sqs:SendMessage"},
+		{"a role without the key", send, true, "kms:GenerateDataKey"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			name := testenv.Unique("dest")
+			attrs := map[string]string{}
+			if tt.encrypted {
+				attrs["KmsMasterKeyId"] = aws.ToString(key.KeyMetadata.Arn)
+			}
+			q, err := sqs.NewFromConfig(admin).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &name, Attributes: attrs})
+			require.NoError(t, err)
+			role, err := iam.NewFromConfig(admin).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name,
+				AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+			require.NoError(t, err)
+			_, err = iam.NewFromConfig(admin).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String("p"),
+				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[` + tt.statements + `]}`)})
+			require.NoError(t, err)
+			l := lambda.NewFromConfig(admin)
+			_, err = l.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: &name, Role: role.Role.Arn, Runtime: lambdatypes.RuntimeProvidedal2023,
+				Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: code}})
+			require.NoError(t, err)
+			_, err = l.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: &name, MaximumRetryAttempts: aws.Int32(0),
+				DestinationConfig: &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: aws.String("arn:aws:sqs:us-east-1:000000000000:" + name)}}})
+			require.NoError(t, err)
+			_, err = l.Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, InvocationType: lambdatypes.InvocationTypeEvent, Payload: []byte(`{"fail":true}`)})
+			require.NoError(t, err)
+
+			receive := func() []sqstypes.Message {
+				out, err := sqs.NewFromConfig(admin).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 1})
+				require.NoError(t, err)
+				return out.Messages
+			}
+			if tt.refused == "" {
+				var got []sqstypes.Message
+				require.Eventually(t, func() bool { got = receive(); return len(got) > 0 }, 20*time.Second, 10*time.Millisecond, "no record on the destination")
+				assert.Contains(t, aws.ToString(got[0].Body), `"condition":"RetriesExhausted"`)
+				return
+			}
+			require.Eventually(t, func() bool {
+				for _, d := range srv.Access.Denials() {
+					if strings.Contains(d.Principal, name) && d.Action == tt.refused {
+						return true
+					}
+				}
+				return false
+			}, 20*time.Second, 10*time.Millisecond, "no %s refusal recorded", tt.refused)
+			assert.Empty(t, receive(), "the record reached the destination")
+		})
+	}
 }

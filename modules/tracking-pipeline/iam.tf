@@ -117,7 +117,7 @@ data "aws_iam_policy_document" "maintenance" {
 
   statement {
     sid = "FailedInvocationsToMaintenanceDLQ"
-    # Needed on AWS: Lambda sends a failed asynchronous invocation to its on-failure destination as this role (the local AWS sends it itself).
+    # Lambda sends the record of a failed asynchronous invocation to its on-failure destination as this role.
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.maintenance_dlq.arn]
   }

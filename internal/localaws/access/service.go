@@ -45,12 +45,25 @@ func (g *Guard) ServicePublish(ctx context.Context, service, sourceARN, sourceAc
 // ReceiveMessage on SQS"; how it checks the key then is not documented).
 // It returns why it is refused, or nil; in log mode nil.
 func (g *Guard) RoleMay(ctx context.Context, session, op, queueURL string) error {
+	return g.roleCall(ctx, session, op, queueURL, g.region, false)
+}
+
+// RoleCalls decides a call a service makes with a role's session (Lambda
+// sending a failed asynchronous invocation to its on-failure queue "uses
+// the permissions of the function's execution role", Lambda Developer
+// Guide, "Adding a destination"): as RoleMay, and on an encrypted queue
+// the key use SQS makes on the role's behalf in region (kms:ViaService).
+func (g *Guard) RoleCalls(ctx context.Context, session, region, op, queueURL string) error {
+	return g.roleCall(ctx, session, op, queueURL, region, true)
+}
+
+func (g *Guard) roleCall(ctx context.Context, session, op, queueURL, region string, keys bool) error {
 	if g.mode == Off {
 		return nil
 	}
 	caller := authz.Caller{ARN: session}
 	body, _ := json.Marshal(map[string]string{"QueueUrl": queueURL}) // a map of strings always encodes
-	calls, err := sqsCalls(ctx, op, body, g.resources, g.region)
+	calls, err := sqsCalls(ctx, op, body, g.resources, region)
 	if err != nil {
 		return g.refuse(g.deny(caller, "sqs", "sqs:"+op, queueURL, err.Error()))
 	}
@@ -58,7 +71,7 @@ func (g *Guard) RoleMay(ctx context.Context, session, op, queueURL string) error
 	if err != nil {
 		return g.refuse(g.deny(caller, "sqs", "sqs:"+op, queueURL, "its role's policies could not be read: "+err.Error()))
 	}
-	return g.refuse(g.evaluate(ctx, caller, "sqs", calls, pols, g.context(caller, true), false))
+	return g.refuse(g.evaluate(ctx, caller, "sqs", calls, pols, g.context(caller, true), keys))
 }
 
 // ErrRefused is a call the policies refuse.

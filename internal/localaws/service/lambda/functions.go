@@ -107,13 +107,18 @@ func (s *Service) roleCredentials(w http.ResponseWriter, spec *executor.Function
 	}
 	spec.Credentials = creds
 	s.mu.Lock()
-	s.sessions[spec.Name] = creds.ARN
+	s.sessions[spec.Name] = roleSession{arn: creds.ARN, region: spec.Region}
 	s.mu.Unlock()
 	return true
 }
 
-// sessionOf is the execution role's session ARN of a function, or "".
-func (s *Service) sessionOf(name string) string {
+// roleSession is a function's execution role's session and the region
+// the function runs in, where Lambda acts with the role for it.
+type roleSession struct{ arn, region string }
+
+// sessionOf is a function's role session; its arn is "" for a function
+// the layer gave no role session (no principals registry).
+func (s *Service) sessionOf(name string) roleSession {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sessions[name]

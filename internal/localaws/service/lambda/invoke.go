@@ -91,11 +91,28 @@ func (s *Service) invokeAsync(ctx context.Context, name string, payload []byte) 
 	})
 	u, qerr := s.kumo.QueueURL(ctx, dest)
 	if qerr == nil {
+		qerr = s.roleMaySend(ctx, name, u)
+	}
+	if qerr == nil {
 		_, qerr = s.kumo.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &u, MessageBody: stringPtr(string(record))})
 	}
 	if qerr != nil {
+		// "Delivery errors can occur due to permissions errors, misconfigured
+		// resources, or size limits" (Lambda Developer Guide, asynchronous
+		// invocation metrics, DestinationDeliveryFailures): the record is lost.
 		s.log.Error("on-failure destination not reached", zap.String("function", name), zap.Error(qerr))
 	}
+}
+
+// roleMaySend decides, as Lambda sends the record "using the permissions
+// of the function's execution role" (Lambda Developer Guide, "Adding a
+// destination"), whether the role may send to the queue at queueURL.
+func (s *Service) roleMaySend(ctx context.Context, name, queueURL string) error {
+	session := s.sessionOf(name)
+	if s.access == nil || session.arn == "" {
+		return nil
+	}
+	return s.access.RoleCalls(ctx, session.arn, session.region, "SendMessage", queueURL) //nolint:wrapcheck // the guard's refusal names the call
 }
 
 func nonEmpty(b []byte) []byte {

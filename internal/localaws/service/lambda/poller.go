@@ -423,7 +423,7 @@ func (s *Service) roleMayPoll(ctx context.Context, function, queueARN *string) s
 	if s.access == nil || function == nil || queueARN == nil || !strings.Contains(*queueARN, ":sqs:") {
 		return ""
 	}
-	session := s.sessionOf(awsapi.FunctionName(*function))
+	session := s.sessionOf(awsapi.FunctionName(*function)).arn
 	if session == "" {
 		return "" // a function the layer gave no role session (no principals registry)
 	}

@@ -31,9 +31,12 @@ type Options struct {
 	Access RoleChecker
 }
 
-// RoleChecker decides whether a role's session may call an SQS operation on a queue.
+// RoleChecker decides whether a role's session may call an SQS operation
+// on a queue: RoleMay its permissions only (a mapping's creation), RoleCalls
+// as the call itself (with the key use on an encrypted queue).
 type RoleChecker interface {
 	RoleMay(ctx context.Context, session, op, queueURL string) error
+	RoleCalls(ctx context.Context, session, region, op, queueURL string) error
 }
 
 // Service owns the Lambda state the layer keeps.
@@ -54,7 +57,7 @@ type Service struct {
 
 	mu       sync.Mutex
 	lambdas  map[string]*lambdaExtras // function name -> configuration kumo drops
-	sessions map[string]string        // function name -> its execution role's session ARN
+	sessions map[string]roleSession   // function name -> its execution role's session
 
 	poller *poller
 }
@@ -64,7 +67,7 @@ func New(k *upstream.Kumo, exec *executor.Executor, log *zap.Logger, opts Option
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Service{
 		kumo: k, exec: exec, log: log, region: opts.Region, publicURL: opts.PublicURL, caBundle: opts.CABundle, instances: opts.Instances, keys: opts.Principals, access: opts.Access,
-		ctx: ctx, stop: stop, lambdas: map[string]*lambdaExtras{}, sessions: map[string]string{},
+		ctx: ctx, stop: stop, lambdas: map[string]*lambdaExtras{}, sessions: map[string]roleSession{},
 	}
 	s.poller = newPoller(s)
 	return s
