@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -156,7 +155,7 @@ func TestAssumeRoleMeetsTheTrustPolicy(t *testing.T) {
 	ctx := context.Background()
 	trusts := map[string]string{
 		"account": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`,
-		"lambda":  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+		"lambda":  lambdaTrust,
 	}
 	assume := func(t *testing.T, admin aws.Config, trust, session string) (*sts.AssumeRoleOutput, error) {
 		t.Helper()
@@ -219,22 +218,16 @@ func TestEventSourceMappingNeedsARoleThatMayPoll(t *testing.T) {
 		require.NoError(t, err)
 		attrs, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
 		require.NoError(t, err)
-		role, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name,
-			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
-		require.NoError(t, err)
+		policy := ""
 		if len(actions) > 0 {
 			doc, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": actions, "Resource": attrs.Attributes["QueueArn"]}}})
 			require.NoError(t, err)
-			_, err = iam.NewFromConfig(cfg).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String("poll"), PolicyDocument: aws.String(string(doc))})
-			require.NoError(t, err)
+			policy = string(doc)
 		}
 		code, err := os.ReadFile(testenv.LambdaZip(t, "maintenance"))
 		require.NoError(t, err)
-		l := lambda.NewFromConfig(cfg)
-		_, err = l.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: &name, Role: role.Role.Arn, Runtime: lambdatypes.RuntimeProvidedal2023,
-			Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: code}})
-		require.NoError(t, err)
-		_, err = l.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: &name, EventSourceArn: aws.String(attrs.Attributes["QueueArn"]), Enabled: aws.Bool(false)})
+		createFunction(ctx, t, cfg, name, executionRole(ctx, t, cfg, name, policy), code)
+		_, err = lambda.NewFromConfig(cfg).CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: &name, EventSourceArn: aws.String(attrs.Attributes["QueueArn"]), Enabled: aws.Bool(false)})
 		return err //nolint:wrapcheck // compared as it is
 	}
 	t.Run("bare kumo maps a role that may not poll", func(t *testing.T) {

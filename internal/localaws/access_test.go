@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
@@ -84,12 +83,7 @@ func TestRoleCallsMeetTheirPolicies(t *testing.T) {
 			t.Cleanup(srv.Close)
 			admin := srv.ClientConfig()
 			name := testenv.Unique("reader")
-			r, err := iam.NewFromConfig(admin).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name,
-				AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
-			require.NoError(t, err)
-			_, err = iam.NewFromConfig(admin).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String("read"), PolicyDocument: &policy})
-			require.NoError(t, err)
-			creds, err := srv.Principals.ForRole(aws.ToString(r.Role.Arn), name)
+			creds, err := srv.Principals.ForRole(executionRole(ctx, t, admin, name, policy), name)
 			require.NoError(t, err)
 			got := run(t, srv.URL, credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, ""), admin)
 			assert.Equal(t, tt.want, got)

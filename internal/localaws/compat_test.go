@@ -351,7 +351,7 @@ var compatChecks = []compatCheck{
 			return err
 		}
 		role, err := iam.NewFromConfig(configFor(url)).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name),
-			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+			AssumeRolePolicyDocument: aws.String(lambdaTrust)})
 		if err != nil {
 			return err
 		}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -46,14 +45,8 @@ func TestFunctionRunsInItsRegion(t *testing.T) {
 			cfg := srv.ClientConfig()
 			cfg.Region = region
 			name := testenv.Unique("region")
-			role, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name,
-				AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
-			require.NoError(t, err)
-			l := lambda.NewFromConfig(cfg)
-			_, err = l.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: &name, Role: role.Role.Arn, Runtime: lambdatypes.RuntimeProvidedal2023,
-				Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: code}})
-			require.NoError(t, err)
-			out, err := l.Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{"env_name":"AWS_REGION"}`)})
+			createFunction(ctx, t, cfg, name, executionRole(ctx, t, cfg, name, ""), code)
+			out, err := lambda.NewFromConfig(cfg).Invoke(ctx, &lambda.InvokeInput{FunctionName: &name, Payload: []byte(`{"env_name":"AWS_REGION"}`)})
 			require.NoError(t, err)
 			require.Nil(t, out.FunctionError, string(out.Payload))
 			var got struct{ Value string }
@@ -117,16 +110,8 @@ func TestOnFailureDestinationActsAsTheRole(t *testing.T) {
 			}
 			q, err := sqs.NewFromConfig(admin).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &name, Attributes: attrs})
 			require.NoError(t, err)
-			role, err := iam.NewFromConfig(admin).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name,
-				AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
-			require.NoError(t, err)
-			_, err = iam.NewFromConfig(admin).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String("p"),
-				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[` + tt.statements + `]}`)})
-			require.NoError(t, err)
+			createFunction(ctx, t, admin, name, executionRole(ctx, t, admin, name, `{"Version":"2012-10-17","Statement":[`+tt.statements+`]}`), code)
 			l := lambda.NewFromConfig(admin)
-			_, err = l.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: &name, Role: role.Role.Arn, Runtime: lambdatypes.RuntimeProvidedal2023,
-				Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: code}})
-			require.NoError(t, err)
 			_, err = l.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{FunctionName: &name, MaximumRetryAttempts: aws.Int32(0),
 				DestinationConfig: &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: aws.String("arn:aws:sqs:us-east-1:000000000000:" + name)}}})
 			require.NoError(t, err)
