@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -41,7 +42,7 @@ type mutation struct {
 
 // mutatedPolicies are the documents mutated: the two execution roles',
 // the key policy, the queue policies and the topic policy.
-var mutatedPolicies = []string{"processor", "maintenance", "kms", "ingest", `queue_tls_only["ingest_dlq"]`, `queue_tls_only["maintenance_dlq"]`, "alerts"}
+var mutatedPolicies = []string{"processor", "maintenance", "scheduler", "kms", "ingest", `queue_tls_only["ingest_dlq"]`, `queue_tls_only["maintenance_dlq"]`, "alerts"}
 
 func (m mutation) String() string {
 	if m.action == "" {
@@ -179,6 +180,31 @@ var iamScenarios = []scenario{
 			return nil
 		})
 	}},
+	{"the daily schedule runs maintenance (the scheduler acting as its role)", func(ctx context.Context, s *stack) error {
+		// A transient failure in the DLQ: only the scheduled run's redrive gives it a row.
+		if _, err := s.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &s.out.IngestDLQURL,
+			MessageBody: aws.String(update("M3", "e1", "DELIVERED", "2026-11-25T12:00:00Z"))}); err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.srv.URL+"/_localaws/schedules/"+s.out.MaintenanceScheduleName+"/trigger", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("trigger: %s", resp.Status)
+		}
+		return within(20*time.Second, func() error {
+			if rows, err := s.store.Trail(ctx, "M3"); err != nil || len(rows) != 1 {
+				return fmt.Errorf("the scheduled run did not redrive the update (%w)", err)
+			}
+			return nil
+		})
+	}},
 	{"a failed asynchronous maintenance run reaches the maintenance DLQ", func(ctx context.Context, s *stack) error {
 		task := "no-such-task-" + s.out.MaintenanceFunctionName
 		if _, err := lambda.NewFromConfig(s.srv.ClientConfig()).Invoke(ctx, &lambda.InvokeInput{FunctionName: &s.out.MaintenanceFunctionName,
@@ -220,8 +246,8 @@ type mutationResult struct {
 }
 
 // TestEachIAMStatementIsNeeded is the IAM mutation test (make test-iam):
-// for every statement of the processor's and the maintenance job's role
-// policies, the key policy, the queue policies and the topic policy, and
+// for every statement of the processor's, the maintenance job's and the
+// scheduler's role policies, the key policy, the queue policies and the topic policy, and
 // every action of a statement with several, a stack with exactly that
 // removed runs the scenarios with the local AWS enforcing IAM; some
 // scenario must fail with AccessDenied (for a Deny statement: a refusal it

@@ -182,7 +182,7 @@ func Start(opts Options) (*Server, error) {
 	s.Executor.SendLogsTo(logsSvc)
 	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.TLSURL, CABundle: s.CABundle, Instances: opts.Instances, Principals: s.Principals, Access: s.Access})
 	sqsSvc.SampleMetrics(s.Clock, s.CloudWatch)
-	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc, s.Clock)
+	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc, s.Access, s.Clock)
 	for _, svc := range []interface{ Register(*awsapi.Router) }{
 		sqsSvc, kms.New(s.kumo), dynamodb.New(s.kumo), lambdaSvc, schedulerSvc, eventsSvc, s.CloudWatch, s.SNS, logsSvc,
 		sts.New(s.kumo.IAM, s.Principals, s.log.Named("sts")),

@@ -105,6 +105,16 @@ func (p *rolePolicies) withRule(ruleARN string) {
 	})
 }
 
+// withFunction adds a function's ARN, which the scheduler's policy names.
+func (p *rolePolicies) withFunction(name, arn string) {
+	fns := map[string]cty.Value{}
+	if prev, ok := p.refs["aws_lambda_function"]; ok {
+		fns = prev.AsValueMap()
+	}
+	fns[name] = cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(arn)})
+	p.refs["aws_lambda_function"] = cty.ObjectVal(fns)
+}
+
 // document renders data "aws_iam_policy_document" name.
 func (p *rolePolicies) document(name string) (string, error) {
 	doc, err := p.mod.PolicyDocument(name, p.vars, p.refs)

@@ -236,6 +236,11 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}); err != nil {
 		return out, fmt.Errorf("configure maintenance async invocations: %w", err)
 	}
+	policies.withFunction("maintenance", maintenanceARN)
+	schedulerRole, err := fns.role(ctx, name+"-maintenance-scheduler", "scheduler_assume", "scheduler")
+	if err != nil {
+		return out, err
+	}
 	out.MaintenanceScheduleName = name + "-maintenance"
 	if _, err := scheduler.NewFromConfig(st.cfg).CreateSchedule(ctx, &scheduler.CreateScheduleInput{
 		Name:                       &out.MaintenanceScheduleName,
@@ -244,7 +249,7 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 		FlexibleTimeWindow:         &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowModeOff},
 		Target: &schedtypes.Target{
 			Arn:              &maintenanceARN,
-			RoleArn:          aws.String(fns.roleARN(name + "-maintenance-scheduler")),
+			RoleArn:          &schedulerRole,
 			Input:            aws.String(`{"tasks":["dlq-digest","daily-stats","redrive"]}`),
 			RetryPolicy:      &schedtypes.RetryPolicy{MaximumRetryAttempts: aws.Int32(3), MaximumEventAgeInSeconds: aws.Int32(3600)},
 			DeadLetterConfig: &schedtypes.DeadLetterConfig{Arn: &out.MaintenanceDLQARN},
@@ -336,10 +341,30 @@ type lambdaFunctions struct {
 	policies *rolePolicies
 }
 
-// roleARN names a role that is not created: the scheduler's role is only a
-// reference locally, where IAM is not enforced.
-func (f *lambdaFunctions) roleARN(name string) string {
-	return "arn:aws:iam::000000000000:role/" + name
+// role makes the role name with the module's trust policy named trust and
+// its policy named policy (iam.tf's aws_iam_policy_documents of those
+// names; the policy as edited) and returns its ARN.
+func (f *lambdaFunctions) role(ctx context.Context, name, trust, policy string) (string, error) {
+	trustDoc, err := f.policies.document(trust)
+	if err != nil {
+		return "", err
+	}
+	doc, err := f.policies.document(policy)
+	if err != nil {
+		return "", err
+	}
+	if f.st.edit != nil {
+		doc = f.st.edit(policy, doc)
+	}
+	roles := iam.NewFromConfig(f.st.cfg)
+	role, err := roles.CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name, AssumeRolePolicyDocument: &trustDoc})
+	if err != nil {
+		return "", fmt.Errorf("create role %s: %w", name, err)
+	}
+	if _, err := roles.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: &policy, PolicyDocument: &doc}); err != nil {
+		return "", fmt.Errorf("put the %s policy on role %s: %w", policy, name, err)
+	}
+	return aws.ToString(role.Role.Arn), nil
 }
 
 // create makes the function's role with the module's policy named policy
@@ -350,23 +375,9 @@ func (f *lambdaFunctions) create(ctx context.Context, name, policy, zipPath stri
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", zipPath, err)
 	}
-	doc, err := f.policies.document(policy)
+	roleARN, err := f.role(ctx, name, "lambda_assume", policy)
 	if err != nil {
 		return "", err
-	}
-	if f.st.edit != nil {
-		doc = f.st.edit(policy, doc)
-	}
-	roles := iam.NewFromConfig(f.st.cfg)
-	role, err := roles.CreateRole(ctx, &iam.CreateRoleInput{
-		RoleName:                 &name,
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
-	})
-	if err != nil {
-		return "", fmt.Errorf("create role %s: %w", name, err)
-	}
-	if _, err := roles.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: &policy, PolicyDocument: &doc}); err != nil {
-		return "", fmt.Errorf("put the %s policy on role %s: %w", policy, name, err)
 	}
 	arch := lambdatypes.ArchitectureArm64
 	if f.st.s.LambdaArchitecture == "x86_64" {
@@ -374,7 +385,7 @@ func (f *lambdaFunctions) create(ctx context.Context, name, policy, zipPath stri
 	}
 	out, err := f.client.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName:  &name,
-		Role:          role.Role.Arn,
+		Role:          &roleARN,
 		Runtime:       lambdatypes.RuntimeProvidedal2023,
 		Handler:       aws.String("bootstrap"),
 		Architectures: []lambdatypes.Architecture{arch},

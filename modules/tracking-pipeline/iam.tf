@@ -208,13 +208,15 @@ data "aws_iam_policy_document" "scheduler" {
   }
 
   statement {
-    sid       = "UndeliveredToMaintenanceDLQ"
+    sid = "UndeliveredToMaintenanceDLQ"
+    # Needed on AWS: EventBridge Scheduler sends an invocation it could not deliver to the schedule's DLQ as this role (the local AWS's scheduler has no DLQ).
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.maintenance_dlq.arn]
   }
 
   statement {
-    sid       = "UseKeyThroughSQS"
+    sid = "UseKeyThroughSQS"
+    # Needed on AWS: sending to the encrypted DLQ (above) uses the key through SQS as this role.
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = [local.kms_key_arn]
     condition {

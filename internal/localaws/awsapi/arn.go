@@ -2,6 +2,10 @@ package awsapi
 
 import "strings"
 
+// Account is the account kumo's STS GetCallerIdentity names, so the one
+// Terraform's aws_caller_identity gives the module (aws:SourceAccount).
+const Account = "000000000000"
+
 // ResourceName returns the last element of a queue URL or of an ARN
 // (the queue name of a queue ARN, the bus name of an event bus ARN).
 func ResourceName(urlOrARN string) string {

@@ -25,6 +25,12 @@ type Invoker interface {
 	InvokeAsync(function string, payload []byte)
 }
 
+// Authorizer decides a call a service makes with a role it assumes for a
+// source (the access guard's ServiceActsAs).
+type Authorizer interface {
+	ServiceActsAs(ctx context.Context, service, roleARN, sourceARN, sourceAccount, action, resource string) error
+}
+
 // Service fires EventBridge Scheduler schedules, which kumo stores but
 // never runs: rate(), cron() and at() expressions in their time zone, with
 // Lambda targets invoked asynchronously with the schedule's input.
@@ -32,6 +38,7 @@ type Service struct {
 	kumo    *upstream.Kumo
 	log     *zap.Logger
 	invoker Invoker
+	auth    Authorizer   // nil: schedules invoke without a role check
 	clock   *clock.Clock // schedules follow the local AWS's clock
 
 	mu        sync.Mutex
@@ -42,17 +49,21 @@ type Service struct {
 }
 
 type schedule struct {
-	name   string
-	expr   string
-	loc    *time.Location
-	target string // function name
-	input  string
-	next   time.Time // zero: never again
+	name      string
+	arn       string // arn:aws:scheduler:<region>:<account>:schedule/<group>/<name>
+	expr      string
+	loc       *time.Location
+	target    string // function name
+	targetARN string
+	role      string // the target's execution role ARN
+	input     string
+	next      time.Time // zero: never again
 }
 
-// New returns the scheduler and starts its clock; Close stops it.
-func New(k *upstream.Kumo, log *zap.Logger, invoker Invoker, clk *clock.Clock) *Service {
-	sc := &Service{kumo: k, log: log, invoker: invoker, clock: clk, schedules: map[string]*schedule{}, done: make(chan struct{})}
+// New returns the scheduler and starts its clock; Close stops it. With
+// auth, a schedule invokes its target only as its role may.
+func New(k *upstream.Kumo, log *zap.Logger, invoker Invoker, auth Authorizer, clk *clock.Clock) *Service {
+	sc := &Service{kumo: k, log: log, invoker: invoker, auth: auth, clock: clk, schedules: map[string]*schedule{}, done: make(chan struct{})}
 	sc.wg.Go(sc.loop)
 	return sc
 }
@@ -98,6 +109,15 @@ func (sc *Service) loop() {
 
 func (sc *Service) fire(s *schedule) {
 	sc.log.Info("schedule fired", zap.String("schedule", s.name), zap.String("target", s.target))
+	// "EventBridge Scheduler assumes the execution role to invoke the
+	// target" (Scheduler User Guide, "Set up the execution role"): its
+	// trust policy and lambda:InvokeFunction on the target must allow it.
+	if sc.auth != nil {
+		if err := sc.auth.ServiceActsAs(context.Background(), "scheduler.amazonaws.com", s.role, s.arn, awsapi.Account, "lambda:InvokeFunction", s.targetARN); err != nil {
+			sc.log.Error("schedule could not invoke its target", zap.String("schedule", s.name), zap.String("role", s.role), zap.Error(err))
+			return
+		}
+	}
 	sc.invoker.InvokeAsync(s.target, []byte(s.input))
 }
 
@@ -133,7 +153,7 @@ func (sc *Service) handle(w http.ResponseWriter, r *http.Request) {
 	var parsed *schedule
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
 		var err error
-		if parsed, err = parseSchedule(name, body, sc.clock.Now()); err != nil {
+		if parsed, err = parseSchedule(name, awsapi.SigningRegion(r), body, sc.clock.Now()); err != nil {
 			awsapi.WriteError(w, http.StatusBadRequest, "ValidationException", err.Error())
 			return
 		}
@@ -155,12 +175,13 @@ func (sc *Service) handle(w http.ResponseWriter, r *http.Request) {
 	awsapi.Relay(w, status, h, out)
 }
 
-func parseSchedule(name string, body []byte, now time.Time) (*schedule, error) {
+func parseSchedule(name, region string, body []byte, now time.Time) (*schedule, error) {
 	var req struct {
+		GroupName                  string
 		ScheduleExpression         string
 		ScheduleExpressionTimezone string
 		State                      string
-		Target                     struct{ Arn, Input string }
+		Target                     struct{ Arn, Input, RoleArn string }
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("request body is not JSON: %w", err)
@@ -176,7 +197,15 @@ func parseSchedule(name string, body []byte, now time.Time) (*schedule, error) {
 	if _, err := validateExpression(req.ScheduleExpression); err != nil {
 		return nil, err
 	}
-	s := &schedule{name: name, expr: req.ScheduleExpression, loc: loc, target: awsapi.FunctionName(req.Target.Arn), input: req.Target.Input}
+	group := req.GroupName
+	if group == "" {
+		group = "default"
+	}
+	s := &schedule{
+		name: name, arn: fmt.Sprintf("arn:aws:scheduler:%s:%s:schedule/%s/%s", region, awsapi.Account, group, name),
+		expr: req.ScheduleExpression, loc: loc, target: awsapi.FunctionName(req.Target.Arn), targetARN: req.Target.Arn,
+		role: req.Target.RoleArn, input: req.Target.Input,
+	}
 	if req.State != "DISABLED" {
 		s.next = nextFire(s.expr, loc, now)
 	}

@@ -7,29 +7,24 @@
 package sts
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/access"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/authz"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 )
 
 // Roles reads a role (its ARN and trust policy) from kumo's IAM.
-type Roles interface {
-	GetRole(ctx context.Context, in *iam.GetRoleInput, opts ...func(*iam.Options)) (*iam.GetRoleOutput, error)
-}
+type Roles = access.RoleReader
 
 // Service serves STS's AssumeRole.
 type Service struct {
@@ -82,7 +77,7 @@ func (s *Service) assumeRole(w http.ResponseWriter, r *http.Request, q awsapi.Qu
 		return
 	}
 	denied := fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", adminCaller, roleARN)
-	trust, err := s.trustPolicy(r.Context(), roleARN)
+	trust, err := access.TrustPolicy(r.Context(), s.roles, roleARN)
 	if err != nil {
 		s.log.Warn("AssumeRole refused", zap.String("role", roleARN), zap.Error(err))
 		awsapi.WriteProtocolError(w, r, http.StatusForbidden, "AccessDenied", denied)
@@ -113,31 +108,6 @@ func (s *Service) assumeRole(w http.ResponseWriter, r *http.Request, q awsapi.Qu
 		time.Now().UTC().Add(time.Duration(duration)*time.Second).Format(time.RFC3339), // the SDK compares it with the wall clock
 		awsapi.Escape(roleName), awsapi.Escape(session), awsapi.Escape(creds.ARN), uuid.NewString())
 	s.log.Info("role assumed", zap.String("role", roleARN), zap.String("session", session))
-}
-
-// trustPolicy reads a role's trust policy from kumo's IAM.
-func (s *Service) trustPolicy(ctx context.Context, roleARN string) (*authz.Policy, error) {
-	i := strings.Index(roleARN, ":role/")
-	if !strings.HasPrefix(roleARN, "arn:") || i < 0 {
-		return nil, fmt.Errorf("%q is not a role ARN", roleARN)
-	}
-	name := roleARN[strings.LastIndex(roleARN, "/")+1:]
-	out, err := s.roles.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
-	if err != nil {
-		return nil, fmt.Errorf("read role %s: %w", name, err)
-	}
-	if aws.ToString(out.Role.Arn) != roleARN {
-		return nil, fmt.Errorf("role %s is %s", roleARN, aws.ToString(out.Role.Arn))
-	}
-	doc := aws.ToString(out.Role.AssumeRolePolicyDocument)
-	if decoded, err := url.QueryUnescape(doc); err == nil {
-		doc = decoded
-	}
-	p, err := authz.Parse(name+" trust policy", []byte(doc))
-	if err != nil {
-		return nil, fmt.Errorf("read the trust policy of %s: %w", name, err)
-	}
-	return p, nil
 }
 
 func mustParse(doc string) *authz.Policy {
