@@ -132,6 +132,7 @@ func TestPipelineModule(t *testing.T) {
 		validateConfiguration(t, tgt, out)
 		validateAlerts(t, tgt, out)
 		validateProducers(t, tgt, out, opts.Vars["name_prefix"].(string))
+		validateSchedule(t, tgt, out)
 		validateTransientFailure(t, tgt, out) // last: it deletes the table
 	})
 }
