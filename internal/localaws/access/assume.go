@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/authz"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 )
 
 // RoleReader reads a role (its ARN and trust policy) from kumo's IAM.
@@ -68,19 +69,14 @@ func (g *Guard) ServiceActsAs(ctx context.Context, service, roleARN, sourceARN, 
 	if d := g.decide(principal, svc, "sts:AssumeRole", roleARN, reqCtx, authz.Policies{Resource: trust, KeyPolicy: true}); d != nil {
 		return g.refuse(d)
 	}
-	session := authz.Caller{ARN: sessionARN(roleARN, service)}
+	arn, err := principals.SessionARN(roleARN, service)
+	if err != nil {
+		return g.refuse(g.deny(principal, svc, "sts:AssumeRole", roleARN, err.Error()))
+	}
+	session := authz.Caller{ARN: arn}
 	pols, err := g.rolePolicies(ctx, roleNameOf(session.ARN))
 	if err != nil {
 		return g.refuse(g.deny(session, svc, action, resource, "its role's policies could not be read: "+err.Error()))
 	}
 	return g.refuse(g.decide(session, svc, action, resource, g.context(session, true), authz.Policies{Identity: pols}))
-}
-
-// sessionARN is the assumed-role ARN of a session of roleARN named session.
-func sessionARN(roleARN, session string) string {
-	parts := strings.SplitN(roleARN, ":", 6)
-	if len(parts) != 6 {
-		return roleARN
-	}
-	return "arn:" + parts[1] + ":sts::" + parts[4] + ":assumed-role/" + parts[5][strings.LastIndex(parts[5], "/")+1:] + "/" + session
 }

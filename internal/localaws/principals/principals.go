@@ -41,16 +41,26 @@ func New() *Registry {
 	return &Registry{keys: map[string]authz.Caller{}}
 }
 
+// SessionARN is the assumed-role ARN of a session of roleARN named session
+// (arn:aws:sts::<account>:assumed-role/<role name>/<session>).
+func SessionARN(roleARN, session string) (string, error) {
+	parts := strings.SplitN(roleARN, ":", 6)
+	if len(parts) != 6 || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
+		return "", fmt.Errorf("%q is not a role ARN", roleARN)
+	}
+	name := parts[5][strings.LastIndex(parts[5], "/")+1:]
+	return fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", parts[1], parts[4], name, session), nil
+}
+
 // ForRole issues credentials standing for a session of roleARN named
 // session (Lambda names its sessions after the function), replacing the
 // ones issued before for the same session.
 func (r *Registry) ForRole(roleARN, session string) (Credentials, error) {
-	parts := strings.SplitN(roleARN, ":", 6)
-	if len(parts) != 6 || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
-		return Credentials{}, fmt.Errorf("%q is not a role ARN", roleARN)
+	arn, err := SessionARN(roleARN, session)
+	if err != nil {
+		return Credentials{}, err
 	}
-	name := parts[5][strings.LastIndex(parts[5], "/")+1:]
-	caller := authz.Caller{ARN: fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", parts[1], parts[4], name, session)}
+	caller := authz.Caller{ARN: arn}
 	key, secret := strings.ToUpper("ASIA"+randomHex(8)), randomHex(20)
 	r.mu.Lock()
 	defer r.mu.Unlock()
