@@ -17,8 +17,10 @@ import (
 // caller's (so its ARN is known at plan) and reads every alarm's actions:
 // by default none, so each transition reaches the topic once, through the
 // EventBridge rule's readable sentence; with alarm_raw_notifications, the
-// topic as alarm and OK action. Skipped, with the reason, where the aws
-// provider cannot be installed.
+// topic as alarm and OK action. The alert-delivery alarm, which watches the
+// rule itself, always publishes to the topic directly, and the rule's
+// target parks what it cannot deliver in the alert DLQ. Skipped, with the
+// reason, where the aws provider cannot be installed.
 func TestAlarmTransitionsReachTheTopicOnce(t *testing.T) {
 	t.Parallel()
 	const topic = "arn:aws:sns:us-east-1:000000000000:tp-byo-alerts"
@@ -46,7 +48,7 @@ func TestAlarmTransitionsReachTheTopicOnce(t *testing.T) {
 			opts.PlanFilePath = filepath.Join(t.TempDir(), "plan")
 			plan, err := terraform.InitAndPlanAndShowWithStructE(t, opts)
 			require.NoError(t, err)
-			alarms, rules := 0, 0
+			alarms, rules, watchers := 0, 0, 0
 			for addr, r := range plan.ResourcePlannedValuesMap {
 				switch {
 				case strings.HasPrefix(addr, "module.pipeline.aws_cloudwatch_metric_alarm.this["):
@@ -58,13 +60,21 @@ func TestAlarmTransitionsReachTheTopicOnce(t *testing.T) {
 						}
 						assert.Equal(t, tt.want, got, "%s %s", addr, attr)
 					}
+				case addr == "module.pipeline.aws_cloudwatch_metric_alarm.alert_delivery":
+					watchers++
+					assert.Equal(t, []any{topic}, r.AttributeValues["alarm_actions"], "the alert path's alarm does not go through the rule it watches")
+					assert.Equal(t, "AWS/Events", r.AttributeValues["namespace"])
+					assert.Equal(t, "FailedInvocations", r.AttributeValues["metric_name"])
 				case strings.HasPrefix(addr, "module.pipeline.aws_cloudwatch_event_target.alarm_state_change"):
 					rules++
 					assert.Equal(t, topic, r.AttributeValues["arn"], "the readable sentence goes to the topic")
+					dlq, _ := r.AttributeValues["dead_letter_config"].([]any)
+					assert.Len(t, dlq, 1, "undelivered sentences go to the alert DLQ")
 				}
 			}
 			assert.Equal(t, 6, alarms)
 			assert.Equal(t, 1, rules)
+			assert.Equal(t, 1, watchers)
 		})
 	}
 }

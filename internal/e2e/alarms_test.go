@@ -19,7 +19,9 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
@@ -38,8 +40,25 @@ func sumOf(dps []cwtypes.Datapoint) float64 {
 const alarmScale = 60
 
 // alertInbox subscribes a queue to the alert topic (raw delivery) and
-// returns a reader of what on-call receives.
+// returns a reader of the readable sentences on-call receives.
 func (s *stack) alertInbox(t *testing.T) func(t *testing.T) []string {
+	t.Helper()
+	read := s.topicInbox(t)
+	return func(t *testing.T) []string {
+		t.Helper()
+		var got []string
+		for _, body := range read(t) {
+			var sentence string
+			require.NoError(t, json.Unmarshal([]byte(body), &sentence), "an alert is a JSON string: %s", body)
+			got = append(got, sentence)
+		}
+		return got
+	}
+}
+
+// topicInbox subscribes a queue to the alert topic (raw delivery) and
+// returns a reader of every message's body.
+func (s *stack) topicInbox(t *testing.T) func(t *testing.T) []string {
 	t.Helper()
 	ctx := context.Background()
 	q, err := s.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("oncall"))})
@@ -56,9 +75,7 @@ func (s *stack) alertInbox(t *testing.T) func(t *testing.T) []string {
 		require.NoError(t, err)
 		var got []string
 		for _, m := range out.Messages {
-			var sentence string
-			require.NoError(t, json.Unmarshal([]byte(aws.ToString(m.Body)), &sentence), "an alert is a JSON string: %s", aws.ToString(m.Body))
-			got = append(got, sentence)
+			got = append(got, aws.ToString(m.Body))
 			_, err := s.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle})
 			require.NoError(t, err)
 		}
@@ -151,6 +168,105 @@ func TestDLQAlarmAlertsOnceEachWay(t *testing.T) {
 	require.Len(t, mail, 2, "the on-call mailbox holds the two alerts")
 	assert.Contains(t, mail[0].Body, "is ALARM (was OK)")
 	assert.Contains(t, mail[1].Body, "is OK (was ALARM)")
+
+	// The alert path worked: nothing undelivered, its alarm quiet.
+	assert.Empty(t, s.alertDLQ(t), "no undelivered alert")
+	state, _ := s.alarmState(t, "alert_delivery")
+	assert.NotEqual(t, cwtypes.StateValueAlarm, state)
+}
+
+// alertDLQ reads what EventBridge parked in the alert DLQ.
+func (s *stack) alertDLQ(t *testing.T) []sqstypes.Message {
+	t.Helper()
+	out, err := s.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+		QueueUrl: &s.out.AlertDLQURL, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}, VisibilityTimeout: 1,
+	})
+	require.NoError(t, err)
+	return out.Messages
+}
+
+// editStatement returns a policy edit that changes statement sid of
+// document policy with change (nil removes it).
+func editStatement(policy, sid string, change func(map[string]any)) func(string, string) string {
+	return func(name, doc string) string {
+		if name != policy {
+			return doc
+		}
+		var d struct {
+			Version   string
+			Statement []map[string]any
+		}
+		if err := json.Unmarshal([]byte(doc), &d); err != nil {
+			panic(err) // the provisioner rendered it
+		}
+		kept := d.Statement[:0]
+		for _, st := range d.Statement {
+			switch {
+			case st["Sid"] != sid:
+				kept = append(kept, st)
+			case change != nil:
+				change(st)
+				kept = append(kept, st)
+			}
+		}
+		d.Statement = kept
+		b, _ := json.Marshal(d)
+		return string(b)
+	}
+}
+
+// TestBrokenAlertPathReachesOnCallOnce: with the key or the topic refusing
+// EventBridge, the DLQ alarm's readable sentence is not delivered; the
+// rule's FailedInvocations fires the alert-delivery alarm, which CloudWatch
+// publishes to the topic itself, so on-call gets exactly one message, about
+// the broken path, and the undelivered sentence waits in the alert DLQ
+// with EventBridge's reason. The first case is kms.tf as it was before the
+// SNS guide's rule was applied (aws:SourceAccount on EventBridge's key
+// statement): on AWS that statement never matches, and the sentence is lost.
+func TestBrokenAlertPathReachesOnCallOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(policy, doc string) string
+	}{
+		{"the key statement under aws:SourceAccount (kms.tf before)", editStatement("kms", "EventBridgeToAlertTopic", func(st map[string]any) {
+			st["Condition"] = map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": "000000000000"}}
+		})},
+		{"a topic policy without EventBridge", editStatement("alerts", "EventBridgeAlarmStateRule", nil)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := deployWith(t, localaws.Options{Log: zaptest.NewLogger(t), FunctionOutput: testWriter{t}, TimeScale: alarmScale}, nil, tt.edit)
+			read := s.topicInbox(t)
+			s.waitForAlarm(t, "dlq_not_empty", cwtypes.StateValueOk)
+			s.send(t, `{"tracking_id":"P1"}`) // a contract violation: the DLQ alarm fires
+			s.waitForAlarm(t, "dlq_not_empty", cwtypes.StateValueAlarm)
+			s.waitForAlarm(t, "alert_delivery", cwtypes.StateValueAlarm)
+
+			var got []string
+			eventually(t, "on-call hears of the broken alert path", func() error {
+				if got = append(got, read(t)...); len(got) == 0 {
+					return fmt.Errorf("nothing on the topic yet")
+				}
+				return nil
+			})
+			got = append(got, read(t)...) // two more evaluations: nothing more may come
+			require.Len(t, got, 1, "one message, about the alert path: %q", got)
+			var notification struct{ AlarmName, NewStateValue string }
+			require.NoError(t, json.Unmarshal([]byte(got[0]), &notification), "CloudWatch's own JSON: %s", got[0])
+			assert.Equal(t, s.out.AlarmNames["alert_delivery"], notification.AlarmName)
+			assert.Equal(t, "ALARM", notification.NewStateValue)
+
+			parked := s.alertDLQ(t)
+			require.Len(t, parked, 1, "the undelivered sentence's event waits in the alert DLQ")
+			attrs := parked[0].MessageAttributes
+			assert.Equal(t, "NO_PERMISSIONS", aws.ToString(attrs["ERROR_CODE"].StringValue))
+			assert.Contains(t, aws.ToString(attrs["RULE_ARN"].StringValue), "-alarm-state-change")
+			assert.Equal(t, s.out.AlertTopicARN, aws.ToString(attrs["TARGET_ARN"].StringValue))
+			assert.Contains(t, aws.ToString(parked[0].Body), s.out.AlarmNames["dlq_not_empty"], "the event of the DLQ alarm's change")
+		})
+	}
 }
 
 // TestTableOutageFiresTheProcessorErrorsAlarm: with the table gone every

@@ -48,15 +48,18 @@ func deployAt(t *testing.T, scale float64, tune func(*provision.Settings)) *stac
 // processes per function), the settings tuned, the role policies edited.
 func deployWith(t *testing.T, opts localaws.Options, tune func(*provision.Settings), edit func(policy, doc string) string) *stack {
 	t.Helper()
-	s, err := deployE(t, opts, tune, edit)
+	s, err := deployE(t, opts, tune, edit, nil)
 	require.NoError(t, err)
 	return s
 }
 
 // deployE is deployWith that returns the provisioner's error with the
 // stack so far (its server running): the IAM mutation test counts a
-// refused deployment as a failed scenario.
-func deployE(t *testing.T, opts localaws.Options, tune func(*provision.Settings), edit func(policy, doc string) string) (*stack, error) {
+// refused deployment as a failed scenario. prepare (nil: none) makes what
+// the stack names but does not create, as a root would before applying.
+func deployE(t *testing.T, opts localaws.Options, tune func(*provision.Settings), edit func(policy, doc string) string,
+	prepare func(context.Context, aws.Config, provision.Settings) error,
+) (*stack, error) {
 	t.Helper()
 	opts.Addr, opts.Instances = "127.0.0.1:0", 2
 	srv, err := localaws.Start(opts)
@@ -70,6 +73,9 @@ func deployE(t *testing.T, opts localaws.Options, tune func(*provision.Settings)
 	s.EventSourceMaximumConcurrency = 2
 	if tune != nil {
 		tune(&s)
+	}
+	if prepare != nil {
+		require.NoError(t, prepare(context.Background(), cfg, s))
 	}
 	out, err := provision.New(cfg, s).EditPolicies(edit).Apply(context.Background(), provision.Zips{
 		Processor: testenv.LambdaZip(t, "processor"), Maintenance: testenv.LambdaZip(t, "maintenance"),

@@ -42,7 +42,7 @@ type mutation struct {
 
 // mutatedPolicies are the documents mutated: the two execution roles',
 // the key policy, the queue policies and the topic policy.
-var mutatedPolicies = []string{"processor", "maintenance", "scheduler", "kms", "ingest", `queue_tls_only["ingest_dlq"]`, `queue_tls_only["maintenance_dlq"]`, "alerts"}
+var mutatedPolicies = []string{"processor", "maintenance", "scheduler", "kms", "ingest", `queue_tls_only["ingest_dlq"]`, `queue_tls_only["maintenance_dlq"]`, "alert_dlq", "alerts"}
 
 func (m mutation) String() string {
 	if m.action == "" {
@@ -415,5 +415,5 @@ func deployEdited(t *testing.T, edit func(policy, doc string) string) (*stack, e
 		st.MaintenanceRedriveTransient = true
 		st.AlertEmailAddresses = []string{alertSubscriber}
 		withNamedProducer(st)
-	}, edit)
+	}, edit, createProducerRole)
 }

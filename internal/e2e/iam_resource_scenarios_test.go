@@ -5,9 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -38,18 +36,28 @@ func withNamedProducer(st *provision.Settings) {
 	st.ProducerPrincipalARNs = []string{"arn:aws:iam::" + localAccount + ":role/" + producerRole(st.NamePrefix)}
 }
 
+// producerTrust lets this account's principals assume a role.
+const producerTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + localAccount + `:root"},"Action":"sts:AssumeRole"}]}`
+
+// createProducerRole creates the role withNamedProducer names, before the
+// stack's key and queue policies name it: KMS and SQS refuse a policy
+// naming a principal that does not exist.
+func createProducerRole(ctx context.Context, cfg aws.Config, st provision.Settings) error {
+	_, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(producerRole(st.NamePrefix)), AssumeRolePolicyDocument: aws.String(producerTrust)})
+	return err //nolint:wrapcheck // the test says what failed
+}
+
 // assumeRole creates a role this account may assume, with identity policy
 // doc ("" none), and returns a configuration of a session of it over
 // HTTPS (secure) or plain HTTP.
 func (s *stack) assumeRole(ctx context.Context, name, doc string, secure bool) (aws.Config, error) {
 	admin := s.srv.ClientConfig()
 	roles := iam.NewFromConfig(admin)
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + localAccount + `:root"},"Action":"sts:AssumeRole"}]}`
 	var roleARN *string
 	if got, err := roles.GetRole(ctx, &iam.GetRoleInput{RoleName: &name}); err == nil {
 		roleARN = got.Role.Arn
 	} else {
-		created, err := roles.CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name, AssumeRolePolicyDocument: &trust})
+		created, err := roles.CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name, AssumeRolePolicyDocument: aws.String(producerTrust)})
 		if err != nil {
 			return aws.Config{}, fmt.Errorf("create role %s: %w", name, err)
 		}
@@ -94,11 +102,7 @@ const alertSubscriber = "oncall@example.com"
 // resourcePolicyScenarios need the queue, topic and key policies.
 var resourcePolicyScenarios = []scenario{
 	{"an alarm transition reaches the topic's subscriber (EventBridge publishing as its service principal)", func(ctx context.Context, s *stack) error {
-		names := slices.Sorted(maps.Values(s.out.AlarmNames))
-		if len(names) == 0 {
-			return errors.New("the stack has no alarms")
-		}
-		alarm := names[0]
+		alarm := s.out.AlarmNames["dlq_not_empty"]
 		if _, err := cloudwatch.NewFromConfig(s.srv.ClientConfig()).SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
 			AlarmName: &alarm, StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("mutation scenario"),
 		}); err != nil {
@@ -113,6 +117,7 @@ var resourcePolicyScenarios = []scenario{
 			return fmt.Errorf("no alert for %s reached %s", alarm, alertSubscriber)
 		})
 	}},
+	{"an alert EventBridge cannot deliver is parked in the alert DLQ, and CloudWatch tells on-call", undeliverableAlert},
 	{"a producer named in producer_principal_arns sends over TLS, not over plain HTTP", func(ctx context.Context, s *stack) error {
 		name := producerRole(strings.TrimSuffix(s.out.ProcessorFunctionName, "-processor"))
 		body := aws.String(update("P1", "e1", "PICKED_UP", "2026-11-25T09:00:00Z"))
@@ -134,7 +139,7 @@ var resourcePolicyScenarios = []scenario{
 	{"plain HTTP refused by every queue and the topic (an operator allowed otherwise)", func(ctx context.Context, s *stack) error {
 		name := "operator-" + s.out.AuditTableName
 		doc := `{"Version":"2012-10-17","Statement":[` +
-			`{"Effect":"Allow","Action":"sqs:GetQueueAttributes","Resource":["` + s.out.IngestQueueARN + `","` + s.out.IngestDLQARN + `","` + s.out.MaintenanceDLQARN + `"]},` +
+			`{"Effect":"Allow","Action":"sqs:GetQueueAttributes","Resource":["` + s.out.IngestQueueARN + `","` + s.out.IngestDLQARN + `","` + s.out.MaintenanceDLQARN + `","` + s.out.AlertDLQARN + `"]},` +
 			`{"Effect":"Allow","Action":"sns:Publish","Resource":"` + s.out.AlertTopicARN + `"},` +
 			`{"Effect":"Allow","Action":["kms:GenerateDataKey","kms:Decrypt"],"Resource":"` + s.out.KMSKeyARN + `"}]}`
 		for _, secure := range []bool{true, false} {
@@ -151,7 +156,7 @@ var resourcePolicyScenarios = []scenario{
 				}
 				return refused(what+" over plain HTTP", err, code)
 			}
-			for _, url := range []string{s.out.IngestQueueURL, s.out.IngestDLQURL, s.out.MaintenanceDLQURL} {
+			for _, url := range []string{s.out.IngestQueueURL, s.out.IngestDLQURL, s.out.MaintenanceDLQURL, s.out.AlertDLQURL} {
 				_, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url)})
 				if err := check("GetQueueAttributes of "+url[strings.LastIndex(url, "/")+1:], err, "AccessDenied"); err != nil {
 					return err
@@ -164,4 +169,64 @@ var resourcePolicyScenarios = []scenario{
 		}
 		return nil
 	}},
+}
+
+// undeliverableAlert breaks the alert path as an operator might (a topic
+// policy without EventBridge's statement), changes an alarm's state, and
+// needs the sentence EventBridge could not deliver in the alert DLQ (its
+// queue policy and the key, as events.amazonaws.com) and the
+// alert-delivery alarm's notification in on-call's mailbox (the topic's
+// and the key's grants to cloudwatch.amazonaws.com). The topic's policy is
+// put back.
+func undeliverableAlert(ctx context.Context, s *stack) error {
+	topics := sns.NewFromConfig(s.srv.ClientConfig())
+	attrs, err := topics.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: &s.out.AlertTopicARN})
+	if err != nil {
+		return fmt.Errorf("read the topic's policy: %w", err)
+	}
+	policy := attrs.Attributes["Policy"]
+	setPolicy := func(doc string) error {
+		_, err := topics.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: &s.out.AlertTopicARN,
+			AttributeName: aws.String("Policy"), AttributeValue: &doc})
+		return err //nolint:wrapcheck // said by the caller
+	}
+	if err := setPolicy(editStatement("alerts", "EventBridgeAlarmStateRule", nil)("alerts", policy)); err != nil {
+		return fmt.Errorf("break the topic's policy: %w", err)
+	}
+	defer func() { _ = setPolicy(policy) }()
+	cw := cloudwatch.NewFromConfig(s.srv.ClientConfig())
+	watched := s.out.AlarmNames["queue_depth"]
+	if _, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
+		AlarmName: &watched, StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("mutation scenario"),
+	}); err != nil {
+		return fmt.Errorf("set %s to ALARM: %w", watched, err)
+	}
+	if err := within(10*time.Second, func() error {
+		out, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &s.out.AlertDLQURL, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			return err //nolint:wrapcheck // said as it is
+		}
+		for _, m := range out.Messages {
+			if strings.Contains(aws.ToString(m.Body), watched) {
+				return nil
+			}
+		}
+		return errors.New("the undelivered sentence is not in the alert DLQ (EventBridge sends it as events.amazonaws.com)")
+	}); err != nil {
+		return err
+	}
+	delivery := s.out.AlarmNames["alert_delivery"]
+	if _, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
+		AlarmName: &delivery, StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("mutation scenario"),
+	}); err != nil {
+		return fmt.Errorf("set %s to ALARM: %w", delivery, err)
+	}
+	return within(10*time.Second, func() error {
+		for _, m := range s.srv.SNS.Mailbox(alertSubscriber) {
+			if strings.Contains(m.Body, `"AlarmName":"`+delivery+`"`) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no notification of %s reached %s (CloudWatch publishes it as cloudwatch.amazonaws.com)", delivery, alertSubscriber)
+	})
 }

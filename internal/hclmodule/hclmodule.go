@@ -1,4 +1,5 @@
-// Package hclmodule reads the Terraform module's HCL for parity tests: the
+// Package hclmodule reads the Terraform module's HCL, for parity tests and
+// for the provisioner (policy documents, resources it creates as stated): the
 // blocks of its resources, and the value of an expression built from the
 // module's variable defaults and literal locals, so Go facts can be checked
 // against the one place the module states them.

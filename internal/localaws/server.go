@@ -173,7 +173,8 @@ func Start(opts Options) (*Server, error) {
 		opts.Region, s.Clock.Now, s.log.Named("iam"))
 
 	eventsSvc := events.New(s.kumo, s.SNS, s.Access, s.log.Named("events"), opts.Region)
-	s.CloudWatch = cloudwatch.New(cloudwatch.Options{Region: opts.Region, Clock: s.Clock, Log: s.log.Named("cloudwatch"), Publisher: s.SNS, Events: eventsSvc})
+	s.CloudWatch = cloudwatch.New(cloudwatch.Options{Region: opts.Region, Clock: s.Clock, Log: s.log.Named("cloudwatch"), Publisher: s.SNS, Auth: s.Access, Events: eventsSvc})
+	eventsSvc.RecordMetricsTo(s.CloudWatch)
 	s.Executor.RecordMetricsTo(s.CloudWatch)
 	s.kumo.CountSQS(func(queue, metric string, n float64) {
 		s.CloudWatch.Record("AWS/SQS", metric, map[string]string{"QueueName": queue}, n, "Count")

@@ -19,6 +19,8 @@ type Stack struct {
 	IngestDLQARN            string            `json:"ingest_dlq_arn"`
 	MaintenanceDLQURL       string            `json:"maintenance_dlq_url"`
 	MaintenanceDLQARN       string            `json:"maintenance_dlq_arn"`
+	AlertDLQURL             string            `json:"alert_dlq_url"`
+	AlertDLQARN             string            `json:"alert_dlq_arn"`
 	ProducerPolicyJSON      string            `json:"producer_policy_json"`
 	ProcessorFunctionName   string            `json:"processor_function_name"`
 	ProcessorFunctionARN    string            `json:"processor_function_arn"`

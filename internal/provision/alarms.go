@@ -86,12 +86,18 @@ func AlertTemplate(env string) string {
 // changes into or out of ALARM.
 const AlertPatternDetail = `{"$or":[{"state":{"value":["ALARM"]}},{"previousState":{"value":["ALARM"]}}]}`
 
-// alerts creates the alarms, their EventBridge rule and target, and the
-// e-mail subscriptions, as alarms.tf, events.tf and alerts.tf do (alarm
-// actions stay off: alarm_raw_notifications defaults to false).
-func (st *Stack) alerts(ctx context.Context, out *outputs.Stack) (string, error) {
+// alertDeliveryAlarm is the alarm_names key of the alarm on the alert
+// rule's FailedInvocations (alarms.tf's aws_cloudwatch_metric_alarm.alert_delivery).
+const alertDeliveryAlarm = "alert_delivery"
+
+// alerts creates the alarms, their EventBridge rule and target (with the
+// alert DLQ), the alert-delivery alarm and the e-mail subscriptions, as
+// alarms.tf, events.tf and alerts.tf do (alarm actions of the other alarms
+// stay off: alarm_raw_notifications defaults to false).
+func (st *Stack) alerts(ctx context.Context, out *outputs.Stack, p *rolePolicies) error {
 	cw := cloudwatch.NewFromConfig(st.cfg)
 	var arns []string
+	alarmARNs := map[string]string{}
 	out.AlarmNames = map[string]string{}
 	for _, a := range Alarms(st.s) {
 		name := st.s.NamePrefix + "-" + strings.ReplaceAll(a.Key, "_", "-")
@@ -102,13 +108,14 @@ func (st *Stack) alerts(ctx context.Context, out *outputs.Stack) (string, error)
 			Period:     &a.Period, EvaluationPeriods: &a.EvaluationPeriods, Threshold: &a.Threshold,
 			ComparisonOperator: a.ComparisonOperator, TreatMissingData: &a.TreatMissingData,
 		}); err != nil {
-			return "", fmt.Errorf("create alarm %s: %w", name, err)
+			return fmt.Errorf("create alarm %s: %w", name, err)
 		}
-		d, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}})
-		if err != nil || len(d.MetricAlarms) != 1 {
-			return "", fmt.Errorf("read alarm %s back: %w", name, err)
+		arn, err := alarmARN(ctx, cw, name)
+		if err != nil {
+			return err
 		}
-		arns = append(arns, aws.ToString(d.MetricAlarms[0].AlarmArn))
+		arns = append(arns, arn)
+		alarmARNs[a.Key] = arn
 	}
 	var detail any
 	_ = json.Unmarshal([]byte(AlertPatternDetail), &detail)
@@ -119,18 +126,73 @@ func (st *Stack) alerts(ctx context.Context, out *outputs.Stack) (string, error)
 	rule := st.s.NamePrefix + "-alarm-state-change"
 	created, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: &rule, EventPattern: aws.String(string(pattern))})
 	if err != nil {
-		return "", fmt.Errorf("create the alarm state rule: %w", err)
+		return fmt.Errorf("create the alarm state rule: %w", err)
 	}
+	p.withRule(rule, aws.ToString(created.RuleArn))
 	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: &rule, Targets: []ebtypes.Target{{
 		Id: aws.String("alert-topic"), Arn: &out.AlertTopicARN,
 		InputTransformer: &ebtypes.InputTransformer{InputPathsMap: AlertInputPaths, InputTemplate: aws.String(AlertTemplate(st.s.Environment))},
+		DeadLetterConfig: &ebtypes.DeadLetterConfig{Arn: &out.AlertDLQARN},
 	}}}); err != nil {
-		return "", fmt.Errorf("target the alert topic: %w", err)
+		return fmt.Errorf("target the alert topic: %w", err)
 	}
+	name, arn, err := st.alertDeliveryAlarm(ctx, cw, p)
+	if err != nil {
+		return err
+	}
+	out.AlarmNames[alertDeliveryAlarm] = name
+	alarmARNs[alertDeliveryAlarm] = arn
+	p.withAlarms(alarmARNs)
 	for _, addr := range st.s.AlertEmailAddresses {
 		if _, err := sns.NewFromConfig(st.cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: &out.AlertTopicARN, Protocol: aws.String("email"), Endpoint: aws.String(addr)}); err != nil {
-			return "", fmt.Errorf("subscribe %s to the alert topic: %w", addr, err)
+			return fmt.Errorf("subscribe %s to the alert topic: %w", addr, err)
 		}
 	}
-	return aws.ToString(created.RuleArn), nil
+	return nil
+}
+
+// alertDeliveryAlarm creates the alarm on the alert rule's
+// FailedInvocations exactly as alarms.tf states it (read from the module,
+// not copied) and returns its name and ARN.
+func (st *Stack) alertDeliveryAlarm(ctx context.Context, cw *cloudwatch.Client, p *rolePolicies) (string, string, error) {
+	v, err := p.resource("aws_cloudwatch_metric_alarm", "alert_delivery", "alarm_name", "alarm_description", "namespace", "metric_name",
+		"statistic", "period", "evaluation_periods", "threshold", "comparison_operator", "treat_missing_data", "dimensions", "alarm_actions")
+	if err != nil {
+		return "", "", err
+	}
+	if len(v) != 12 {
+		return "", "", fmt.Errorf("alarms.tf's alert_delivery alarm lacks an attribute the provisioner sets: has %d of 12", len(v))
+	}
+	str := func(k string) *string { return aws.String(v[k].AsString()) }
+	num := func(k string) *int32 {
+		n, _ := v[k].AsBigFloat().Int64()
+		return aws.Int32(int32(n)) //nolint:gosec // CloudWatch's small periods and counts
+	}
+	threshold, _ := v["threshold"].AsBigFloat().Float64()
+	in := &cloudwatch.PutMetricAlarmInput{
+		AlarmName: str("alarm_name"), AlarmDescription: str("alarm_description"), Namespace: str("namespace"), MetricName: str("metric_name"),
+		Statistic: cwtypes.Statistic(v["statistic"].AsString()), Period: num("period"), EvaluationPeriods: num("evaluation_periods"),
+		Threshold: &threshold, ComparisonOperator: cwtypes.ComparisonOperator(v["comparison_operator"].AsString()),
+		TreatMissingData: str("treat_missing_data"),
+	}
+	for k, d := range v["dimensions"].AsValueMap() {
+		in.Dimensions = append(in.Dimensions, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(d.AsString())})
+	}
+	for _, a := range v["alarm_actions"].AsValueSlice() {
+		in.AlarmActions = append(in.AlarmActions, a.AsString())
+	}
+	if _, err := cw.PutMetricAlarm(ctx, in); err != nil {
+		return "", "", fmt.Errorf("create alarm %s: %w", *in.AlarmName, err)
+	}
+	arn, err := alarmARN(ctx, cw, *in.AlarmName)
+	return *in.AlarmName, arn, err
+}
+
+// alarmARN reads an alarm's ARN back.
+func alarmARN(ctx context.Context, cw *cloudwatch.Client, name string) (string, error) {
+	d, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}})
+	if err != nil || len(d.MetricAlarms) != 1 {
+		return "", fmt.Errorf("read alarm %s back: %w", name, err)
+	}
+	return aws.ToString(d.MetricAlarms[0].AlarmArn), nil
 }

@@ -64,6 +64,7 @@ func newRolePolicies(s Settings, out outputs.Stack, tableARN string) (*rolePolic
 		mod: mod,
 		vars: map[string]cty.Value{
 			"name_prefix":             cty.StringVal(s.NamePrefix),
+			"environment":             cty.StringVal(s.Environment),
 			"create_kms_key":          cty.True,
 			"kms_key_arn":             cty.NullVal(cty.String),
 			"create_alert_topic":      cty.True,
@@ -78,6 +79,7 @@ func newRolePolicies(s Settings, out outputs.Stack, tableARN string) (*rolePolic
 			}),
 			"aws_sqs_queue": cty.ObjectVal(map[string]cty.Value{
 				"ingest": arn(out.IngestQueueARN), "ingest_dlq": arn(out.IngestDLQARN), "maintenance_dlq": arn(out.MaintenanceDLQARN),
+				"alert_dlq": cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(out.AlertDLQARN), "name": cty.StringVal(s.NamePrefix + "-alert-dlq")}),
 			}),
 			"aws_dynamodb_table":       cty.ObjectVal(map[string]cty.Value{"audit": arn(tableARN)}),
 			"aws_kms_key":              cty.ObjectVal(map[string]cty.Value{"this": cty.TupleVal([]cty.Value{arn(out.KMSKeyARN)})}),
@@ -98,11 +100,40 @@ func stringList(l []string) cty.Value {
 	return cty.ListVal(vs)
 }
 
-// withRule adds the alarm state rule, which the alert topic's policy names.
-func (p *rolePolicies) withRule(ruleARN string) {
+// withRule adds the alarm state rule, which the alert topic's and the
+// alert DLQ's policies and the alert-delivery alarm name.
+func (p *rolePolicies) withRule(name, arn string) {
 	p.refs["aws_cloudwatch_event_rule"] = cty.ObjectVal(map[string]cty.Value{
-		"alarm_state_change": cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(ruleARN)}),
+		"alarm_state_change": cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(arn), "name": cty.StringVal(name)}),
 	})
+}
+
+// withAlarms adds the alarms' ARNs (key -> ARN; alert_delivery is the
+// resource of its own), which the alert topic's policy names.
+func (p *rolePolicies) withAlarms(arns map[string]string) {
+	this := map[string]cty.Value{}
+	alarms := map[string]cty.Value{"this": cty.EmptyObjectVal}
+	for key, arn := range arns {
+		v := cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(arn)})
+		if key == alertDeliveryAlarm {
+			alarms[key] = v
+		} else {
+			this[key] = v
+		}
+	}
+	if len(this) > 0 {
+		alarms["this"] = cty.ObjectVal(this)
+	}
+	p.refs["aws_cloudwatch_metric_alarm"] = cty.ObjectVal(alarms)
+}
+
+// resource evaluates attributes attrs of the module's resource typ.name.
+func (p *rolePolicies) resource(typ, name string, attrs ...string) (map[string]cty.Value, error) {
+	v, err := p.mod.ResourceValues(typ, name, p.vars, p.refs, attrs...)
+	if err != nil {
+		return nil, fmt.Errorf("read the module's %s.%s: %w", typ, name, err)
+	}
+	return v, nil
 }
 
 // withFunction adds a function's ARN, which the scheduler's policy names.

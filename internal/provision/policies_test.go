@@ -22,7 +22,7 @@ func TestRolePoliciesAreTheModules(t *testing.T) {
 		topic  = "arn:aws:sns:us-east-1:123456789012:tp-alerts"
 	)
 	out := outputs.Stack{
-		IngestQueueARN: prefix + "-ingest", IngestDLQARN: prefix + "-ingest-dlq", MaintenanceDLQARN: prefix + "-maintenance-dlq",
+		IngestQueueARN: prefix + "-ingest", IngestDLQARN: prefix + "-ingest-dlq", MaintenanceDLQARN: prefix + "-maintenance-dlq", AlertDLQARN: prefix + "-alert-dlq",
 		KMSKeyARN: key, AlertTopicARN: topic, ProcessorFunctionName: "tp-processor", MaintenanceFunctionName: "tp-maintenance",
 	}
 	p, err := newRolePolicies(Defaults("tp"), out, table)
@@ -77,19 +77,33 @@ func TestResourcePoliciesAreTheModules(t *testing.T) {
 		session  = "arn:aws:sts::111122223333:assumed-role/label-printer/s"
 	)
 	out := outputs.Stack{
-		IngestQueueARN: prefix + "-ingest", IngestDLQARN: prefix + "-ingest-dlq", MaintenanceDLQARN: prefix + "-maintenance-dlq",
+		IngestQueueARN: prefix + "-ingest", IngestDLQARN: prefix + "-ingest-dlq", MaintenanceDLQARN: prefix + "-maintenance-dlq", AlertDLQARN: prefix + "-alert-dlq",
 		KMSKeyARN: key, AlertTopicARN: topic, ProcessorFunctionName: "tp-processor", MaintenanceFunctionName: "tp-maintenance",
 	}
 	s := Defaults("tp")
 	s.ProducerPrincipalARNs = []string{producer}
 	p, err := newRolePolicies(s, out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit")
 	require.NoError(t, err)
-	p.withRule(rule)
+	p.withRule("tp-alarm-state-change", rule)
+	const deliveryAlarm = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:tp-alert-delivery"
+	p.withAlarms(map[string]string{"alert_delivery": deliveryAlarm, "dlq_not_empty": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:tp-dlq-not-empty"})
 	tls := func(secure bool) map[string][]string {
 		return map[string][]string{"aws:SecureTransport": {map[bool]string{true: "true", false: "false"}[secure]}}
 	}
 	via := func(service string) map[string][]string {
 		return map[string][]string{"kms:ViaService": {service + ".us-east-1.amazonaws.com"}, "aws:SourceAccount": {"123456789012"}}
+	}
+	// encrypting is the context of a service's key use for a resource
+	// (account "": no aws:SourceAccount).
+	encrypting := func(contextKey, arn, account string) map[string][]string {
+		c := map[string][]string{"kms:EncryptionContext:" + contextKey: {arn}}
+		if account != "" {
+			c["aws:SourceAccount"] = []string{account}
+		}
+		return c
+	}
+	source := func(arn string) map[string][]string {
+		return map[string][]string{"aws:SourceArn": {arn}, "aws:SourceAccount": {"123456789012"}, "aws:SecureTransport": {"true"}}
 	}
 	producerDoc, err := p.document("producer")
 	require.NoError(t, err)
@@ -115,10 +129,22 @@ func TestResourcePoliciesAreTheModules(t *testing.T) {
 		{"kms", authz.Caller{ARN: session}, "kms:GenerateDataKey", key, via("sqs"), authz.Allow, true},
 		{"kms", authz.Caller{ARN: session}, "kms:GenerateDataKey", key, via("sqs"), authz.ImplicitDeny, false},
 		{"kms", authz.Caller{ARN: session}, "kms:GenerateDataKey", key, via("sns"), authz.ImplicitDeny, true},
-		{"kms", authz.Caller{Service: "events.amazonaws.com"}, "kms:GenerateDataKey", key, via("sns"), authz.Allow, false},
+		// SNS uses the key for EventBridge with the topic as its encryption
+		// context and no aws:Source* keys (not supported there).
+		{"kms", authz.Caller{Service: "events.amazonaws.com"}, "kms:GenerateDataKey", key, encrypting("aws:sns:topicArn", topic, ""), authz.Allow, false},
+		{"kms", authz.Caller{Service: "events.amazonaws.com"}, "kms:GenerateDataKey", key, encrypting("aws:sns:topicArn", topic+"-other", ""), authz.ImplicitDeny, false},
+		{"kms", authz.Caller{Service: "events.amazonaws.com"}, "kms:Decrypt", key, encrypting("aws:sqs:arn", prefix+"-alert-dlq", ""), authz.Allow, false},
+		{"kms", authz.Caller{Service: "events.amazonaws.com"}, "kms:Decrypt", key, encrypting("aws:sqs:arn", prefix+"-ingest", ""), authz.ImplicitDeny, false},
+		{"kms", authz.Caller{Service: "cloudwatch.amazonaws.com"}, "kms:GenerateDataKey", key, encrypting("aws:sns:topicArn", topic, "123456789012"), authz.Allow, false},
+		{"kms", authz.Caller{Service: "cloudwatch.amazonaws.com"}, "kms:GenerateDataKey", key, encrypting("aws:sns:topicArn", topic, "111122223333"), authz.ImplicitDeny, false},
 		{"kms", authz.Caller{Service: "cloudwatch.amazonaws.com"}, "kms:GenerateDataKey", key, via("sns"), authz.ImplicitDeny, false},
 		{"alerts", authz.Caller{Service: "events.amazonaws.com"}, "sns:Publish", topic, map[string][]string{"aws:SourceArn": {rule}, "aws:SecureTransport": {"true"}}, authz.Allow, false},
 		{"alerts", authz.Caller{Service: "events.amazonaws.com"}, "sns:Publish", topic, map[string][]string{"aws:SourceArn": {rule + "-other"}, "aws:SecureTransport": {"true"}}, authz.ImplicitDeny, false},
+		{"alerts", authz.Caller{Service: "cloudwatch.amazonaws.com"}, "sns:Publish", topic, source(deliveryAlarm), authz.Allow, false},
+		{"alerts", authz.Caller{Service: "cloudwatch.amazonaws.com"}, "sns:Publish", topic, source("arn:aws:cloudwatch:us-east-1:123456789012:alarm:tp-dlq-not-empty"), authz.ImplicitDeny, false},
+		{"alert_dlq", authz.Caller{Service: "events.amazonaws.com"}, "sqs:SendMessage", prefix + "-alert-dlq", map[string][]string{"aws:SourceArn": {rule}, "aws:SecureTransport": {"true"}}, authz.Allow, false},
+		{"alert_dlq", authz.Caller{Service: "events.amazonaws.com"}, "sqs:SendMessage", prefix + "-alert-dlq", map[string][]string{"aws:SourceArn": {rule + "-other"}, "aws:SecureTransport": {"true"}}, authz.ImplicitDeny, false},
+		{"alert_dlq", authz.Caller{ARN: session}, "sqs:ReceiveMessage", prefix + "-alert-dlq", tls(false), authz.ExplicitDeny, false},
 	}
 	for _, tt := range tests {
 		doc, err := p.document(tt.policy)

@@ -171,6 +171,12 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}); err != nil {
 		return out, err
 	}
+	if out.AlertDLQURL, out.AlertDLQARN, err = createQueue(ctx, q, name+"-alert-dlq", map[string]string{
+		"MessageRetentionPeriod": "1209600", "KmsMasterKeyId": keyARN,
+		"KmsDataKeyReusePeriodSeconds": strconv.Itoa(s.KMSDataKeyReusePeriodSeconds),
+	}); err != nil {
+		return out, err
+	}
 
 	out.AuditTableName = name + "-audit"
 	tableARN, err := st.table(ctx, out.AuditTableName, keyARN)
@@ -257,11 +263,10 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}); err != nil {
 		return out, fmt.Errorf("create the maintenance schedule: %w", err)
 	}
-	ruleARN, err := st.alerts(ctx, &out)
-	if err != nil {
+	if err := st.alerts(ctx, &out, policies); err != nil {
 		return out, err
 	}
-	if err := st.resourcePolicies(ctx, policies, out, ruleARN); err != nil {
+	if err := st.resourcePolicies(ctx, policies, out); err != nil {
 		return out, err
 	}
 	out.LogGroupNames = map[string]string{

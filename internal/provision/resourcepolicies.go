@@ -15,8 +15,7 @@ import (
 // resourcePolicies puts the module's key policy (kms.tf), queue policies
 // (sqs.tf) and topic policy (alerts.tf) on the stack, rendered from the HCL
 // as the roles' are, each passed through the mutation test's edit.
-func (st *Stack) resourcePolicies(ctx context.Context, p *rolePolicies, out outputs.Stack, ruleARN string) error {
-	p.withRule(ruleARN)
+func (st *Stack) resourcePolicies(ctx context.Context, p *rolePolicies, out outputs.Stack) error {
 	doc := func(name string) (string, error) {
 		d, err := p.document(name)
 		if err != nil {
@@ -37,6 +36,7 @@ func (st *Stack) resourcePolicies(ctx context.Context, p *rolePolicies, out outp
 	q := sqs.NewFromConfig(st.cfg)
 	for name, url := range map[string]string{
 		"ingest": out.IngestQueueURL, `queue_tls_only["ingest_dlq"]`: out.IngestDLQURL, `queue_tls_only["maintenance_dlq"]`: out.MaintenanceDLQURL,
+		"alert_dlq": out.AlertDLQURL,
 	} {
 		policy, err := doc(name)
 		if err != nil {

@@ -105,3 +105,25 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   ok_actions          = local.alarm_actions
   tags                = local.tags
 }
+
+# The alert path watched: EventBridge failing to deliver an alarm sentence
+# to the topic shows only in the rule's FailedInvocations ("Monitoring
+# Amazon EventBridge": published only when not zero, so missing data is
+# none). This alarm publishes to the topic itself, as CloudWatch, not
+# through the rule it watches; on-call gets one message per episode (no OK
+# action: quiet does not mean repaired, the alert DLQ tells).
+resource "aws_cloudwatch_metric_alarm" "alert_delivery" {
+  alarm_name          = "${local.name}-alert-delivery"
+  alarm_description   = "EventBridge could not deliver alarm notifications of ${local.name} to the alert topic: they are in ${aws_sqs_queue.alert_dlq.name} with ERROR_CODE and ERROR_MESSAGE. Check the topic's and the key's policies."
+  namespace           = "AWS/Events"
+  metric_name         = "FailedInvocations"
+  dimensions          = { RuleName = aws_cloudwatch_event_rule.alarm_state_change.name }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.alert_topic_arn]
+  tags                = local.tags
+}

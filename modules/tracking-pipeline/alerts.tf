@@ -11,22 +11,27 @@ resource "aws_sns_topic" "alerts" {
 data "aws_iam_policy_document" "alerts" {
   count = local.create_alert_topic ? 1 : 0
 
-  # CloudWatch publishes only when alarm actions are on (alarm_raw_notifications).
-  dynamic "statement" {
-    for_each = var.alarm_raw_notifications ? [1] : []
-    content {
-      sid       = "CloudWatchAlarms"
-      actions   = ["sns:Publish"]
-      resources = [aws_sns_topic.alerts[0].arn]
-      principals {
-        type        = "Service"
-        identifiers = ["cloudwatch.amazonaws.com"]
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "aws:SourceAccount"
-        values   = [local.account_id]
-      }
+  # CloudWatch publishes the alarm actions of this stack's alarms: the
+  # alert-delivery alarm's always (on-call hears of a broken alert path
+  # without EventBridge), every alarm's with alarm_raw_notifications.
+  statement {
+    sid       = "CloudWatchAlarms"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts[0].arn]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values = concat([aws_cloudwatch_metric_alarm.alert_delivery.arn],
+      var.alarm_raw_notifications ? [for a in aws_cloudwatch_metric_alarm.this : a.arn] : [])
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
     }
   }
 

@@ -26,6 +26,13 @@ resource "aws_cloudwatch_event_target" "alarm_state_change" {
   target_id = "alert-topic"
   arn       = local.alert_topic_arn
 
+  # A sentence EventBridge cannot deliver (a topic or key policy that
+  # refuses it, a deleted topic) is kept here with the reason, not lost;
+  # the alert-delivery alarm tells on-call (alarms.tf).
+  dead_letter_config {
+    arn = aws_sqs_queue.alert_dlq.arn
+  }
+
   input_transformer {
     input_paths = {
       alarm    = "$.detail.alarmName"

@@ -34,16 +34,62 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # The EventBridge rule (and CloudWatch alarm actions, when
-  # alarm_raw_notifications is on) publish to the encrypted topic; SNS then
-  # uses the key on their behalf, only within this account.
+  # EventBridge delivers the alarm sentences to the encrypted alert topic,
+  # and SNS uses the key for it. No aws:SourceAccount, aws:SourceArn or
+  # aws:SourceOrgID here: "Adding the aws:SourceAccount, aws:SourceArn, and
+  # aws:SourceOrgID to a AWS KMS policy is not supported for
+  # EventBridge-to-encrypted topics" (SNS Developer Guide, "Managing Amazon
+  # SNS encryption keys and costs"), and every delivery would fail. The
+  # encryption context SNS passes names the topic: only this one.
   statement {
-    sid       = "AlertPublishers"
+    sid       = "EventBridgeToAlertTopic"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = ["*"]
     principals {
       type        = "Service"
-      identifiers = var.alarm_raw_notifications ? ["cloudwatch.amazonaws.com", "events.amazonaws.com"] : ["events.amazonaws.com"]
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sns:topicArn"
+      values   = [local.alert_topic_arn_planned]
+    }
+  }
+
+  # EventBridge parks the alarm sentences it cannot deliver in the alert
+  # DLQ, encrypted with this key ("Using dead-letter queues to process
+  # undelivered events" and the key statement of "Event bus targets" in the
+  # EventBridge User Guide); the encryption context SQS passes names the queue.
+  statement {
+    sid       = "EventBridgeToAlertDLQ"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sqs:arn"
+      values   = [local.alert_dlq_arn]
+    }
+  }
+
+  # CloudWatch publishes this stack's alarm actions to the encrypted topic:
+  # always the alert-delivery alarm (which must not depend on EventBridge),
+  # every alarm when alarm_raw_notifications is on.
+  statement {
+    sid       = "CloudWatchAlarmsToAlertTopic"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sns:topicArn"
+      values   = [local.alert_topic_arn_planned]
     }
     condition {
       test     = "StringEquals"

@@ -21,6 +21,7 @@ locals {
   ingest_queue_arn    = "${local.queue_arn_prefix}-ingest"
   ingest_dlq_arn      = "${local.queue_arn_prefix}-ingest-dlq"
   maintenance_dlq_arn = "${local.queue_arn_prefix}-maintenance-dlq"
+  alert_dlq_arn       = "${local.queue_arn_prefix}-alert-dlq"
   sqs_via_service     = "sqs.${local.region}.amazonaws.com"
 
   # An explicit create_* is known at plan even when the ARN it pairs with
@@ -30,6 +31,8 @@ locals {
 
   create_alert_topic = coalesce(var.create_alert_topic, var.alert_topic_arn == null)
   alert_topic_arn    = local.create_alert_topic ? aws_sns_topic.alerts[0].arn : var.alert_topic_arn
+  # The topic's ARN before it exists, for the key policy that encrypts it.
+  alert_topic_arn_planned = local.create_alert_topic ? "arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.name}-alerts" : var.alert_topic_arn
 
   processor_function_name   = "${local.name}-processor"
   maintenance_function_name = "${local.name}-maintenance"

@@ -28,6 +28,16 @@ output "maintenance_dlq_arn" {
   value       = aws_sqs_queue.maintenance_dlq.arn
 }
 
+output "alert_dlq_url" {
+  description = "URL of the queue holding alarm notifications EventBridge could not deliver to the alert topic."
+  value       = aws_sqs_queue.alert_dlq.url
+}
+
+output "alert_dlq_arn" {
+  description = "ARN of the queue holding alarm notifications EventBridge could not deliver to the alert topic."
+  value       = aws_sqs_queue.alert_dlq.arn
+}
+
 output "producer_policy_json" {
   description = "The IAM identity policy a producer attaches to send tracking updates: sqs:SendMessage on the ingest queue and the key use SQS needs, through SQS only."
   value       = data.aws_iam_policy_document.producer.json
@@ -74,8 +84,8 @@ output "alert_topic_arn" {
 }
 
 output "alarm_names" {
-  description = "Alarm names by role: queue_depth, oldest_message_age, dlq_not_empty, processor_errors, processor_throttles, maintenance_errors."
-  value       = { for k, a in aws_cloudwatch_metric_alarm.this : k => a.alarm_name }
+  description = "Alarm names by role: queue_depth, oldest_message_age, dlq_not_empty, processor_errors, processor_throttles, maintenance_errors, and alert_delivery (the alert path itself)."
+  value       = merge({ for k, a in aws_cloudwatch_metric_alarm.this : k => a.alarm_name }, { alert_delivery = aws_cloudwatch_metric_alarm.alert_delivery.alarm_name })
 }
 
 output "dashboard_name" {

@@ -46,12 +46,23 @@ resource "aws_sqs_queue" "maintenance_dlq" {
   tags                              = local.tags
 }
 
+# Alarm sentences EventBridge could not deliver to the alert topic, with
+# EventBridge's RULE_ARN, TARGET_ARN, ERROR_CODE and ERROR_MESSAGE attributes.
+resource "aws_sqs_queue" "alert_dlq" {
+  name                              = "${local.name}-alert-dlq"
+  message_retention_seconds         = 1209600
+  kms_master_key_id                 = local.kms_key_arn
+  kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
+  tags                              = local.tags
+}
+
 # Every queue refuses requests that are not over TLS.
 data "aws_iam_policy_document" "queue_tls_only" {
   for_each = {
     ingest          = local.ingest_queue_arn
     ingest_dlq      = local.ingest_dlq_arn
     maintenance_dlq = local.maintenance_dlq_arn
+    alert_dlq       = local.alert_dlq_arn
   }
 
   statement {
@@ -99,6 +110,33 @@ resource "aws_sqs_queue_policy" "ingest" {
 resource "aws_sqs_queue_policy" "ingest_dlq" {
   queue_url = aws_sqs_queue.ingest_dlq.id
   policy    = data.aws_iam_policy_document.queue_tls_only["ingest_dlq"].json
+}
+
+# The alert DLQ: TLS only, and EventBridge may send for the alarm state
+# rule alone ("Granting permissions to the dead-letter queue", EventBridge
+# User Guide).
+data "aws_iam_policy_document" "alert_dlq" {
+  source_policy_documents = [data.aws_iam_policy_document.queue_tls_only["alert_dlq"].json]
+
+  statement {
+    sid       = "EventBridgeUndeliveredAlerts"
+    actions   = ["sqs:SendMessage"]
+    resources = [local.alert_dlq_arn]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.alarm_state_change.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "alert_dlq" {
+  queue_url = aws_sqs_queue.alert_dlq.id
+  policy    = data.aws_iam_policy_document.alert_dlq.json
 }
 
 resource "aws_sqs_queue_policy" "maintenance_dlq" {

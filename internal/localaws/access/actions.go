@@ -11,6 +11,8 @@ import (
 type call struct {
 	action, resource string
 	policy           string  // the resource's own policy; "" for none
+	defaultPolicy    bool    // the resource has kumo's default policy (read as none)
+	unjudged         bool    // the resource's policy is not judged (README, gap table); the key still is
 	key              *keyUse // the KMS key the service uses on the caller's behalf; nil for none
 }
 
@@ -129,7 +131,7 @@ func snsCalls(ctx context.Context, form url.Values, res Resources, region string
 	if err != nil {
 		return nil, err
 	}
-	c := call{action: "sns:" + action, resource: arn, policy: t.Policy}
+	c := call{action: "sns:" + action, resource: arn, policy: t.Policy, defaultPolicy: t.DefaultPolicy}
 	if (action == "Publish" || action == "PublishBatch") && t.KeyID != "" {
 		c.action = "sns:Publish" // PublishBatch is authorised as Publish
 		c.key = &keyUse{keyID: t.KeyID, actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, viaService: "sns." + region + ".amazonaws.com", context: map[string]string{"aws:sns:topicArn": arn}}

@@ -130,10 +130,21 @@ func (g *Guard) evaluate(ctx context.Context, caller authz.Caller, service strin
 		if d := g.decide(caller, service, c.action, c.resource, reqCtx, pol); d != nil {
 			return d
 		}
-		if keys && c.key != nil {
-			if d := g.checkKey(ctx, caller, service, reqCtx, pols, c.key); d != nil {
-				return d
-			}
+	}
+	if keys {
+		return g.evaluateKeys(ctx, caller, service, calls, pols, reqCtx)
+	}
+	return nil
+}
+
+// evaluateKeys decides the key use of each call that has one.
+func (g *Guard) evaluateKeys(ctx context.Context, caller authz.Caller, service string, calls []call, pols []*authz.Policy, reqCtx map[string][]string) *Denial {
+	for _, c := range calls {
+		if c.key == nil {
+			continue
+		}
+		if d := g.checkKey(ctx, caller, service, reqCtx, pols, c.key); d != nil {
+			return d
 		}
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 // policy ("" for none) and the KMS key that encrypts it ("" for none).
 type Resource struct {
 	ARN, Policy, KeyID string
+	DefaultPolicy      bool // kumo's default topic policy, read as none (Policy "")
 }
 
 // Resources reads queues, topics and keys as they are now (a policy may
@@ -65,10 +66,11 @@ func (k KumoResources) Topic(ctx context.Context, arn string) (Resource, error) 
 		return Resource{}, fmt.Errorf("read topic %s: %w", arn, err)
 	}
 	policy := out.Attributes["Policy"]
-	if strings.Contains(policy, kumoDefaultTopicPolicy) {
+	byDefault := strings.Contains(policy, kumoDefaultTopicPolicy)
+	if byDefault {
 		policy = ""
 	}
-	return Resource{ARN: arn, Policy: policy, KeyID: out.Attributes["KmsMasterKeyId"]}, nil
+	return Resource{ARN: arn, Policy: policy, KeyID: out.Attributes["KmsMasterKeyId"], DefaultPolicy: byDefault}, nil
 }
 
 // Key reads a key's ARN and key policy.

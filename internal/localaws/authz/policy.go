@@ -126,3 +126,22 @@ func (s statement) label(p *Policy) string {
 	}
 	return fmt.Sprintf("%s/statement %d", p.Name, s.index)
 }
+
+// AWSPrincipals are the AWS principals (accounts, roles, users, sessions)
+// the policy's Principal and NotPrincipal elements name, "*" left out.
+func (p *Policy) AWSPrincipals() []string {
+	var out []string
+	for _, s := range p.statements {
+		for _, f := range []*principalField{s.principal, s.notPrincipal} {
+			if f == nil {
+				continue
+			}
+			for _, a := range f.aws {
+				if a != "*" {
+					out = append(out, a)
+				}
+			}
+		}
+	}
+	return out
+}

@@ -15,6 +15,12 @@ type Publisher interface {
 	Publish(ctx context.Context, topicARN, subject, message string) error
 }
 
+// Authorizer decides whether CloudWatch, as its service principal, may
+// publish an alarm's action to a topic (the topic's and the key's policies).
+type Authorizer interface {
+	ServicePublish(ctx context.Context, service, sourceARN, sourceAccount, topicARN string) error
+}
+
 // EventBus takes an event for the default event bus (alarm state changes).
 type EventBus interface {
 	Deliver(event map[string]any)
@@ -135,7 +141,10 @@ func (s *Service) act(name, action string, prev, now *metricAlarm, at time.Time)
 		if len(subject) > 100 {
 			subject = subject[:100]
 		}
-		if err := s.publisher.Publish(ctx, action, subject, s.notification(prev, now)); err != nil {
+		if err := s.authorize(ctx, now.AlarmArn, action); err != nil {
+			summary = "Failed to execute action " + action + ": " + err.Error()
+			s.log.Warn("alarm action refused", zap.String("alarm", name), zap.String("action", action), zap.Error(err))
+		} else if err := s.publisher.Publish(ctx, action, subject, s.notification(prev, now)); err != nil {
 			summary = "Failed to execute action " + action + ": " + err.Error()
 			s.log.Warn("alarm action failed", zap.String("alarm", name), zap.String("action", action), zap.Error(err))
 		}
@@ -144,6 +153,18 @@ func (s *Service) act(name, action string, prev, now *metricAlarm, at time.Time)
 	s.alarms.record(historyItem{AlarmName: name, Timestamp: at, HistoryItemType: "Action", HistorySummary: summary,
 		HistoryData: `{"actionState":"` + map[bool]string{true: "Succeeded", false: "Failed"}[strings.HasPrefix(summary, "Success")] + `"}`})
 	s.alarms.mu.Unlock()
+}
+
+// authorize decides an alarm's SNS action: CloudWatch publishes as
+// cloudwatch.amazonaws.com for the alarm, so the topic's policy and an
+// encrypted topic's key policy must allow it (SNS Developer Guide, "Enable
+// compatibility between event sources from AWS services and encrypted
+// topics", which lists CloudWatch).
+func (s *Service) authorize(ctx context.Context, alarmARN, topicARN string) error {
+	if s.auth == nil {
+		return nil
+	}
+	return s.auth.ServicePublish(ctx, "cloudwatch.amazonaws.com", alarmARN, account, topicARN) //nolint:wrapcheck // the guard's refusal names the call
 }
 
 // notification is the JSON message CloudWatch publishes to an SNS action

@@ -25,7 +25,8 @@ type Options struct {
 	Clock     *clock.Clock
 	Log       *zap.Logger
 	Publisher Publisher // alarm actions to SNS topics
-	Events    EventBus  // alarm state-change events
+	Auth      Authorizer
+	Events    EventBus // alarm state-change events
 }
 
 // Service owns CloudWatch's metrics, alarms and dashboards.
@@ -34,6 +35,7 @@ type Service struct {
 	clock     *clock.Clock
 	log       *zap.Logger
 	publisher Publisher
+	auth      Authorizer // nil: actions are not judged
 	events    EventBus
 
 	metrics *metrics
@@ -48,7 +50,7 @@ type Service struct {
 // New returns the CloudWatch service and starts its alarm evaluation.
 func New(o Options) *Service {
 	ctx, stop := context.WithCancel(context.Background())
-	s := &Service{region: o.Region, clock: o.Clock, log: o.Log, publisher: o.Publisher, events: o.Events,
+	s := &Service{region: o.Region, clock: o.Clock, log: o.Log, publisher: o.Publisher, auth: o.Auth, events: o.Events,
 		metrics: newMetrics(), alarms: newAlarms(), boards: newDashboards(o.Region), ctx: ctx, stop: stop}
 	s.wg.Go(func() { s.run(ctx) })
 	return s

@@ -25,6 +25,7 @@ type Service struct {
 	kumo      *upstream.Kumo
 	publisher Publisher
 	auth      Authorizer
+	metrics   MetricRecorder // nil: none published
 	log       *zap.Logger
 	region    string
 
@@ -51,6 +52,7 @@ type eventTarget struct {
 		InputPathsMap map[string]string
 		InputTemplate string
 	}
+	DeadLetterConfig *struct{ Arn string }
 }
 
 // Publisher publishes a message to an SNS topic.
@@ -59,9 +61,16 @@ type Publisher interface {
 }
 
 // Authorizer decides whether EventBridge, as its service principal, may
-// publish to a topic for a rule (the topic's and the key's policies).
+// publish to a topic for a rule (the topic's and the key's policies), or
+// send to a target's dead-letter queue (the queue's and the key's).
 type Authorizer interface {
 	ServicePublish(ctx context.Context, service, sourceARN, sourceAccount, topicARN string) error
+	ServiceSend(ctx context.Context, service, sourceARN, sourceAccount, queueURL string) error
+}
+
+// MetricRecorder takes the AWS/Events metrics of the rules.
+type MetricRecorder interface {
+	Record(namespace, name string, dims map[string]string, value float64, unit string)
 }
 
 // New returns the EventBridge gap filler; it delivers to SNS targets
@@ -70,6 +79,10 @@ func New(k *upstream.Kumo, p Publisher, auth Authorizer, log *zap.Logger, region
 	ctx, stop := context.WithCancel(context.Background())
 	return &Service{kumo: k, publisher: p, auth: auth, log: log, region: region, ctx: ctx, stop: stop, rules: map[string]*eventRule{}}
 }
+
+// RecordMetricsTo makes the rules publish their AWS/Events metrics to rec.
+// Call it before serving.
+func (e *Service) RecordMetricsTo(rec MetricRecorder) { e.metrics = rec }
 
 // Register adds the operations the layer completes to r.
 func (e *Service) Register(r *awsapi.Router) {
@@ -190,32 +203,20 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// deliverLocked publishes event to the SNS targets of every matching rule.
+// deliverLocked delivers event to the SNS targets of every matching rule.
 func (e *Service) deliverLocked(bus string, event map[string]any) {
 	prefix := ruleKey(bus, "")
 	for key, rule := range e.rules {
 		if !strings.HasPrefix(key, prefix) || rule.pattern == nil || !matches(rule.pattern, event) {
 			continue
 		}
+		e.record(bus, key, "TriggeredRules", 1)
 		for _, t := range rule.targets {
 			if !strings.Contains(t.Arn, ":sns:") {
 				continue // kumo delivers SQS and Lambda targets itself
 			}
-			msg := transform(t, event)
-			arn, ruleARN := t.Arn, rule.arn
-			e.wg.Go(func() {
-				ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
-				defer cancel()
-				// EventBridge publishes as events.amazonaws.com for the rule
-				// ("Using resource-based policies for Amazon EventBridge: Amazon SNS permissions").
-				if err := e.auth.ServicePublish(ctx, "events.amazonaws.com", ruleARN, accountOf(ruleARN), arn); err != nil {
-					e.log.Warn("event not delivered to SNS target: refused", zap.String("rule", key), zap.String("topic", arn), zap.Error(err))
-					return
-				}
-				if err := e.publisher.Publish(ctx, arn, "", msg); err != nil {
-					e.log.Warn("event not delivered to SNS target", zap.String("rule", key), zap.String("topic", arn), zap.Error(err))
-				}
-			})
+			d := delivery{bus: bus, rule: key, ruleARN: rule.arn, target: t, event: event}
+			e.wg.Go(func() { e.deliver(d) })
 		}
 	}
 }

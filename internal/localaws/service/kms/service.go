@@ -1,5 +1,6 @@
-// Package kms fills kumo's KMS gaps: key rotation and the key metadata the
-// Terraform provider reads.
+// Package kms fills kumo's KMS gaps: key rotation, the key metadata the
+// Terraform provider reads, and the refusal of key policies naming
+// principals that do not exist.
 package kms
 
 import (
@@ -26,6 +27,7 @@ func (s *Service) Register(r *awsapi.Router) {
 	for _, op := range []string{"EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus"} {
 		r.Target(target, op, s.rotation(op))
 	}
-	r.Target(target, "CreateKey", s.keyMetadata)
+	r.Target(target, "CreateKey", s.createKey)
+	r.Target(target, "PutKeyPolicy", s.putKeyPolicy)
 	r.Target(target, "DescribeKey", s.keyMetadata)
 }

@@ -58,6 +58,8 @@ func New(k *upstream.Kumo, log *zap.Logger, clk *clock.Clock) *Service {
 // mailbox endpoint to r.
 func (s *Service) Register(r *awsapi.Router) {
 	r.Query(signingService, "Publish", s.publishCall)
+	r.Query(signingService, "CreateTopic", s.topicPolicyCall)
+	r.Query(signingService, "SetTopicAttributes", s.topicPolicyCall)
 	r.REST("GET /_localaws/mailbox", s.mailbox)
 }
 

@@ -31,7 +31,11 @@ func (q queueRequest) name() string {
 // (or forgets) the attributes kumo drops.
 func (s *Service) queueLifecycle(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, status, h, out, ok := s.kumo.ReadAndExchange(w, r)
+		body, ok := awsapi.ReadOrReject(w, r)
+		if !ok || !s.policyPrincipalsExist(w, r, body) {
+			return
+		}
+		status, h, out, ok := s.kumo.Exchange(w, r, body)
 		if !ok {
 			return
 		}

@@ -29,6 +29,16 @@ output "maintenance_dlq_arn" {
   value       = module.tracking_pipeline.maintenance_dlq_arn
 }
 
+output "alert_dlq_url" {
+  description = "URL of the queue holding alarm notifications EventBridge could not deliver to the alert topic."
+  value       = module.tracking_pipeline.alert_dlq_url
+}
+
+output "alert_dlq_arn" {
+  description = "ARN of the queue holding alarm notifications EventBridge could not deliver to the alert topic."
+  value       = module.tracking_pipeline.alert_dlq_arn
+}
+
 output "producer_policy_json" {
   description = "The IAM identity policy a producer attaches to send tracking updates: sqs:SendMessage on the ingest queue and the key use SQS needs, through SQS only."
   value       = module.tracking_pipeline.producer_policy_json
@@ -75,7 +85,7 @@ output "alert_topic_arn" {
 }
 
 output "alarm_names" {
-  description = "Alarm names by role: queue_depth, oldest_message_age, dlq_not_empty, processor_errors, processor_throttles, maintenance_errors."
+  description = "Alarm names by role: queue_depth, oldest_message_age, dlq_not_empty, processor_errors, processor_throttles, maintenance_errors, and alert_delivery (the alert path itself)."
   value       = module.tracking_pipeline.alarm_names
 }
 

@@ -30,8 +30,8 @@ variable "alert_email_addresses" {
 
 variable "producer_principal_arns" {
   type        = list(string)
-  description = "Producers of other accounts allowed to send."
-  default     = ["arn:aws:iam::111122223333:role/carrier-webhook-bridge"]
+  description = "Further producers allowed to send, beside the example's own producer role: roles or users of other accounts. Each must exist: KMS and SQS refuse a policy that names a principal that does not."
+  default     = []
 }
 
 variable "processor_timeout_seconds" {

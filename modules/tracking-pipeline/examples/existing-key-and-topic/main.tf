@@ -10,6 +10,8 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.id # the region's name in provider 5.x and 6.x; 6.x deprecates name
+  # The topic's ARN before it exists, for the key that encrypts it.
+  topic_arn = "arn:${local.partition}:sns:${local.region}:${local.account_id}:${var.name_prefix}-oncall"
 }
 
 data "aws_iam_policy_document" "key" {
@@ -40,14 +42,56 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
-  # EventBridge publishes alarm sentences to the encrypted topic.
+  # EventBridge publishes alarm sentences to the encrypted topic. AWS does
+  # not support aws:SourceAccount, aws:SourceArn or aws:SourceOrgID in a key
+  # policy for EventBridge-to-encrypted topics (SNS Developer Guide,
+  # "Managing Amazon SNS encryption keys and costs"): scope it by the
+  # encryption context SNS passes, the topic.
   statement {
-    sid       = "AlertPublishers"
+    sid       = "EventBridgeToAlertTopic"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = ["*"]
     principals {
       type        = "Service"
       identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sns:topicArn"
+      values   = [local.topic_arn]
+    }
+  }
+
+  # EventBridge parks what it cannot deliver in the module's alert DLQ,
+  # encrypted with this key.
+  statement {
+    sid       = "EventBridgeToAlertDLQ"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sqs:arn"
+      values   = ["arn:${local.partition}:sqs:${local.region}:${local.account_id}:${var.name_prefix}-alert-dlq"]
+    }
+  }
+
+  # CloudWatch publishes the module's alert-delivery alarm to the topic.
+  statement {
+    sid       = "CloudWatchAlarmsToAlertTopic"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sns:topicArn"
+      values   = [local.topic_arn]
     }
     condition {
       test     = "StringEquals"
@@ -76,6 +120,28 @@ data "aws_iam_policy_document" "oncall" {
     principals {
       type        = "Service"
       identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  # The module's alert-delivery alarm tells on-call when EventBridge cannot
+  # deliver: CloudWatch publishes it directly, not through the rule.
+  statement {
+    sid       = "CloudWatchAlertDelivery"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.oncall.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name_prefix}-alert-delivery"]
     }
     condition {
       test     = "StringEquals"
