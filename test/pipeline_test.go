@@ -165,7 +165,8 @@ func validateOutputs(t *testing.T, out outputs.Stack, prefix string) {
 	assert.Regexp(t, `^arn:aws[a-z-]*:sns:`, out.AlertTopicARN)
 	assert.Equal(t, prefix+"-processor", out.ProcessorFunctionName)
 	assert.Equal(t, prefix+"-audit", out.AuditTableName)
-	assert.Len(t, out.AlarmNames, 6)
+	assert.Len(t, out.AlarmNames, 7, "six symptoms and the alert path's own")
+	assert.Regexp(t, `^https?://`, out.AlertDLQURL)
 }
 
 func validatePipeline(t *testing.T, tgt target, out outputs.Stack) {
@@ -274,10 +275,15 @@ func validateConfiguration(t *testing.T, tgt target, out outputs.Stack) {
 	}
 	alarms, err := cloudwatch.NewFromConfig(tgt.cfg).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: alarmNames})
 	require.NoError(t, err)
-	require.Len(t, alarms.MetricAlarms, 6)
+	require.Len(t, alarms.MetricAlarms, 7)
 	thresholds := map[string]float64{}
 	for _, a := range alarms.MetricAlarms {
 		thresholds[strings.TrimPrefix(aws.ToString(a.AlarmName), strings.TrimSuffix(out.ProcessorFunctionName, "processor"))] = aws.ToFloat64(a.Threshold)
+		if aws.ToString(a.AlarmName) == out.AlarmNames["alert_delivery"] {
+			// The alert path's alarm reaches the topic itself, not through the rule it watches.
+			assert.Equal(t, []string{out.AlertTopicARN}, a.AlarmActions)
+			continue
+		}
 		// Each transition reaches the topic once, through the EventBridge
 		// rule; raw alarm actions would send it twice.
 		assert.Empty(t, a.AlarmActions, aws.ToString(a.AlarmName))
@@ -285,7 +291,7 @@ func validateConfiguration(t *testing.T, tgt target, out outputs.Stack) {
 	}
 	assert.Equal(t, map[string]float64{
 		"queue-depth": 5000, "oldest-message-age": 600, "dlq-not-empty": 0, // the complete example's
-		"processor-errors": 5, "processor-throttles": 5, "maintenance-errors": 0,
+		"processor-errors": 5, "processor-throttles": 5, "maintenance-errors": 0, "alert-delivery": 0,
 	}, thresholds)
 
 	tags, err := sqs.NewFromConfig(tgt.cfg).ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: aws.String(out.IngestQueueURL)})

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -316,4 +317,45 @@ func TestTableOutageFiresTheProcessorErrorsAlarm(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.NotEmpty(t, stats.Datapoints, "the metric filter counted the processor's error lines")
+}
+
+// setMapping turns the processor's event source mapping on or off.
+func (s *stack) setMapping(t *testing.T, enabled bool) {
+	t.Helper()
+	l := lambda.NewFromConfig(s.srv.ClientConfig())
+	list, err := l.ListEventSourceMappings(context.Background(), &lambda.ListEventSourceMappingsInput{FunctionName: &s.out.ProcessorFunctionName})
+	require.NoError(t, err)
+	require.Len(t, list.EventSourceMappings, 1)
+	_, err = l.UpdateEventSourceMapping(context.Background(), &lambda.UpdateEventSourceMappingInput{UUID: list.EventSourceMappings[0].UUID, Enabled: &enabled})
+	require.NoError(t, err)
+}
+
+// TestOldestMessageAgeAlarmFiresAndClears: an update nobody processes
+// grows old on the ingest queue; the local AWS derives the queue's
+// ApproximateAgeOfOldestMessage from what it saw sent and not deleted, so
+// the module's oldest-message-age alarm fires (threshold 300 s for five
+// periods) and, once the processor has the update, clears.
+func TestOldestMessageAgeAlarmFiresAndClears(t *testing.T) {
+	t.Parallel()
+	s := deployAt(t, alarmScale, nil)
+	read := s.alertInbox(t)
+	s.waitForAlarm(t, "oldest_message_age", cwtypes.StateValueOk)
+	s.setMapping(t, false)
+	s.send(t, update("P1", "e1", "IN_TRANSIT", "2026-11-25T10:00:00Z"))
+	s.waitForAlarm(t, "oldest_message_age", cwtypes.StateValueAlarm)
+	_, reason := s.alarmState(t, "oldest_message_age")
+	assert.Contains(t, reason, "Threshold Crossed: 5 out of the last 5 datapoints")
+
+	s.setMapping(t, true)
+	s.waitForTrail(t, "P1", "e1")
+	s.waitForAlarm(t, "oldest_message_age", cwtypes.StateValueOk)
+	var alerts []string
+	eventually(t, "both alerts", func() error {
+		if alerts = append(alerts, read(t)...); len(alerts) < 2 {
+			return fmt.Errorf("%d alert(s) so far: %q", len(alerts), alerts)
+		}
+		return nil
+	})
+	assert.Contains(t, alerts[0], "-oldest-message-age is ALARM")
+	assert.Contains(t, alerts[1], "-oldest-message-age is OK (was ALARM)")
 }

@@ -56,7 +56,8 @@ type Kumo struct {
 	client *http.Client
 	fixers map[string]Fixer // X-Amz-Target prefix -> fix; set before serving, read only after
 
-	sqsCounter atomic.Pointer[SQSCounter]
+	sqsCounter  atomic.Pointer[SQSCounter]
+	sqsObserver atomic.Pointer[SQSObserver]
 }
 
 // Reads are kumo clients without injected faults.

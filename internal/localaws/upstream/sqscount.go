@@ -20,6 +20,20 @@ type SQSCounter func(queue, metric string, n float64)
 // messages through f.
 func (k *Kumo) CountSQS(f SQSCounter) { k.sqsCounter.Store(&f) }
 
+// SQSObserver sees every successful SQS call that changes which messages a
+// queue holds (sends, receives, deletes, purges, queue deletion), with its
+// request and kumo's answer: what the layer derives message ages from.
+type SQSObserver func(queue, op string, request, answer []byte)
+
+// ObserveSQS makes every SQS call that reaches kumo report to f.
+func (k *Kumo) ObserveSQS(f SQSObserver) { k.sqsObserver.Store(&f) }
+
+// observed are the operations an SQSObserver sees.
+var observed = map[string]bool{
+	"SendMessage": true, "SendMessageBatch": true, "ReceiveMessage": true, "DeleteMessage": true,
+	"DeleteMessageBatch": true, "PurgeQueue": true, "DeleteQueue": true,
+}
+
 // countingTransport counts the messages of the SQS operations it carries.
 // Messages SQS itself moves to a dead-letter queue are not counted, as on
 // AWS ("if a message is sent to a dead-letter queue as a result of a failed
@@ -41,8 +55,8 @@ var counted = map[string]struct{ metric, list string }{
 func (c countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	op, isSQS := strings.CutPrefix(req.Header.Get("X-Amz-Target"), "AmazonSQS.")
 	what, ok := counted[op]
-	count := c.k.sqsCounter.Load()
-	if !isSQS || !ok || count == nil || req.Body == nil {
+	count, observe := c.k.sqsCounter.Load(), c.k.sqsObserver.Load()
+	if !isSQS || (!ok || count == nil) && (!observed[op] || observe == nil) || req.Body == nil {
 		return c.next.RoundTrip(req) //nolint:wrapcheck // a transport passes errors through
 	}
 	body, err := io.ReadAll(req.Body)
@@ -72,6 +86,12 @@ func (c countingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		n = len(answer[what.list])
 	}
 	queue := awsapi.ResourceName(in.QueueUrl)
+	if observe != nil && observed[op] {
+		(*observe)(queue, op, body, out)
+	}
+	if !ok || count == nil {
+		return resp, nil
+	}
 	switch {
 	case op == "ReceiveMessage" && n == 0:
 		(*count)(queue, "NumberOfEmptyReceives", 1)

@@ -2,7 +2,10 @@ package sqs
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,9 +34,10 @@ var sampledAttributes = map[sqstypes.QueueAttributeName]string{
 
 // sampler publishes every queue's AWS/SQS metrics once a virtual minute.
 type sampler struct {
-	sqs *sqs.Client
-	rec MetricRecorder
-	log *zap.Logger
+	sqs  *sqs.Client
+	rec  MetricRecorder
+	log  *zap.Logger
+	ages *ages
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -43,7 +47,8 @@ type sampler struct {
 // minute of clk; Close stops it.
 func (s *Service) SampleMetrics(clk *clock.Clock, rec MetricRecorder) {
 	ctx, stop := context.WithCancel(context.Background())
-	sm := &sampler{sqs: s.kumo.SQS, rec: rec, log: s.log, stop: stop}
+	sm := &sampler{sqs: s.kumo.SQS, rec: rec, log: s.log, ages: newAges(clk.Now), stop: stop}
+	s.kumo.ObserveSQS(sm.ages.observe)
 	s.sampler = sm
 	sm.wg.Go(func() { clk.Every(ctx, time.Minute, func(time.Time) { sm.sample(ctx) }) })
 }
@@ -61,7 +66,7 @@ func (sm *sampler) sample(ctx context.Context) {
 		sm.log.Debug("queue metrics not sampled", zap.Error(err))
 		return
 	}
-	names := make([]sqstypes.QueueAttributeName, 0, len(sampledAttributes))
+	names := []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameRedrivePolicy, sqstypes.QueueAttributeNameMessageRetentionPeriod}
 	for a := range sampledAttributes {
 		names = append(names, a)
 	}
@@ -70,11 +75,19 @@ func (sm *sampler) sample(ctx context.Context) {
 		if err != nil {
 			continue // deleted since the list
 		}
-		dims := map[string]string{"QueueName": awsapi.ResourceName(url)}
+		queue := awsapi.ResourceName(url)
+		dims := map[string]string{"QueueName": queue}
 		for attr, metric := range sampledAttributes {
 			if v, err := strconv.ParseFloat(got.Attributes[string(attr)], 64); err == nil {
 				sm.rec.Record("AWS/SQS", metric, dims, v, "Count")
 			}
+		}
+		var redrive struct{ MaxReceiveCount any `json:"maxReceiveCount"` } // a number, or a string of one
+		_ = json.Unmarshal([]byte(got.Attributes[string(sqstypes.QueueAttributeNameRedrivePolicy)]), &redrive)
+		maxReceives, _ := strconv.Atoi(strings.TrimSuffix(fmt.Sprint(redrive.MaxReceiveCount), ".0"))
+		retention, _ := strconv.Atoi(got.Attributes[string(sqstypes.QueueAttributeNameMessageRetentionPeriod)])
+		if age, ok := sm.ages.oldest(queue, maxReceives, time.Duration(retention)*time.Second); ok {
+			sm.rec.Record("AWS/SQS", "ApproximateAgeOfOldestMessage", dims, age.Seconds(), "Seconds")
 		}
 	}
 }
