@@ -56,7 +56,9 @@ func (a *ages) observe(queue, op string, request, answer []byte) {
 			a.hold(queue, m.MessageId, now)
 		}
 	case "ReceiveMessage":
-		var out struct{ Messages []struct{ MessageId, ReceiptHandle string } }
+		var out struct {
+			Messages []struct{ MessageId, ReceiptHandle string }
+		}
 		_ = json.Unmarshal(answer, &out)
 		for _, m := range out.Messages {
 			a.received(queue, m.MessageId, m.ReceiptHandle, now)
@@ -67,7 +69,9 @@ func (a *ages) observe(queue, op string, request, answer []byte) {
 			a.deleted(in.ReceiptHandle)
 		}
 	case "DeleteMessageBatch":
-		var in struct{ Entries []struct{ Id, ReceiptHandle string } }
+		var in struct {
+			Entries []struct{ Id, ReceiptHandle string }
+		}
 		var out struct{ Successful []struct{ Id string } }
 		_ = json.Unmarshal(request, &in)
 		_ = json.Unmarshal(answer, &out)

@@ -82,7 +82,9 @@ func (sm *sampler) sample(ctx context.Context) {
 				sm.rec.Record("AWS/SQS", metric, dims, v, "Count")
 			}
 		}
-		var redrive struct{ MaxReceiveCount any `json:"maxReceiveCount"` } // a number, or a string of one
+		var redrive struct {
+			MaxReceiveCount any `json:"maxReceiveCount"`
+		} // a number, or a string of one
 		_ = json.Unmarshal([]byte(got.Attributes[string(sqstypes.QueueAttributeNameRedrivePolicy)]), &redrive)
 		maxReceives, _ := strconv.Atoi(strings.TrimSuffix(fmt.Sprint(redrive.MaxReceiveCount), ".0"))
 		retention, _ := strconv.Atoi(got.Attributes[string(sqstypes.QueueAttributeNameMessageRetentionPeriod)])
