@@ -3,6 +3,7 @@ name_prefix = "tracking-prod"
 
 # The original specification's production settings (the module README says,
 # per setting, where and why the module's own default differs).
+processor_timeout_seconds       = 60 # the ingest queue's visibility timeout follows: 6 x 60 + 30 = 390 s
 max_receive_count               = 3
 maximum_batching_window_seconds = 30
 processor_memory_mb             = 512
