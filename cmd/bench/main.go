@@ -300,14 +300,13 @@ func coldStarts(srv *localaws.Server, function string, n int) ([]time.Duration, 
 		if err := srv.Executor.Deploy(spec); err != nil {
 			return nil, fmt.Errorf("deploy %s: %w", spec.Name, err)
 		}
-		// Poll for the one init time: the executor records it on the
-		// process's first Runtime API call and offers no other signal.
-		deadline := time.Now().Add(10 * time.Second)
-		for len(srv.Executor.InitTimes(spec.Name)) == 0 {
-			if time.Now().After(deadline) {
-				return nil, fmt.Errorf("%s did not poll the Runtime API within 10 s", spec.Name)
-			}
-			time.Sleep(5 * time.Millisecond)
+		// An invocation starts the one instance (instances start on
+		// demand); its init is recorded on its first Runtime API poll.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := srv.Executor.Invoke(ctx, spec.Name, []byte(`{"Records":[]}`))
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("invoke %s: %w", spec.Name, err)
 		}
 		inits = append(inits, srv.Executor.InitTimes(spec.Name)...)
 		srv.Executor.Remove(spec.Name)

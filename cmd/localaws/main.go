@@ -23,6 +23,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/awsclient"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/executor"
 )
 
 func main() {
@@ -36,6 +37,7 @@ func main() {
 	faultSpec := flag.String("faults", os.Getenv("LOCALAWS_FAULTS"), "inject faults, e.g. dynamodb:TransactWriteItems:conflict:0.1,sqs:ReceiveMessage:server:0.05 (default $LOCALAWS_FAULTS; off when empty)")
 	iamMode := flag.String("iam", os.Getenv("LOCALAWS_IAM"), "how the functions' roles meet their policies: enforce (default), log or off (default $LOCALAWS_IAM)")
 	scale := flag.Float64("time-scale", 1, "speed of the local AWS's clock (metrics, alarms, schedules): at 60 a CloudWatch minute lasts a second")
+	maxProcs := flag.Int("max-processes", executor.DefaultMaxProcesses(), "function processes of all functions at once (instances start on demand up to each function's concurrency and this cap)")
 	flag.Parse()
 
 	lvl, err := zapcore.ParseLevel(*level)
@@ -59,7 +61,7 @@ func main() {
 		defer f.Close()
 		out = f
 	}
-	srv, err := localaws.Start(localaws.Options{Addr: *addr, Region: *region, FunctionOutput: out, Log: log, TimeScale: *scale, Faults: *faultSpec, IAM: *iamMode})
+	srv, err := localaws.Start(localaws.Options{Addr: *addr, Region: *region, FunctionOutput: out, Log: log, TimeScale: *scale, Faults: *faultSpec, IAM: *iamMode, MaxProcesses: *maxProcs})
 	if err != nil {
 		log.Fatal("start", zap.Error(err)) //nolint:gocritic // nothing to flush yet
 	}

@@ -53,7 +53,11 @@ type Options struct {
 	WorkDir        string    // unpacked function code; default a temporary folder
 	FunctionOutput io.Writer // function logs; default discarded
 	Log            *zap.Logger
-	Instances      int // default processes per function without reserved concurrency; default 4
+	Instances      int // concurrency of a function without reserved concurrency; default 4
+	// MaxProcesses caps the function processes of all functions at once:
+	// instances start when invocations need them, up to a function's
+	// concurrency and this cap. Default executor.DefaultMaxProcesses (8 per CPU).
+	MaxProcesses int
 	// TimeScale speeds up the local AWS's clock: at 60 a CloudWatch minute
 	// (a metric period, an alarm evaluation) and a schedule's minute last a
 	// real second. Default 1, real time.
@@ -164,6 +168,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.Executor.InjectFaultsFrom(s.Faults)
+	s.Executor.SetLimits(opts.MaxProcesses, 0)
 	s.kumo = upstream.Start(opts.Region, s.Faults)
 	s.Clock = clock.Scaled(opts.TimeScale)
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -55,14 +56,24 @@ var ErrNoFunction = errors.New("function not deployed to the executor")
 
 // Executor runs each deployed function's bootstrap as child processes that
 // poll its own Lambda Runtime API, one invocation per process at a time, as
-// Lambda does. A process that crashes or overruns its timeout is replaced.
+// Lambda does. As Lambda creates an execution environment when an
+// invocation finds none free, up to the function's concurrency ("Lambda
+// scaling behavior"), the executor starts a process only for an
+// invocation that finds no idle one, within the function's concurrency and
+// a machine-wide cap on processes; a process idle for a while stops, as
+// Lambda reclaims idle environments, and an idle one gives way when the cap
+// is reached. A process that crashes or overruns its timeout is not reused.
 type Executor struct {
 	log     *zap.Logger
 	workDir string
 	output  io.Writer // function stdout and stderr, each line prefixed
 
-	mu      sync.Mutex
-	funcs   map[string]*function
+	mu        sync.Mutex
+	funcs     map[string]*function
+	maxProcs  int           // processes of all functions at once
+	idleAfter time.Duration // an instance idle this long stops
+	procs     int           // processes running now
+	peak      int           // the most processes run at once
 	metrics MetricRecorder   // nil: no metrics
 	logs    LogSink          // nil: output is not read as log events
 	faults  InvocationFaults // nil: no crashes or cut time limits
@@ -80,6 +91,9 @@ type function struct {
 
 	mu        sync.Mutex
 	instances map[string]*instance
+	waiting   int // invocations waiting for an instance
+	idle      int // instances waiting for an invocation
+	starting  int // instances started that have not polled yet
 	initErr   string
 	initTimes []time.Duration // process start to first Runtime API poll
 
@@ -105,6 +119,7 @@ type instance struct {
 	timer   *time.Timer
 	crash   *invocation // the invocation an injected crash ends, if any
 	polled  bool        // reached the Runtime API: its init completed
+	idle    bool        // waiting for an invocation
 	pid     int         // set once the process has started
 	killed  bool
 	started time.Time // set before the instance is registered, read only after
@@ -117,7 +132,8 @@ func New(log *zap.Logger, workDir string, output io.Writer) (*Executor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for the runtime API: %w", err)
 	}
-	e := &Executor{log: log, workDir: workDir, output: output, funcs: map[string]*function{}, addr: ln.Addr().String()}
+	e := &Executor{log: log, workDir: workDir, output: output, funcs: map[string]*function{}, addr: ln.Addr().String(),
+		maxProcs: DefaultMaxProcesses(), idleAfter: DefaultIdleAfter}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /rt/{fn}/{inst}/2018-06-01/runtime/invocation/next", e.next)
 	mux.HandleFunc("POST /rt/{fn}/{inst}/2018-06-01/runtime/invocation/{id}/response", e.respond(false))
@@ -126,6 +142,38 @@ func New(log *zap.Logger, workDir string, output io.Writer) (*Executor, error) {
 	e.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	e.wg.Go(func() { _ = e.srv.Serve(ln) })
 	return e, nil
+}
+
+// DefaultIdleAfter is how long an idle instance is kept: Lambda "maintains
+// the execution environment for some time in anticipation of another
+// function invocation" (how long is not documented).
+const DefaultIdleAfter = 10 * time.Minute
+
+// DefaultMaxProcesses is the machine-wide cap on function processes: eight
+// per CPU, so that a root reserving hundreds of concurrency cannot start
+// hundreds of processes on a small machine.
+func DefaultMaxProcesses() int { return 8 * runtime.NumCPU() }
+
+// SetLimits sets the machine-wide cap on processes (0: the default) and
+// how long an idle instance is kept (0: the default). Call it before
+// deploying functions.
+func (e *Executor) SetLimits(maxProcesses int, idleAfter time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if maxProcesses > 0 {
+		e.maxProcs = maxProcesses
+	}
+	if idleAfter > 0 {
+		e.idleAfter = idleAfter
+	}
+}
+
+// Processes returns how many function processes run now and the most
+// that ran at once.
+func (e *Executor) Processes() (now, peak int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.procs, e.peak
 }
 
 // Close stops every function and the Runtime API.
@@ -171,10 +219,7 @@ func (e *Executor) Deploy(spec FunctionSpec) error {
 	if old != nil {
 		old.stop()
 	}
-	for range spec.Instances {
-		e.start(f)
-	}
-	e.log.Info("function deployed", zap.String("function", spec.Name), zap.Int("instances", spec.Instances), zap.Duration("timeout", spec.Timeout))
+	e.log.Info("function deployed", zap.String("function", spec.Name), zap.Int("concurrency", spec.Instances), zap.Duration("timeout", spec.Timeout))
 	return nil
 }
 
@@ -226,12 +271,23 @@ func (e *Executor) Invoke(ctx context.Context, name string, payload []byte) (Res
 		return Result{}, ErrThrottled
 	}
 	inv := &invocation{id: uuid.NewString(), payload: payload, done: make(chan Result, 1)}
+	f.mu.Lock()
+	f.waiting++
+	f.mu.Unlock()
+	e.scale(f)
+	var err error
 	select {
 	case f.queue <- inv:
 	case <-f.stopped:
-		return Result{}, fmt.Errorf("function %s was replaced while waiting: %w", name, ErrNoFunction)
+		err = fmt.Errorf("function %s was replaced while waiting: %w", name, ErrNoFunction)
 	case <-ctx.Done():
-		return Result{}, fmt.Errorf("invoke %s: %w", name, ctx.Err())
+		err = fmt.Errorf("invoke %s: %w", name, ctx.Err())
+	}
+	f.mu.Lock()
+	f.waiting--
+	f.mu.Unlock()
+	if err != nil {
+		return Result{}, err
 	}
 	started := time.Now()
 	e.concurrent(f, f.busy.Add(1))
@@ -270,9 +326,82 @@ func (f *function) isStopped() bool {
 	}
 }
 
-// start launches one process and supervises it: when it exits, the
-// invocation it held fails and, unless the function stopped, a new process
-// takes its place.
+// scale starts an instance for each invocation of f that no idle or
+// starting instance will take, within f's concurrency and the machine's
+// cap; at the cap, an idle instance of any function gives way first.
+func (e *Executor) scale(f *function) {
+	if f.isStopped() {
+		return
+	}
+	for {
+		f.mu.Lock()
+		need := f.waiting > f.idle+f.starting && len(f.instances)+f.starting < f.spec.Instances
+		if need && e.takeSlot() {
+			f.starting++
+			f.mu.Unlock()
+			e.start(f)
+			continue
+		}
+		f.mu.Unlock()
+		if need {
+			e.evictIdle() // its exit frees a slot and scales the functions waiting
+		}
+		return
+	}
+}
+
+// takeSlot reserves room for one process under the machine's cap.
+func (e *Executor) takeSlot() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.procs >= e.maxProcs {
+		return false
+	}
+	e.procs++
+	e.peak = max(e.peak, e.procs)
+	return true
+}
+
+// releaseSlot frees a process's room and gives it to invocations waiting.
+func (e *Executor) releaseSlot() {
+	e.mu.Lock()
+	e.procs--
+	funcs := make([]*function, 0, len(e.funcs))
+	for _, f := range e.funcs {
+		funcs = append(funcs, f)
+	}
+	e.mu.Unlock()
+	for _, f := range funcs {
+		e.scale(f)
+	}
+}
+
+// evictIdle stops one idle instance, of any function.
+func (e *Executor) evictIdle() {
+	e.mu.Lock()
+	funcs := make([]*function, 0, len(e.funcs))
+	for _, f := range e.funcs {
+		funcs = append(funcs, f)
+	}
+	e.mu.Unlock()
+	for _, f := range funcs {
+		for _, in := range f.running() {
+			in.mu.Lock()
+			idle := in.idle && !in.killed
+			in.mu.Unlock()
+			if idle {
+				in.kill()
+				return
+			}
+		}
+	}
+}
+
+// start launches one process, in a slot takeSlot reserved, and supervises
+// it: when it exits, the invocation it held fails, its slot is freed, and
+// an invocation waiting gets a new process. A process that exits before it
+// polls the Runtime API failed its init: one invocation waiting gets the
+// init error, as Lambda fails the invocation whose init failed.
 func (e *Executor) start(f *function) {
 	in := &instance{id: uuid.NewString()[:8], fn: f}
 	creds := f.spec.Credentials
@@ -330,7 +459,14 @@ func (e *Executor) start(f *function) {
 		e.log.Error("function process did not start", zap.String("function", f.spec.Name), zap.Error(err))
 		f.mu.Lock()
 		delete(f.instances, in.id)
+		f.starting--
 		f.mu.Unlock()
+		select {
+		case inv := <-f.queue:
+			inv.finish(errorResult("Runtime.InvalidEntrypoint", fmt.Sprintf("the function's bootstrap could not start: %v", err)))
+		default:
+		}
+		e.releaseSlotLater()
 		return
 	}
 	in.mu.Lock()
@@ -342,49 +478,56 @@ func (e *Executor) start(f *function) {
 	}
 	e.wg.Go(func() {
 		err := cmd.Wait()
-		f.mu.Lock()
-		delete(f.instances, in.id)
-		initErr, last := f.initErr, len(f.instances) == 0
-		f.mu.Unlock()
-		in.fail(fmt.Sprintf("Runtime.ExitError: process exited: %v", err))
 		in.mu.Lock()
 		initFailed := !in.polled
 		in.mu.Unlock()
+		f.mu.Lock()
+		delete(f.instances, in.id)
 		if initFailed {
+			f.starting--
+		}
+		initErr, last := f.initErr, len(f.instances) == 0
+		f.mu.Unlock()
+		in.fail(fmt.Sprintf("Runtime.ExitError: process exited: %v", err))
+		if initFailed && !f.isStopped() {
 			// As Lambda does, an init failure fails the invocation waiting for it.
-			initErr = "init failed"
+			msg := fmt.Sprintf("the function's process exited during init (%v); see its log", err)
+			if initErr != "" {
+				msg = fmt.Sprintf("the function's init failed (%v): %s", err, initErr)
+			}
 			select {
 			case inv := <-f.queue:
-				inv.finish(errorResult("Runtime.ExitError", fmt.Sprintf("the function's process exited during init (%v); see its log", err)))
+				inv.finish(errorResult("Runtime.ExitError", msg))
 			default:
 			}
 		}
-		if f.isStopped() {
-			if last {
-				_ = os.RemoveAll(f.dir)
-			}
-			return
+		if f.isStopped() && last {
+			_ = os.RemoveAll(f.dir)
 		}
-		e.log.Warn("function process exited; restarting", zap.String("function", f.spec.Name), zap.String("instance", in.id), zap.Error(err))
-		backoff := 100 * time.Millisecond
-		if initErr != "" {
-			backoff = 2 * time.Second // a failing init would otherwise spin
-		}
-		select {
-		case <-time.After(backoff):
-			if !f.isStopped() {
-				e.start(f)
-			}
-		case <-f.stopped:
-			f.mu.Lock()
-			last = len(f.instances) == 0
-			f.mu.Unlock()
-			if last {
-				_ = os.RemoveAll(f.dir)
-			}
-		}
+		e.releaseSlot()
 	})
 }
+
+// requeue hands an invocation back to f's queue, for another instance.
+func (e *Executor) requeue(f *function, inv *invocation) {
+	f.mu.Lock()
+	f.waiting++
+	f.mu.Unlock()
+	e.wg.Go(func() {
+		e.scale(f)
+		select {
+		case f.queue <- inv:
+		case <-f.stopped:
+			inv.finish(errorResult("Runtime.ExitError", "the function was replaced"))
+		}
+		f.mu.Lock()
+		f.waiting--
+		f.mu.Unlock()
+	})
+}
+
+// releaseSlotLater frees a slot from outside the function's lock.
+func (e *Executor) releaseSlotLater() { e.wg.Go(e.releaseSlot) }
 
 // fail ends the instance's current invocation with an error payload.
 func (in *instance) fail(message string) {

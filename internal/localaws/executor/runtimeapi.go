@@ -37,20 +37,42 @@ func (e *Executor) next(w http.ResponseWriter, r *http.Request) {
 	}
 	in.mu.Lock()
 	first := !in.polled
-	in.polled = true
+	in.polled, in.idle = true, true
 	in.mu.Unlock()
+	f.mu.Lock()
 	if first {
-		f.mu.Lock()
 		f.initTimes = append(f.initTimes, time.Since(in.started))
-		f.mu.Unlock()
+		f.starting--
 	}
+	f.idle++
+	f.mu.Unlock()
+	e.mu.Lock()
+	idleAfter := e.idleAfter
+	e.mu.Unlock()
+	idle := time.NewTimer(idleAfter)
+	defer idle.Stop()
 	var inv *invocation
 	select {
 	case inv = <-f.queue:
 	case <-f.stopped:
-		http.Error(w, `{"errorType":"FunctionStopped"}`, http.StatusGone)
-		return
 	case <-r.Context().Done():
+	case <-idle.C:
+		in.kill() // an environment idle this long is reclaimed
+	}
+	in.mu.Lock()
+	in.idle = false
+	evicted := in.killed
+	in.mu.Unlock()
+	f.mu.Lock()
+	f.idle--
+	f.mu.Unlock()
+	e.scale(f) // the invocations that counted on this instance while it was idle
+	if inv != nil && evicted { // taken as it was stopped: another instance runs it
+		e.requeue(f, inv)
+		inv = nil
+	}
+	if inv == nil {
+		http.Error(w, `{"errorType":"FunctionStopped"}`, http.StatusGone)
 		return
 	}
 	fault := e.invocationFault(f)
