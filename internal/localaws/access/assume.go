@@ -57,16 +57,7 @@ func (g *Guard) ServiceActsAs(ctx context.Context, service, roleARN, sourceARN, 
 	}
 	principal := authz.Caller{Service: service}
 	svc, _, _ := strings.Cut(action, ":")
-	trust, err := TrustPolicy(ctx, g.iam, roleARN)
-	if err != nil {
-		return g.refuse(g.deny(principal, svc, "sts:AssumeRole", roleARN, err.Error()))
-	}
-	reqCtx := map[string][]string{
-		"aws:SourceArn": {sourceARN}, "aws:SourceAccount": {sourceAccount}, "aws:SecureTransport": {"true"},
-		"aws:CurrentTime": {g.now().UTC().Format(time.RFC3339)},
-	}
-	// A trust policy is the role's resource policy and must allow itself.
-	if d := g.decide(principal, svc, "sts:AssumeRole", roleARN, reqCtx, authz.Policies{Resource: trust, KeyPolicy: true}); d != nil {
+	if d := g.mayAssume(ctx, service, svc, roleARN, sourceARN, sourceAccount); d != nil {
 		return g.refuse(d)
 	}
 	arn, err := principals.SessionARN(roleARN, service)
@@ -79,4 +70,32 @@ func (g *Guard) ServiceActsAs(ctx context.Context, service, roleARN, sourceARN, 
 		return g.refuse(g.deny(session, svc, action, resource, "its role's policies could not be read: "+err.Error()))
 	}
 	return g.refuse(g.decide(session, svc, action, resource, g.context(session, true), authz.Policies{Identity: pols}))
+}
+
+// ServiceMayAssume decides whether service may assume the role roleARN for
+// a source of this account (Lambda a function's execution role): the
+// role's trust policy must allow it, with aws:SourceArn and
+// aws:SourceAccount the source. It returns why not, or nil.
+func (g *Guard) ServiceMayAssume(ctx context.Context, service, roleARN, sourceARN, sourceAccount string) error {
+	if g.mode == Off {
+		return nil
+	}
+	svc, _, _ := strings.Cut(service, ".")
+	return g.refuse(g.mayAssume(ctx, service, svc, roleARN, sourceARN, sourceAccount))
+}
+
+// mayAssume decides sts:AssumeRole of a role by a service principal under
+// the role's trust policy, refusing in svc's protocol.
+func (g *Guard) mayAssume(ctx context.Context, service, svc, roleARN, sourceARN, sourceAccount string) *Denial {
+	principal := authz.Caller{Service: service}
+	trust, err := TrustPolicy(ctx, g.iam, roleARN)
+	if err != nil {
+		return g.deny(principal, svc, "sts:AssumeRole", roleARN, err.Error())
+	}
+	reqCtx := map[string][]string{
+		"aws:SourceArn": {sourceARN}, "aws:SourceAccount": {sourceAccount}, "aws:SecureTransport": {"true"},
+		"aws:CurrentTime": {g.now().UTC().Format(time.RFC3339)},
+	}
+	// A trust policy is the role's resource policy and must allow itself.
+	return g.decide(principal, svc, "sts:AssumeRole", roleARN, reqCtx, authz.Policies{Resource: trust, KeyPolicy: true})
 }

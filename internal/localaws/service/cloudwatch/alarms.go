@@ -113,9 +113,14 @@ func (req *putMetricAlarmRequest) validate() error {
 		return invalid("The value %d for parameter EvaluationPeriods must be 1 or more.", req.EvaluationPeriods)
 	case req.DatapointsToAlarm != nil && (*req.DatapointsToAlarm < 1 || *req.DatapointsToAlarm > req.EvaluationPeriods):
 		return invalid("DatapointsToAlarm must be between 1 and EvaluationPeriods.")
-	// "Valid values are 10, 30, and any multiple of 60."
-	case req.Period != 10 && req.Period != 30 && (req.Period < 60 || req.Period%60 != 0):
-		return invalid("The value %d for parameter Period is invalid: use 10, 30 or a multiple of 60.", req.Period)
+	// "Valid values are 10, 20, 30, and any multiple of 60" (PutMetricAlarm, Period).
+	case req.Period != 10 && req.Period != 20 && req.Period != 30 && (req.Period < 60 || req.Period%60 != 0):
+		return invalid("The value %d for parameter Period is invalid: use 10, 20, 30 or a multiple of 60.", req.Period)
+	// "Period * EvaluationPeriods can't be more than 604,800 seconds. For
+	// alarms with a period of less than one hour (3,600 seconds), [it]
+	// can't be longer than one day (86,400 seconds)" (PutMetricAlarm, Period).
+	case window(req) > 604800 || req.Period < 3600 && window(req) > 86400:
+		return invalid("The alarm's window, Period * EvaluationPeriods (%d s), is too long: at most 86400 s for periods under an hour, 604800 s otherwise.", window(req))
 	case req.Threshold == nil:
 		return missing("Threshold")
 	case req.TreatMissingData != "" && !missingTreatments[req.TreatMissingData]:
@@ -128,6 +133,11 @@ func (req *putMetricAlarmRequest) validate() error {
 		return invalid("The value %s for parameter ComparisonOperator is invalid.", req.ComparisonOperator)
 	}
 	return nil
+}
+
+// window is the time an alarm evaluates: Period * EvaluationPeriods.
+func window(req *putMetricAlarmRequest) int64 {
+	return int64(req.Period) * int64(req.EvaluationPeriods)
 }
 
 func (s *Service) alarmARN(name string) string {

@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
@@ -24,6 +25,15 @@ func (s *Service) concurrency(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		n := *req.ReservedConcurrentExecutions
+		if left := AccountConcurrency - s.reservedByOthers(name) - n; left < MinUnreserved {
+			// "Specified ReservedConcurrentExecutions for function decreases
+			// account's UnreservedConcurrentExecution below its minimum value
+			// of [100]" (PutFunctionConcurrency; "Lambda quotas": 1,000
+			// concurrent executions per account and Region by default).
+			awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", fmt.Sprintf(
+				"Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [%d].", MinUnreserved))
+			return
+		}
 		s.update(name, func(ex *lambdaExtras) { ex.Reserved = &n })
 		if err := s.exec.SetConcurrency(name, n, true); err != nil {
 			awsapi.WriteError(w, http.StatusInternalServerError, "ServiceException", err.Error())
@@ -44,4 +54,25 @@ func (s *Service) concurrency(w http.ResponseWriter, r *http.Request) {
 		}
 		awsapi.WriteJSON(w, http.StatusOK, resp)
 	}
+}
+
+// AccountConcurrency is the account's concurrency limit, Lambda's default
+// quota ("Lambda quotas": 1,000 concurrent executions); MinUnreserved is
+// what reserved concurrency must leave unreserved.
+const (
+	AccountConcurrency = 1000
+	MinUnreserved      = 100
+)
+
+// reservedByOthers is the reserved concurrency of every function but name.
+func (s *Service) reservedByOthers(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	total := 0
+	for fn, ex := range s.lambdas {
+		if fn != name && ex.Reserved != nil {
+			total += *ex.Reserved
+		}
+	}
+	return total
 }

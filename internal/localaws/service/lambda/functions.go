@@ -1,10 +1,13 @@
 package lambda
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/executor"
@@ -56,6 +59,9 @@ func (s *Service) createFunction(w http.ResponseWriter, r *http.Request) {
 		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", "request body is not JSON")
 		return
 	}
+	if refuseInvalid(w, req) {
+		return
+	}
 	spec := s.specFrom(req, nil)
 	// AWS_REGION is "the AWS Region where the Lambda function is executed"
 	// (Lambda Developer Guide, "Defined runtime environment variables"):
@@ -99,6 +105,17 @@ func (s *Service) roleCredentials(w http.ResponseWriter, spec *executor.Function
 	if s.keys == nil {
 		return true
 	}
+	if s.access != nil {
+		// "The role defined for the function cannot be assumed by Lambda"
+		// (CreateFunction, InvalidParameterValueException): its trust policy
+		// must let lambda.amazonaws.com assume it.
+		fn := "arn:aws:lambda:" + spec.Region + ":" + functionAccount + ":function:" + spec.Name
+		if err := s.access.ServiceMayAssume(context.Background(), "lambda.amazonaws.com", role, fn, functionAccount); err != nil {
+			s.log.Warn("function refused: its role cannot be assumed by Lambda", zap.String("function", spec.Name), zap.Error(err))
+			awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.")
+			return false
+		}
+	}
 	creds, err := s.keys.ForRole(role, spec.Name)
 	if err != nil {
 		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException",
@@ -111,6 +128,9 @@ func (s *Service) roleCredentials(w http.ResponseWriter, spec *executor.Function
 	s.mu.Unlock()
 	return true
 }
+
+// functionAccount is the account kumo names functions in.
+const functionAccount = "000000000000"
 
 // roleSession is a function's execution role's session and the region
 // the function runs in, where Lambda acts with the role for it.
@@ -167,6 +187,9 @@ func (s *Service) updateFunction(w http.ResponseWriter, r *http.Request, code bo
 	var raw map[string]json.RawMessage
 	_ = json.Unmarshal(body, &req)
 	_ = json.Unmarshal(body, &raw)
+	if !code && refuseInvalid(w, req) {
+		return
+	}
 	prev, deployed := s.exec.Spec(name)
 	spec := s.specFrom(req, &prev)
 	if code {

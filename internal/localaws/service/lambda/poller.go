@@ -3,6 +3,7 @@ package lambda
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -150,6 +151,10 @@ func (p *poller) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if msg := p.s.roleMayPoll(r.Context(), req.FunctionName, req.EventSourceArn); msg != "" {
+		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", msg)
+		return
+	}
+	if msg := p.s.visibilityCoversTimeout(r.Context(), req.FunctionName, req.EventSourceArn); msg != "" {
 		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", msg)
 		return
 	}
@@ -439,6 +444,35 @@ func (s *Service) roleMayPoll(ctx context.Context, function, queueARN *string) s
 		}
 	}
 	return ""
+}
+
+// visibilityCoversTimeout checks, as CreateEventSourceMapping does, that
+// the queue's visibility timeout is at least the function's timeout:
+// "Queue visibility timeout: 30 seconds is less than Function timeout: 60
+// seconds" (InvalidParameterValueException; the Lambda Developer Guide's
+// SQS pages ask for at least the function timeout). It returns the
+// refusal, or "".
+func (s *Service) visibilityCoversTimeout(ctx context.Context, function, queueARN *string) string {
+	if function == nil || queueARN == nil || !strings.Contains(*queueARN, ":sqs:") {
+		return ""
+	}
+	spec, ok := s.exec.Spec(awsapi.FunctionName(*function))
+	parts := strings.SplitN(*queueARN, ":", 6)
+	if !ok || len(parts) != 6 {
+		return "" // kumo answers for a function or queue it does not know
+	}
+	url := kumoQueueURL(parts[4], parts[5])
+	out, err := s.kumo.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameVisibilityTimeout}})
+	if err != nil {
+		return ""
+	}
+	visibility, err := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)])
+	timeout := int(spec.Timeout / time.Second)
+	if err != nil || visibility >= timeout {
+		return ""
+	}
+	return fmt.Sprintf("Queue visibility timeout: %d seconds is less than Function timeout: %d seconds", visibility, timeout)
 }
 
 // kumoQueueURL is a queue's URL as kumo matches it (by path).

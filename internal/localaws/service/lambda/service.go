@@ -37,6 +37,7 @@ type Options struct {
 type RoleChecker interface {
 	RoleMay(ctx context.Context, session, op, queueURL string) error
 	RoleCalls(ctx context.Context, session, region, op, queueURL string) error
+	ServiceMayAssume(ctx context.Context, service, roleARN, sourceARN, sourceAccount string) error
 }
 
 // Service owns the Lambda state the layer keeps.
