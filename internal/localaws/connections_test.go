@@ -60,10 +60,22 @@ func TestKeepAliveConnectionsSurviveLoad(t *testing.T) {
 		i, s, k := iam.NewFromConfig(cfg), sns.NewFromConfig(cfg), kms.NewFromConfig(cfg)
 		ops := []func() error{
 			func() error { _, err := i.GetRole(ctx, &iam.GetRoleInput{RoleName: &role}); return err },
-			func() error { _, err := i.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: &role}); return err },
-			func() error { _, err := s.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: topic.TopicArn}); return err },
-			func() error { _, err := s.ListTagsForResource(ctx, &sns.ListTagsForResourceInput{ResourceArn: topic.TopicArn}); return err },
-			func() error { _, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: key.KeyMetadata.KeyId}); return err },
+			func() error {
+				_, err := i.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: &role})
+				return err
+			},
+			func() error {
+				_, err := s.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: topic.TopicArn})
+				return err
+			},
+			func() error {
+				_, err := s.ListTagsForResource(ctx, &sns.ListTagsForResourceInput{ResourceArn: topic.TopicArn})
+				return err
+			},
+			func() error {
+				_, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: key.KeyMetadata.KeyId})
+				return err
+			},
 		}
 		for w := range workers {
 			wg.Go(func() {

@@ -70,13 +70,13 @@ type Executor struct {
 
 	mu        sync.Mutex
 	funcs     map[string]*function
-	maxProcs  int           // processes of all functions at once
-	idleAfter time.Duration // an instance idle this long stops
-	procs     int           // processes running now
-	peak      int           // the most processes run at once
-	metrics MetricRecorder   // nil: no metrics
-	logs    LogSink          // nil: output is not read as log events
-	faults  InvocationFaults // nil: no crashes or cut time limits
+	maxProcs  int              // processes of all functions at once
+	idleAfter time.Duration    // an instance idle this long stops
+	procs     int              // processes running now
+	peak      int              // the most processes run at once
+	metrics   MetricRecorder   // nil: no metrics
+	logs      LogSink          // nil: output is not read as log events
+	faults    InvocationFaults // nil: no crashes or cut time limits
 
 	srv  *http.Server
 	addr string

@@ -66,7 +66,7 @@ func (e *Executor) next(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.idle--
 	f.mu.Unlock()
-	e.scale(f) // the invocations that counted on this instance while it was idle
+	e.scale(f)                 // the invocations that counted on this instance while it was idle
 	if inv != nil && evicted { // taken as it was stopped: another instance runs it
 		e.requeue(f, inv)
 		inv = nil
