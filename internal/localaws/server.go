@@ -35,6 +35,7 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/cloudwatch"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/dynamodb"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/events"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/iam"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/kms"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/lambda"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/logs"
@@ -191,7 +192,7 @@ func Start(opts Options) (*Server, error) {
 	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc, s.Access, s.Clock)
 	for _, svc := range []interface{ Register(*awsapi.Router) }{
 		sqsSvc, kms.New(s.kumo), dynamodb.New(s.kumo), lambdaSvc, schedulerSvc, eventsSvc, s.CloudWatch, s.SNS, logsSvc,
-		sts.New(s.kumo.IAM, s.Principals, s.log.Named("sts")),
+		sts.New(s.kumo.IAM, s.Principals, s.log.Named("sts")), iam.New(s.kumo, s.log.Named("iam")),
 	} {
 		svc.Register(s.router)
 	}

@@ -67,6 +67,7 @@ func (s *Service) Register(r *awsapi.Router) {
 	r.Target(target, "DescribeMetricFilters", s.describe)
 	r.Target(target, "DeleteMetricFilter", s.remove)
 	r.Target(target, "DeleteLogGroup", s.deleteLogGroup)
+	r.Target(target, "PutRetentionPolicy", s.putRetentionPolicy)
 }
 
 type filterRequest struct {

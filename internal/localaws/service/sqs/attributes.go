@@ -32,7 +32,7 @@ func (q queueRequest) name() string {
 func (s *Service) queueLifecycle(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, ok := awsapi.ReadOrReject(w, r)
-		if !ok || !s.policyPrincipalsExist(w, r, body) {
+		if !ok || op != "DeleteQueue" && (!attributesInRange(w, r, body) || !s.policyPrincipalsExist(w, r, body)) {
 			return
 		}
 		status, h, out, ok := s.kumo.Exchange(w, r, body)

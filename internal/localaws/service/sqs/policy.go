@@ -3,12 +3,47 @@ package sqs
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"go.uber.org/zap"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 )
+
+// attributeRanges are the queue attributes SQS bounds and their bounds
+// (CreateQueue and SetQueueAttributes, Attributes: "DelaySeconds ... An
+// integer from 0 to 900", "MaximumMessageSize ... from 1,024 bytes" up to
+// 1 MiB, "MessageRetentionPeriod ... from 60 ... to 1,209,600",
+// "ReceiveMessageWaitTimeSeconds ... An integer from 0 to 20",
+// "VisibilityTimeout ... from 0 to 43,200", "KmsDataKeyReusePeriodSeconds
+// ... between 60 seconds (1 minute) and 86,400 seconds (24 hours)").
+var attributeRanges = map[string][2]int{
+	"DelaySeconds": {0, 900}, "MaximumMessageSize": {1024, 1048576}, "MessageRetentionPeriod": {60, 1209600},
+	"ReceiveMessageWaitTimeSeconds": {0, 20}, "VisibilityTimeout": {0, 43200}, "KmsDataKeyReusePeriodSeconds": {60, 86400},
+}
+
+// attributesInRange refuses a CreateQueue or SetQueueAttributes setting an
+// attribute out of its range, as SQS does: InvalidAttributeValue
+// ("Invalid value for the parameter <name>."). It answers the client
+// itself and returns false when it refuses.
+func attributesInRange(w http.ResponseWriter, r *http.Request, body []byte) bool {
+	var req queueRequest
+	if json.Unmarshal(body, &req) != nil {
+		return true
+	}
+	for name, v := range req.Attributes {
+		bounds, ok := attributeRanges[name]
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(v); err != nil || n < bounds[0] || n > bounds[1] {
+			awsapi.WriteProtocolError(w, r, http.StatusBadRequest, "InvalidAttributeValue", "Invalid value for the parameter "+name+".")
+			return false
+		}
+	}
+	return true
+}
 
 // policyPrincipalsExist refuses a CreateQueue or SetQueueAttributes whose
 // Policy names a principal that does not exist, as SQS does:
