@@ -228,11 +228,13 @@ func TestPipelineEndToEnd(t *testing.T) {
 }
 
 // quickRedrive makes SQS move a failing message to the DLQ within seconds:
-// two receives, a 1 s visibility timeout.
+// two receives, each visible again after the function's timeout.
 func quickRedrive(st *provision.Settings) {
-	one := 1
+	// As short as Lambda allows: "Queue visibility timeout: 1 seconds is
+	// less than Function timeout: 5 seconds" refuses the mapping.
+	visibility := st.ProcessorTimeoutSeconds
 	st.MaxReceiveCount = 2
-	st.VisibilityTimeoutSeconds = &one
+	st.VisibilityTimeoutSeconds = &visibility
 }
 
 func TestTransientFailureRedriveAndMoveBack(t *testing.T) {
