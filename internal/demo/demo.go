@@ -178,9 +178,12 @@ func terraformPath(ctx context.Context, w io.Writer, srv *localaws.Server, o Opt
 		return tfResult{why: reason}
 	}
 	step(w, "Deploying envs/dev with "+filepath.Base(bin)+" apply (provider endpoints pointed at the local AWS)")
+	// The local AWS is one region: its topics' and queues' ARNs name it
+	// whatever region a call is signed for (its README, gap table), and the
+	// key policy names the alert topic by ARN, so envs/dev deploys there.
 	if out, err := tfrun.Run(ctx, bin, env, "apply", "-auto-approve", "-input=false", "-no-color",
 		"-var", "name_prefix="+prefix, "-var", "lambda_zip_dir="+o.ZipDir, "-var", "lambda_architecture="+arch,
-		"-var", `alert_email_addresses=["`+OnCall+`"]`); err != nil {
+		"-var", "region="+srv.ClientConfig().Region, "-var", `alert_email_addresses=["`+OnCall+`"]`); err != nil {
 		return tfResult{why: "terraform apply against the local AWS failed (" + firstLine(err.Error()) + "): " + tfrun.FirstError(out)}
 	}
 	raw, err := tfrun.Run(ctx, bin, env, "output", "-json")

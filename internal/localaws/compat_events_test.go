@@ -15,13 +15,14 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/gruntwork-io/terratest/modules/retry"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
 // eventsChecks are the EventBridge rows of the gap table.
 var eventsChecks = []compatCheck{
-	{"EventBridge parks what it cannot deliver in the target's DLQ and publishes its rules' AWS/Events metrics", func(ctx context.Context, _ *testing.T, url string) error {
+	{"EventBridge parks what it cannot deliver in the target's DLQ and publishes its rules' AWS/Events metrics", func(ctx context.Context, t *testing.T, url string) error {
 		cfg := configFor(url)
 		topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(testenv.Unique("alerts"))})
 		if err != nil {
@@ -71,20 +72,24 @@ var eventsChecks = []compatCheck{
 			!strings.Contains(aws.ToString(got.Messages[0].Body), `"source":"compat.test"`) {
 			return fmt.Errorf("parked event %s with attributes %v", aws.ToString(got.Messages[0].Body), attrs)
 		}
-		// "Invocations: ... includes successful and failed invocations"; FailedInvocations, InvocationsSentToDlq.
+		// "Invocations: ... includes successful and failed invocations";
+		// FailedInvocations, InvocationsSentToDlq (counted once the send is done).
 		cw := cloudwatch.NewFromConfig(cfg)
-		for _, metric := range []string{"Invocations", "FailedInvocations", "InvocationsSentToDlq", "TriggeredRules"} {
-			stats, err := cw.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/Events"), MetricName: &metric,
-				Dimensions: []cwtypes.Dimension{{Name: aws.String("RuleName"), Value: &rule}},
-				StartTime:  aws.Time(time.Now().Add(-time.Hour)), EndTime: aws.Time(time.Now().Add(time.Minute)), Period: aws.Int32(7200),
-				Statistics: []cwtypes.Statistic{cwtypes.StatisticSum}})
-			if err != nil {
-				return err
+		_, err = retry.DoWithRetryE(t, "the rule's metrics", 20, 100*time.Millisecond, func() (string, error) {
+			for _, metric := range []string{"Invocations", "FailedInvocations", "InvocationsSentToDlq", "TriggeredRules"} {
+				stats, err := cw.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/Events"), MetricName: &metric,
+					Dimensions: []cwtypes.Dimension{{Name: aws.String("RuleName"), Value: &rule}},
+					StartTime:  aws.Time(time.Now().Add(-time.Hour)), EndTime: aws.Time(time.Now().Add(time.Minute)), Period: aws.Int32(7200),
+					Statistics: []cwtypes.Statistic{cwtypes.StatisticSum}})
+				if err != nil {
+					return "", err
+				}
+				if len(stats.Datapoints) != 1 || aws.ToFloat64(stats.Datapoints[0].Sum) != 1 {
+					return "", errors.New(metric + ": want a sum of 1")
+				}
 			}
-			if len(stats.Datapoints) != 1 || aws.ToFloat64(stats.Datapoints[0].Sum) != 1 {
-				return errors.New(metric + ": want a sum of 1")
-			}
-		}
-		return nil
+			return "", nil
+		})
+		return err
 	}},
 }
