@@ -38,6 +38,12 @@ func TestModuleRejectsInvalidSettingsAtPlan(t *testing.T) {
 			wantErr: "event_source_maximum_concurrency must be from 2 to 1000",
 		},
 		{
+			// The provider derives the partition from the region: cn-north-1 is aws-cn's.
+			name:    "a partition other than aws",
+			vars:    map[string]any{"region": "cn-north-1"},
+			wantErr: "tracking-pipeline supports the aws partition only (this is aws-cn)",
+		},
+		{
 			name:    "DLQ retention not longer than the source's",
 			vars:    map[string]any{"message_retention_seconds": 1209600, "dlq_message_retention_seconds": 1209600},
 			wantErr: "must be longer than message_retention_seconds",

@@ -1,5 +1,17 @@
 data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
+data "aws_partition" "current" {
+  lifecycle {
+    # The policies name service principals (events, cloudwatch, lambda,
+    # scheduler, logs.<region>) and kms:ViaService values
+    # (<service>.<region>.amazonaws.com) as the aws partition spells them;
+    # other partitions' DNS suffixes and principals differ, and nothing here
+    # has been proven there.
+    postcondition {
+      condition     = self.partition == "aws"
+      error_message = "tracking-pipeline supports the aws partition only (this is ${self.partition}): its policies name service principals and kms:ViaService values with the aws partition's amazonaws.com suffix."
+    }
+  }
+}
 data "aws_region" "current" {}
 
 locals {
