@@ -187,7 +187,8 @@ func (s *stack) alertDLQ(t *testing.T) []sqstypes.Message {
 }
 
 // editStatement returns a policy edit that changes statement sid of
-// document policy with change (nil removes it).
+// document policy with change (nil removes it); a policy left with no
+// statement is no policy, "" (AWS refuses an empty one).
 func editStatement(policy, sid string, change func(map[string]any)) func(string, string) string {
 	return func(name, doc string) string {
 		if name != policy {
@@ -209,6 +210,9 @@ func editStatement(policy, sid string, change func(map[string]any)) func(string,
 				change(st)
 				kept = append(kept, st)
 			}
+		}
+		if len(kept) == 0 {
+			return ""
 		}
 		d.Statement = kept
 		b, _ := json.Marshal(d)

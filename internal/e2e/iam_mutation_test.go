@@ -53,40 +53,18 @@ func (m mutation) String() string {
 
 // apply returns doc with the mutation made.
 func (m mutation) apply(policy, doc string) string {
-	if policy != m.policy {
-		return doc
+	if m.action == "" {
+		return editStatement(m.policy, m.sid, nil)(policy, doc)
 	}
-	var d struct {
-		Version   string
-		Statement []map[string]any
-	}
-	if err := json.Unmarshal([]byte(doc), &d); err != nil {
-		panic(err) // the provisioner rendered it
-	}
-	var kept []map[string]any
-	for _, s := range d.Statement {
-		if s["Sid"] != m.sid {
-			kept = append(kept, s)
-			continue
-		}
-		if m.action == "" {
-			continue
-		}
+	return editStatement(m.policy, m.sid, func(st map[string]any) {
 		var actions []any
-		for _, a := range s["Action"].([]any) {
+		for _, a := range st["Action"].([]any) {
 			if a != m.action {
 				actions = append(actions, a)
 			}
 		}
-		s["Action"] = actions
-		kept = append(kept, s)
-	}
-	if len(kept) == 0 {
-		return "" // a policy of no statement is no policy (AWS refuses an empty one)
-	}
-	d.Statement = kept
-	out, _ := json.Marshal(d)
-	return string(out)
+		st["Action"] = actions
+	})(policy, doc)
 }
 
 // mutationsOf lists every statement and every action of a multi-action
