@@ -3,7 +3,6 @@ package localaws_test
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -95,5 +94,5 @@ func TestKeepAliveConnectionsSurviveLoad(t *testing.T) {
 	case <-time.After(3 * time.Minute):
 		t.Fatal("the calls did not finish in 3 minutes")
 	}
-	assert.Zero(t, broken.Load(), fmt.Sprintf("of %d calls", 2*workers*calls))
+	assert.Zero(t, broken.Load(), "of %d calls", 2*workers*calls)
 }
