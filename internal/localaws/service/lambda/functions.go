@@ -73,7 +73,7 @@ func (s *Service) createFunction(w http.ResponseWriter, r *http.Request) {
 		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", err.Error())
 		return
 	}
-	if !s.roleCredentials(w, &spec, req.Role) {
+	if !s.roleCredentials(r.Context(), w, &spec, req.Role) {
 		return
 	}
 	status, h, out, ok := s.kumo.Exchange(w, r, body)
@@ -101,7 +101,7 @@ func (s *Service) createFunction(w http.ResponseWriter, r *http.Request) {
 // execution role, named after the function as Lambda names it; a role that
 // is no role ARN is refused as CreateFunction refuses one Lambda cannot
 // assume. It reports whether the request may go on.
-func (s *Service) roleCredentials(w http.ResponseWriter, spec *executor.FunctionSpec, role string) bool {
+func (s *Service) roleCredentials(ctx context.Context, w http.ResponseWriter, spec *executor.FunctionSpec, role string) bool {
 	if s.keys == nil {
 		return true
 	}
@@ -110,7 +110,7 @@ func (s *Service) roleCredentials(w http.ResponseWriter, spec *executor.Function
 		// (CreateFunction, InvalidParameterValueException): its trust policy
 		// must let lambda.amazonaws.com assume it.
 		fn := "arn:aws:lambda:" + spec.Region + ":" + functionAccount + ":function:" + spec.Name
-		if err := s.access.ServiceMayAssume(context.Background(), "lambda.amazonaws.com", role, fn, functionAccount); err != nil {
+		if err := s.access.ServiceMayAssume(ctx, "lambda.amazonaws.com", role, fn, functionAccount); err != nil {
 			s.log.Warn("function refused: its role cannot be assumed by Lambda", zap.String("function", spec.Name), zap.Error(err))
 			awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.")
 			return false
@@ -198,7 +198,7 @@ func (s *Service) updateFunction(w http.ResponseWriter, r *http.Request, code bo
 			return
 		}
 	}
-	if req.Role != "" && !s.roleCredentials(w, &spec, req.Role) {
+	if req.Role != "" && !s.roleCredentials(r.Context(), w, &spec, req.Role) {
 		return
 	}
 	status, h, out, ok := s.kumo.Exchange(w, r, body)
