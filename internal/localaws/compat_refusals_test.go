@@ -7,11 +7,27 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
+
+// tableWith is a CreateTable request of a table keyed pk (and sk when
+// sorted) defining attrs.
+func tableWith(sorted bool, attrs ...string) *dynamodb.CreateTableInput {
+	in := &dynamodb.CreateTableInput{TableName: aws.String(testenv.Unique("t")), BillingMode: ddbtypes.BillingModePayPerRequest,
+		KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: ddbtypes.KeyTypeHash}}}
+	if sorted {
+		in.KeySchema = append(in.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String("sk"), KeyType: ddbtypes.KeyTypeRange})
+	}
+	for _, a := range attrs {
+		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{AttributeName: aws.String(a), AttributeType: ddbtypes.ScalarAttributeTypeS})
+	}
+	return in
+}
 
 // settingRefusals are rows of the refusal table for settings out of
 // AWS's ranges and trust policies naming principals that do not exist.
@@ -43,6 +59,19 @@ var settingRefusals = []compatCheck{
 		}
 		_, err := l.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: &group, RetentionInDays: aws.Int32(31)})
 		return refusedWith("PutRetentionPolicy of 31 days", err, "InvalidParameterException")
+	}},
+	{"DynamoDB refuses attribute definitions that do not match the key schemas (CreateTable)", func(ctx context.Context, _ *testing.T, url string) error {
+		d := dynamodb.NewFromConfig(configFor(url))
+		_, err := d.CreateTable(ctx, tableWith(false, "pk", "unused"))
+		if err := refusedWith("CreateTable defining an unused attribute", err, "ValidationException"); err != nil {
+			return err
+		}
+		_, err = d.CreateTable(ctx, tableWith(true, "pk"))
+		if err := refusedWith("CreateTable without a definition of its sort key", err, "ValidationException"); err != nil {
+			return err
+		}
+		_, err = d.CreateTable(ctx, tableWith(true, "pk", "sk"))
+		return err //nolint:wrapcheck // said by the check's failure
 	}},
 	{"IAM refuses a trust policy naming a principal that does not exist (CreateRole, UpdateAssumeRolePolicy)", func(ctx context.Context, _ *testing.T, url string) error {
 		real, ghost, err := existingAndGhost(ctx, url)

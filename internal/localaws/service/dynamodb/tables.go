@@ -28,6 +28,12 @@ func (s *Service) ddbTable(op string) http.HandlerFunc {
 		if !ok {
 			return
 		}
+		if op == "CreateTable" {
+			if msg := createTableRefusal(body); msg != "" {
+				awsapi.WriteProtocolError(w, r, http.StatusBadRequest, "ValidationException", msg)
+				return
+			}
+		}
 		status, h, out, ok := s.kumo.Exchange(w, r, body)
 		if !ok {
 			return
