@@ -32,15 +32,19 @@ func (q queueRequest) name() string {
 func (s *Service) queueLifecycle(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, ok := awsapi.ReadOrReject(w, r)
-		if !ok || op != "DeleteQueue" && (!attributesInRange(w, r, body) || !s.policyPrincipalsExist(w, r, body)) {
+		if !ok {
+			return
+		}
+		var req queueRequest
+		readable := json.Unmarshal(body, &req) == nil
+		if readable && op != "DeleteQueue" && (!attributesInRange(w, r, req) || !s.policyPrincipalsExist(w, r, req)) {
 			return
 		}
 		status, h, out, ok := s.kumo.Exchange(w, r, body)
 		if !ok {
 			return
 		}
-		var req queueRequest
-		if status < 300 && json.Unmarshal(body, &req) == nil {
+		if status < 300 && readable {
 			s.mu.Lock()
 			if op == "DeleteQueue" {
 				delete(s.queues, req.name())

@@ -1,7 +1,6 @@
 package sqs
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -27,11 +26,7 @@ var attributeRanges = map[string][2]int{
 // attribute out of its range, as SQS does: InvalidAttributeValue
 // ("Invalid value for the parameter <name>."). It answers the client
 // itself and returns false when it refuses.
-func attributesInRange(w http.ResponseWriter, r *http.Request, body []byte) bool {
-	var req queueRequest
-	if json.Unmarshal(body, &req) != nil {
-		return true
-	}
+func attributesInRange(w http.ResponseWriter, r *http.Request, req queueRequest) bool {
 	for name, v := range req.Attributes {
 		bounds, ok := attributeRanges[name]
 		if !ok {
@@ -50,9 +45,8 @@ func attributesInRange(w http.ResponseWriter, r *http.Request, body []byte) bool
 // InvalidAttributeValue, "Invalid value for the parameter Policy." (400;
 // "A queue attribute value is invalid", SQS API Reference). It answers the
 // client itself and returns false when it refuses.
-func (s *Service) policyPrincipalsExist(w http.ResponseWriter, r *http.Request, body []byte) bool {
-	var req queueRequest
-	if json.Unmarshal(body, &req) != nil || req.Attributes["Policy"] == "" {
+func (s *Service) policyPrincipalsExist(w http.ResponseWriter, r *http.Request, req queueRequest) bool {
+	if req.Attributes["Policy"] == "" {
 		return true
 	}
 	missing, err := principals.Missing(r.Context(), s.kumo.IAM, req.Attributes["Policy"])
