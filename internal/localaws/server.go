@@ -250,10 +250,17 @@ func (s *Server) Close() {
 	})
 }
 
-// ServeHTTP sends a request to the service that owns its operation, or to
+// ServeHTTP serves r and sends its answer whole (see wholeAnswer).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a := &wholeAnswer{w: w}
+	s.serve(a, r)
+	a.send(r)
+}
+
+// serve sends a request to the service that owns its operation, or to
 // kumo; a request signed with a key the local AWS never issued is refused
 // first, and a DynamoDB or SQS call may meet an injected fault.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	caller, admin, ok := s.authenticated(w, r)
 	if !ok {
 		return

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/gruntwork-io/terratest/modules/terraform"
 
@@ -42,15 +41,6 @@ func Options(dir string, vars map[string]any) *terraform.Options {
 		Vars:            vars,
 		NoColor:         true,
 		Lock:            true,
-		// A connection that drops while the provider reads an answer (seen
-		// now and then against the local AWS: "use of closed network
-		// connection") fails one call of an apply; applying again resumes
-		// where it stopped. Nothing else is retried.
-		RetryableTerraformErrors: map[string]string{
-			".*use of closed network connection.*": "a connection dropped mid-answer; applying again resumes",
-		},
-		MaxRetries:         2,
-		TimeBetweenRetries: time.Second,
 	}
 }
 

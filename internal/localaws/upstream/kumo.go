@@ -94,10 +94,8 @@ func Start(region string, inj *faults.Injector) *Kumo {
 	k.client = &http.Client{Timeout: 5 * time.Minute, Transport: counting}
 	k.proxy = httputil.NewSingleHostReverseProxy(u)
 	k.proxy.Transport = counting
-	// No FlushInterval: flushing every write sent kumo's chunked answers in
-	// pieces, and the Terraform provider's client then failed about one
-	// apply in ten with "use of closed network connection" while reading a
-	// 200 answer (SNS GetTopicAttributes, ListTagsForResource).
+	// No FlushInterval: the front server sends each answer whole
+	// (localaws/answers.go says why).
 	k.proxy.ModifyResponse = k.fixResponse
 	k.proxy.ErrorHandler = proxyError
 	cfg := aws.Config{
