@@ -21,6 +21,17 @@ import (
 
 // cloudWatchChecks are the CloudWatch and SNS rows of the gap table.
 var cloudWatchChecks = []compatCheck{
+	{"CloudWatch refuses an alarm with more than 5 actions for a state (PutMetricAlarm)", func(ctx context.Context, _ *testing.T, endpoint string) error {
+		cw := cloudwatch.NewFromConfig(configFor(endpoint))
+		six := make([]string, 6)
+		for i := range six {
+			six[i] = fmt.Sprintf("arn:aws:sns:us-east-1:000000000000:topic-%d", i)
+		}
+		_, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(testenv.Unique("alarm")), Namespace: aws.String("Compat"),
+			MetricName: aws.String("Failures"), Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1),
+			Threshold: aws.Float64(0), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, AlarmActions: six})
+		return refusedWith("PutMetricAlarm with 6 alarm actions", err, "ValidationError")
+	}},
 	{"CloudWatch aggregates datapoints per period (GetMetricStatistics, GetMetricData)", func(ctx context.Context, _ *testing.T, url string) error {
 		cw := cloudwatch.NewFromConfig(configFor(url))
 		ns, dims := "Compat/"+testenv.Unique("ns"), []cwtypes.Dimension{{Name: aws.String("Queue"), Value: aws.String("q")}}

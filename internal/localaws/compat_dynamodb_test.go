@@ -2,6 +2,7 @@ package localaws_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -31,6 +32,32 @@ var dynamoDBChecks = []compatCheck{
 		if aws.ToString(gsi.IndexName) != audit.IndexByStatus || gsi.ProvisionedThroughput == nil ||
 			aws.ToInt64(gsi.ProvisionedThroughput.ReadCapacityUnits) != 0 || aws.ToInt64(gsi.ProvisionedThroughput.WriteCapacityUnits) != 0 {
 			return fmt.Errorf("the index reads back as %+v", gsi)
+		}
+		return nil
+	}},
+	{"DynamoDB refuses to delete a table with deletion protection on, and keeps UpdateTable's change of it", func(ctx context.Context, _ *testing.T, url string) error {
+		d := dynamodb.NewFromConfig(configFor(url))
+		in := tableWith(false, "pk")
+		in.DeletionProtectionEnabled = aws.Bool(true)
+		if _, err := d.CreateTable(ctx, in); err != nil {
+			return err
+		}
+		_, err := d.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: in.TableName})
+		if err := refusedWith("DeleteTable of a protected table", err, "ValidationException"); err != nil {
+			return err
+		}
+		if _, err := d.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: in.TableName, DeletionProtectionEnabled: aws.Bool(false)}); err != nil {
+			return err
+		}
+		desc, err := d.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName})
+		if err != nil {
+			return err
+		}
+		if aws.ToBool(desc.Table.DeletionProtectionEnabled) {
+			return errors.New("DescribeTable still reports deletion protection after UpdateTable turned it off")
+		}
+		if _, err := d.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: in.TableName}); err != nil {
+			return fmt.Errorf("DeleteTable once unprotected: %w", err)
 		}
 		return nil
 	}},

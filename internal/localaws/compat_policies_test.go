@@ -106,3 +106,76 @@ var policyChecks = []compatCheck{
 		return refusedWith("SetTopicAttributes naming "+ghost, err, "InvalidParameter")
 	}},
 }
+
+// identityRefusals are the rows of the refusal table for KMS's lockout
+// safety check and IAM's identity-based policies and role deletion.
+var identityRefusals = []compatCheck{
+	{"KMS refuses a key policy that would lock the caller out, unless the check is bypassed (CreateKey, PutKeyPolicy)", func(ctx context.Context, _ *testing.T, url string) error {
+		real, _, err := existingAndGhost(ctx, url)
+		if err != nil {
+			return err
+		}
+		k := kms.NewFromConfig(configFor(url))
+		onlyRole := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + real + `"},"Action":"kms:*","Resource":"*"}]}`
+		_, err = k.CreateKey(ctx, &kms.CreateKeyInput{Policy: &onlyRole})
+		if err := refusedWith("CreateKey with a policy for one role only", err, "MalformedPolicyDocumentException"); err != nil {
+			return err
+		}
+		if _, err := k.CreateKey(ctx, &kms.CreateKeyInput{Policy: &onlyRole, BypassPolicyLockoutSafetyCheck: true}); err != nil {
+			return fmt.Errorf("CreateKey bypassing the lockout check: %w", err)
+		}
+		account := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"000000000000"},"Action":"kms:*","Resource":"*"}]}`
+		key, err := k.CreateKey(ctx, &kms.CreateKeyInput{Policy: &account})
+		if err != nil {
+			return fmt.Errorf("CreateKey naming the account: %w", err)
+		}
+		denied := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"},` +
+			`{"Effect":"Deny","Principal":"*","Action":"kms:PutKeyPolicy","Resource":"*"}]}`
+		_, err = k.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: key.KeyMetadata.Arn, PolicyName: aws.String("default"), Policy: &denied})
+		return refusedWith("PutKeyPolicy denying PutKeyPolicy to everyone", err, "MalformedPolicyDocumentException")
+	}},
+	{"IAM refuses an identity-based policy with a principal or a resource that is not an ARN (PutRolePolicy, CreatePolicy)", func(ctx context.Context, _ *testing.T, url string) error {
+		c := iam.NewFromConfig(configFor(url))
+		name := testenv.Unique("role")
+		if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name, AssumeRolePolicyDocument: aws.String(lambdaTrust)}); err != nil {
+			return err
+		}
+		withPrincipal := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*"}]}`
+		_, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String("p"), PolicyDocument: &withPrincipal})
+		if err := refusedWith("PutRolePolicy with a Principal", err, "MalformedPolicyDocument"); err != nil {
+			return err
+		}
+		byName := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sns:Publish","Resource":["arn:aws:sns:us-east-1:000000000000:a","alerts"]}]}`
+		_, err = c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(testenv.Unique("policy")), PolicyDocument: &byName})
+		if err := refusedWith("CreatePolicy with a resource named, not an ARN", err, "MalformedPolicyDocument"); err != nil {
+			return err
+		}
+		fine := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sns:Publish","NotResource":"arn:aws:sns:us-east-1:000000000000:a"}}`
+		if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String("p"), PolicyDocument: &fine}); err != nil {
+			return fmt.Errorf("PutRolePolicy of a valid policy: %w", err)
+		}
+		return nil
+	}},
+	{"IAM refuses to delete a role that still has an inline policy (DeleteRole)", func(ctx context.Context, _ *testing.T, url string) error {
+		c := iam.NewFromConfig(configFor(url))
+		name := testenv.Unique("role")
+		if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name, AssumeRolePolicyDocument: aws.String(lambdaTrust)}); err != nil {
+			return err
+		}
+		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sns:Publish","Resource":"*"}]}`
+		if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String("p"), PolicyDocument: &doc}); err != nil {
+			return err
+		}
+		_, err := c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: &name})
+		if err := refusedWith("DeleteRole with an inline policy", err, "DeleteConflict"); err != nil {
+			return err
+		}
+		if _, err := c.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: &name, PolicyName: aws.String("p")}); err != nil {
+			return err
+		}
+		if _, err := c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: &name}); err != nil {
+			return fmt.Errorf("DeleteRole once the policy is gone: %w", err)
+		}
+		return nil
+	}},
+}

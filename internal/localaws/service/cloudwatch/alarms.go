@@ -1,6 +1,7 @@
 package cloudwatch
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -93,12 +94,25 @@ type putMetricAlarmRequest struct {
 	Tags                    []Tag
 }
 
+// maxActions is the most actions an alarm state may have.
+const maxActions = 5
+
 // validate applies PutMetricAlarm's documented constraints; what the layer
 // does not evaluate (metric math, percentiles, anomaly detection) it refuses.
 func (req *putMetricAlarmRequest) validate() error {
 	switch {
 	case req.AlarmName == "":
 		return missing("AlarmName")
+	// "Minimum length of 1. Maximum length of 255" (PutMetricAlarm, AlarmName).
+	case len(req.AlarmName) > 255:
+		return constraint(req.AlarmName, "alarmName", "Member must have length less than or equal to 255")
+	// "Maximum number of 5 items" (PutMetricAlarm, AlarmActions, OKActions, InsufficientDataActions).
+	case len(req.AlarmActions) > maxActions:
+		return constraint(fmt.Sprint(req.AlarmActions), "alarmActions", "Member must have length less than or equal to 5")
+	case len(req.OKActions) > maxActions:
+		return constraint(fmt.Sprint(req.OKActions), "oKActions", "Member must have length less than or equal to 5")
+	case len(req.InsufficientDataActions) > maxActions:
+		return constraint(fmt.Sprint(req.InsufficientDataActions), "insufficientDataActions", "Member must have length less than or equal to 5")
 	case len(req.Metrics) > 0 || req.ThresholdMetricId != "":
 		return notEmulated("A metric math or anomaly detection alarm (Metrics, ThresholdMetricId)")
 	case req.ExtendedStatistic != "":

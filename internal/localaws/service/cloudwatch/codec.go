@@ -37,6 +37,14 @@ func invalid(format string, args ...any) *apiError {
 	return &apiError{code: "InvalidParameterValue", status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
 }
 
+// constraint is AWS's answer to a member outside its modelled constraint
+// (ValidationError, "1 validation error detected: Value ... at ... failed
+// to satisfy constraint: ...", as AWS's answers quote it).
+func constraint(value, member, rule string) *apiError {
+	return &apiError{code: "ValidationError", status: http.StatusBadRequest,
+		msg: fmt.Sprintf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, member, rule)}
+}
+
 func missing(name string) *apiError {
 	return &apiError{code: "MissingParameter", status: http.StatusBadRequest, msg: "The parameter " + name + " is required."}
 }

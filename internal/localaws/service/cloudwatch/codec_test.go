@@ -77,6 +77,11 @@ func TestPutMetricAlarmValidation(t *testing.T) {
 		{"anomaly band", func(r *putMetricAlarmRequest) { r.ComparisonOperator = "LessThanLowerOrGreaterThanUpperThreshold" }, "not emulated"},
 		{"bad operator", func(r *putMetricAlarmRequest) { r.ComparisonOperator = "Bigger" }, "ComparisonOperator"},
 		{"bad missing-data", func(r *putMetricAlarmRequest) { r.TreatMissingData = "zero" }, "TreatMissingData"},
+		{"five alarm actions", func(r *putMetricAlarmRequest) { r.AlarmActions = make([]string, 5) }, ""},
+		{"six alarm actions", func(r *putMetricAlarmRequest) { r.AlarmActions = make([]string, 6) }, "alarmActions"},
+		{"six OK actions", func(r *putMetricAlarmRequest) { r.OKActions = make([]string, 6) }, "oKActions"},
+		{"six insufficient-data actions", func(r *putMetricAlarmRequest) { r.InsufficientDataActions = make([]string, 6) }, "insufficientDataActions"},
+		{"a name of 256", func(r *putMetricAlarmRequest) { r.AlarmName = strings.Repeat("a", 256) }, "alarmName"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

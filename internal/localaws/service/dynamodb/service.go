@@ -1,5 +1,6 @@
 // Package dynamodb fills kumo's DynamoDB gaps: point-in-time recovery,
-// SSEDescription and the X-Amz-Crc32 header.
+// SSEDescription, deletion protection, the refusals of CreateTable and the
+// X-Amz-Crc32 header.
 package dynamodb
 
 import (
@@ -23,7 +24,7 @@ func New(k *upstream.Kumo) *Service { return &Service{kumo: k, tables: map[strin
 // Register adds the operations the layer owns to r, and the CRC32 header to kumo's answers.
 func (s *Service) Register(r *awsapi.Router) {
 	const target = "DynamoDB_20120810"
-	for _, op := range []string{"CreateTable", "DescribeTable", "DeleteTable"} {
+	for _, op := range []string{"CreateTable", "DescribeTable", "UpdateTable", "DeleteTable"} {
 		r.Target(target, op, s.ddbTable(op))
 	}
 	for _, op := range []string{"UpdateContinuousBackups", "DescribeContinuousBackups"} {

@@ -10,15 +10,23 @@ import (
 
 // tableExtras is what kumo drops of a table's configuration.
 type tableExtras struct {
-	PITR bool
-	SSE  json.RawMessage // the CreateTable SSESpecification
+	PITR      bool
+	SSE       json.RawMessage // the CreateTable SSESpecification
+	Protected bool            // DeletionProtectionEnabled (kumo's UpdateTable drops it)
 }
 
 type tableRequest struct {
 	TableName                        string
 	SSESpecification                 json.RawMessage
 	PointInTimeRecoverySpecification *struct{ PointInTimeRecoveryEnabled bool }
+	DeletionProtectionEnabled        *bool
 }
+
+// protectedTable is DynamoDB's refusal to delete a table with deletion
+// protection on ("When this setting is enabled, the table cannot be
+// deleted", DynamoDB Developer Guide, "Using deletion protection";
+// ValidationException, as AWS answers).
+const protectedTable = "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."
 
 // ddbTable lets kumo run a table operation, then keeps or amends what kumo
 // drops: the SSE specification on create, SSEDescription on describe.
@@ -28,11 +36,15 @@ func (s *Service) ddbTable(op string) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		if op == "CreateTable" {
+		switch {
+		case op == "CreateTable":
 			if msg := createTableRefusal(body); msg != "" {
 				awsapi.WriteProtocolError(w, r, http.StatusBadRequest, "ValidationException", msg)
 				return
 			}
+		case op == "DeleteTable" && s.protected(req.TableName):
+			awsapi.WriteProtocolError(w, r, http.StatusBadRequest, "ValidationException", protectedTable)
+			return
 		}
 		status, h, out, ok := s.kumo.Exchange(w, r, body)
 		if !ok {
@@ -42,11 +54,18 @@ func (s *Service) ddbTable(op string) http.HandlerFunc {
 			switch op {
 			case "CreateTable":
 				s.mu.Lock()
-				s.tables[req.TableName] = &tableExtras{SSE: req.SSESpecification}
+				s.tables[req.TableName] = &tableExtras{SSE: req.SSESpecification, Protected: req.DeletionProtectionEnabled != nil && *req.DeletionProtectionEnabled}
 				s.mu.Unlock()
 				out = withIndexThroughput(s.withSSE(out, "TableDescription", req.TableName), "TableDescription")
+			case "UpdateTable":
+				s.mu.Lock()
+				if ex := s.tables[req.TableName]; ex != nil && req.DeletionProtectionEnabled != nil {
+					ex.Protected = *req.DeletionProtectionEnabled
+				}
+				s.mu.Unlock()
+				out = s.withProtection(out, "TableDescription", req.TableName)
 			case "DescribeTable":
-				out = withIndexThroughput(s.withSSE(out, "Table", req.TableName), "Table")
+				out = withIndexThroughput(s.withProtection(s.withSSE(out, "Table", req.TableName), "Table", req.TableName), "Table")
 			case "DeleteTable":
 				s.mu.Lock()
 				delete(s.tables, req.TableName)
@@ -76,6 +95,32 @@ func (s *Service) withSSE(doc []byte, field, table string) []byte {
 		return doc
 	}
 	m[field]["SSEDescription"] = map[string]string{"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": spec.KMSMasterKeyId}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return doc
+	}
+	return out
+}
+
+// protected reports whether table has deletion protection on.
+func (s *Service) protected(table string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ex := s.tables[table]
+	return ex != nil && ex.Protected
+}
+
+// withProtection sets DeletionProtectionEnabled as the layer keeps it
+// (kumo reports the value the table was created with).
+func (s *Service) withProtection(doc []byte, field, table string) []byte {
+	s.mu.Lock()
+	ex := s.tables[table]
+	s.mu.Unlock()
+	var m map[string]map[string]any
+	if ex == nil || json.Unmarshal(doc, &m) != nil || m[field] == nil {
+		return doc
+	}
+	m[field]["DeletionProtectionEnabled"] = ex.Protected
 	out, err := json.Marshal(m)
 	if err != nil {
 		return doc

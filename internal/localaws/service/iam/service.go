@@ -1,7 +1,8 @@
-// Package iam fills a gap of kumo's IAM: a role's trust policy may name
-// principals that do not exist. IAM refuses such a policy
-// (MalformedPolicyDocument, "Invalid principal in policy"); the layer
-// refuses it too, on CreateRole and UpdateAssumeRolePolicy.
+// Package iam fills gaps of kumo's IAM where it accepts what IAM refuses:
+// trust policies naming principals that do not exist (CreateRole,
+// UpdateAssumeRolePolicy), identity-based policies with a principal or a
+// resource that is not an ARN (PutRolePolicy, CreatePolicy,
+// CreatePolicyVersion), and deleting a role that has inline policies.
 package iam
 
 import (
@@ -27,7 +28,7 @@ type Service struct {
 // New returns the IAM gap filler.
 func New(k *upstream.Kumo, log *zap.Logger) *Service { return &Service{kumo: k, log: log} }
 
-// Register adds CreateRole and UpdateAssumeRolePolicy (Query protocol).
+// Register adds the calls it checks (Query protocol).
 func (s *Service) Register(r *awsapi.Router) {
 	r.Query(signingService, "CreateRole", func(w http.ResponseWriter, r *http.Request, q awsapi.Query) {
 		s.trustPolicyCall(w, r, q, q.Form.Get("AssumeRolePolicyDocument"))
@@ -35,6 +36,10 @@ func (s *Service) Register(r *awsapi.Router) {
 	r.Query(signingService, "UpdateAssumeRolePolicy", func(w http.ResponseWriter, r *http.Request, q awsapi.Query) {
 		s.trustPolicyCall(w, r, q, q.Form.Get("PolicyDocument"))
 	})
+	for _, action := range []string{"PutRolePolicy", "CreatePolicy", "CreatePolicyVersion"} {
+		r.Query(signingService, action, s.identityPolicyCall)
+	}
+	r.Query(signingService, "DeleteRole", s.deleteRole)
 }
 
 // trustPolicyCall refuses a trust policy naming an AWS principal that does
@@ -57,6 +62,11 @@ func (s *Service) trustPolicyCall(w http.ResponseWriter, r *http.Request, q awsa
 			return
 		}
 	}
+	s.relay(w, r, q)
+}
+
+// relay lets kumo serve the call.
+func (s *Service) relay(w http.ResponseWriter, r *http.Request, q awsapi.Query) {
 	status, h, out, ok := s.kumo.Exchange(w, r, q.Body)
 	if !ok {
 		return

@@ -49,7 +49,10 @@ func (s *Service) checkPolicy(w http.ResponseWriter, r *http.Request) ([]byte, b
 	if !ok {
 		return nil, false
 	}
-	var req struct{ Policy string }
+	var req struct {
+		Policy, KeyId                  string //nolint:revive // KMS's member name
+		BypassPolicyLockoutSafetyCheck bool
+	}
 	if json.Unmarshal(body, &req) != nil || req.Policy == "" {
 		return body, true // kumo answers a malformed request or gives the default policy
 	}
@@ -63,6 +66,9 @@ func (s *Service) checkPolicy(w http.ResponseWriter, r *http.Request) ([]byte, b
 		return nil, false
 	case missing != "":
 		awsapi.WriteProtocolError(w, r, http.StatusBadRequest, malformedPolicy, "Policy contains a statement with one or more invalid principals: "+missing)
+		return nil, false
+	case !req.BypassPolicyLockoutSafetyCheck && locksOutAdmin(r, req.Policy, req.KeyId):
+		awsapi.WriteProtocolError(w, r, http.StatusBadRequest, malformedPolicy, lockedOut)
 		return nil, false
 	}
 	return body, true
