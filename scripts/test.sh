@@ -19,7 +19,7 @@ step() {
 
 tflint_all() {
   local rc=0 d
-  for d in modules/tracking-pipeline modules/tracking-pipeline/examples/* envs/dev envs/prod test/fixtures/pipeline; do
+  for d in modules/tracking-pipeline modules/tracking-pipeline/examples/* envs/dev envs/prod test/fixtures/*; do
     echo "tflint $d"
     "$BIN/tflint" --chdir="$d" --config="$PWD/.tflint.hcl" || rc=1
   done
