@@ -9,12 +9,41 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
 // logsChecks are the CloudWatch Logs rows of the gap table.
 var logsChecks = []compatCheck{
+	{"CloudWatch Logs refuses a key it may not use for the log group (CreateLogGroup, AssociateKmsKey)", func(ctx context.Context, _ *testing.T, endpoint string) error {
+		k, l := kms.NewFromConfig(configFor(endpoint)), cloudwatchlogs.NewFromConfig(configFor(endpoint))
+		prefix := "/aws/lambda/" + testenv.Unique("fn")
+		admin := `{"Sid":"Admin","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"}`
+		logs := `{"Sid":"Logs","Effect":"Allow","Principal":{"Service":"logs.us-east-1.amazonaws.com"},"Action":["kms:Encrypt*","kms:Decrypt*","kms:ReEncrypt*","kms:GenerateDataKey*","kms:Describe*"],"Resource":"*",` +
+			`"Condition":{"ArnLike":{"kms:EncryptionContext:aws:logs:arn":"arn:aws:logs:us-east-1:000000000000:log-group:` + prefix + `-*"}}}`
+		without, err := k.CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(`{"Version":"2012-10-17","Statement":[` + admin + `]}`)})
+		if err != nil {
+			return err
+		}
+		with, err := k.CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(`{"Version":"2012-10-17","Statement":[` + admin + `,` + logs + `]}`)})
+		if err != nil {
+			return err
+		}
+		_, err = l.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(prefix + "-a"), KmsKeyId: without.KeyMetadata.Arn})
+		if err := refusedWith("CreateLogGroup with a key that does not let CloudWatch Logs use it", err, "AccessDeniedException"); err != nil {
+			return err
+		}
+		if _, err := l.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(prefix + "-a"), KmsKeyId: with.KeyMetadata.Arn}); err != nil {
+			return fmt.Errorf("CreateLogGroup with a key that lets CloudWatch Logs use it: %w", err)
+		}
+		other := "/aws/lambda/" + testenv.Unique("other")
+		if _, err := l.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &other}); err != nil {
+			return err
+		}
+		_, err = l.AssociateKmsKey(ctx, &cloudwatchlogs.AssociateKmsKeyInput{LogGroupName: &other, KmsKeyId: with.KeyMetadata.Arn})
+		return refusedWith("AssociateKmsKey for a group outside the key policy's context condition", err, "AccessDeniedException")
+	}},
 	{"CloudWatch Logs metric filters (Put, Describe, Delete; the log group must exist)", func(ctx context.Context, _ *testing.T, endpoint string) error {
 		l := cloudwatchlogs.NewFromConfig(configFor(endpoint))
 		group := "/aws/lambda/" + testenv.Unique("fn")

@@ -185,7 +185,7 @@ func Start(opts Options) (*Server, error) {
 	s.kumo.CountSQS(func(queue, metric string, n float64) {
 		s.CloudWatch.Record("AWS/SQS", metric, map[string]string{"QueueName": queue}, n, "Count")
 	})
-	logsSvc := logs.New(s.kumo, s.CloudWatch, s.log.Named("logs"))
+	logsSvc := logs.New(s.kumo, s.CloudWatch, s.Access, s.log.Named("logs"))
 	s.Executor.SendLogsTo(logsSvc)
 	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.TLSURL, CABundle: s.CABundle, Instances: opts.Instances, Principals: s.Principals, Access: s.Access})
 	sqsSvc.SampleMetrics(s.Clock, s.CloudWatch)

@@ -20,7 +20,7 @@ data "aws_iam_policy_document" "kms" {
   # CloudWatch Logs encrypts this stack's log groups only.
   statement {
     sid = "CloudWatchLogs"
-    # Needed on AWS: CloudWatch Logs encrypts the log groups with the key as its service principal (the local AWS's log groups are not encrypted).
+    # Needed on AWS: CloudWatch Logs uses the key as its service principal for the log groups' events, as it writes and reads them (the local AWS judges kms:GenerateDataKey when a group is given the key, and stores events unencrypted).
     actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
     resources = ["*"]
     principals {

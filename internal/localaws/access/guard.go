@@ -175,7 +175,13 @@ func (g *Guard) checkKey(ctx context.Context, caller authz.Caller, service strin
 	if err != nil {
 		return g.denyKey(caller, service, use.actions[0], key.ARN, "the local AWS cannot read the key policy: "+err.Error())
 	}
-	kctx := map[string][]string{"kms:ViaService": {use.viaService}, "kms:CallerAccount": reqCtx["aws:PrincipalAccount"]}
+	kctx := map[string][]string{}
+	if use.viaService != "" { // a service using the key as itself has no kms:ViaService
+		kctx["kms:ViaService"] = []string{use.viaService}
+	}
+	if account := reqCtx["aws:PrincipalAccount"]; len(account) > 0 {
+		kctx["kms:CallerAccount"] = account
+	}
 	for k, v := range reqCtx {
 		kctx[k] = v
 	}

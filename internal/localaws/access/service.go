@@ -82,6 +82,21 @@ func (g *Guard) serviceCall(ctx context.Context, service, sourceARN, sourceAccou
 	return g.refuse(g.evaluateKeys(ctx, caller, svc, calls, nil, keyContextOf(service, svc, reqCtx)))
 }
 
+// ServiceUsesKey decides a service principal's use of a KMS key as itself,
+// such as CloudWatch Logs encrypting a log group: only the key policy
+// counts (a service principal has no identity-based policies), with the
+// encryption context the service passes ("AWS KMS condition keys"); AWS
+// calls over TLS. It returns why it is refused, or nil; in log mode a
+// refusal is logged and nil returned.
+func (g *Guard) ServiceUsesKey(ctx context.Context, service, keyID string, actions []string, encryptionContext map[string]string) error {
+	if g.mode == Off {
+		return nil
+	}
+	reqCtx := map[string][]string{"aws:SecureTransport": {"true"}, "aws:CurrentTime": {g.now().UTC().Format(time.RFC3339)}}
+	use := &keyUse{keyID: keyID, actions: actions, context: encryptionContext}
+	return g.refuse(g.checkKey(ctx, authz.Caller{Service: service}, service, reqCtx, nil, use))
+}
+
 // sourceKeysUnsupported are the services whose key use on an encrypted
 // topic carries no aws:SourceAccount, aws:SourceArn or aws:SourceOrgID to
 // the key policy: "Adding the aws:SourceAccount, aws:SourceArn, and

@@ -1,7 +1,8 @@
-// Package logs fills kumo's CloudWatch Logs gap for metric filters: kumo
-// does not know PutMetricFilter, so a root that alarms on error log lines
-// cannot apply. The layer keeps metric filters per log group and applies
-// them to the functions' log lines, publishing the metrics they define.
+// Package logs fills kumo's CloudWatch Logs gaps. kumo does not know
+// PutMetricFilter, so a root that alarms on error log lines cannot apply:
+// the layer keeps metric filters per log group and applies them to the
+// functions' log lines, publishing the metrics they define. kumo gives a
+// log group any KMS key: the layer refuses one CloudWatch Logs may not use.
 package logs
 
 import (
@@ -30,6 +31,7 @@ type MetricRecorder interface {
 type Service struct {
 	kumo    *upstream.Kumo
 	metrics MetricRecorder
+	keys    KeyJudge // nil: keys are not judged
 	log     *zap.Logger
 
 	mu      sync.Mutex
@@ -56,8 +58,8 @@ type metricFilter struct {
 }
 
 // New returns the CloudWatch Logs gap filler.
-func New(k *upstream.Kumo, metrics MetricRecorder, log *zap.Logger) *Service {
-	return &Service{kumo: k, metrics: metrics, log: log, filters: map[string]map[string]*metricFilter{}}
+func New(k *upstream.Kumo, metrics MetricRecorder, keys KeyJudge, log *zap.Logger) *Service {
+	return &Service{kumo: k, metrics: metrics, keys: keys, log: log, filters: map[string]map[string]*metricFilter{}}
 }
 
 // Register adds the metric filter operations to r.
@@ -68,6 +70,8 @@ func (s *Service) Register(r *awsapi.Router) {
 	r.Target(target, "DeleteMetricFilter", s.remove)
 	r.Target(target, "DeleteLogGroup", s.deleteLogGroup)
 	r.Target(target, "PutRetentionPolicy", s.putRetentionPolicy)
+	r.Target(target, "CreateLogGroup", s.withKey)
+	r.Target(target, "AssociateKmsKey", s.withKey)
 }
 
 type filterRequest struct {
