@@ -5,6 +5,7 @@ package events
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/eventpattern"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 )
 
@@ -39,7 +41,7 @@ type Service struct {
 
 type eventRule struct {
 	arn     string // as kumo named it
-	pattern map[string]any
+	pattern *eventpattern.Pattern
 	targets map[string]eventTarget // target id -> target
 }
 
@@ -117,10 +119,39 @@ type eventsRequest struct {
 	}
 }
 
+// patternRefusal is EventBridge's refusal of a PutRule whose event pattern
+// is not valid (InvalidEventPatternException, "Event pattern is not valid.
+// Reason: ..."; PutRule in the EventBridge API Reference), or "". A pattern
+// with an operator the local AWS does not evaluate is refused too, saying so.
+func patternRefusal(body []byte) string {
+	var req struct{ EventPattern string }
+	if json.Unmarshal(body, &req) != nil || req.EventPattern == "" {
+		return ""
+	}
+	_, err := eventpattern.Parse(req.EventPattern)
+	switch {
+	case errors.Is(err, eventpattern.ErrNotEmulated):
+		return err.Error() + " (internal/localaws/README.md lists what is)"
+	case err != nil:
+		return "Event pattern is not valid. Reason: " + err.Error()
+	}
+	return ""
+}
+
 // handle lets kumo do its part, then keeps rules and targets, or delivers
 // published events to SNS targets.
 func (e *Service) handle(w http.ResponseWriter, r *http.Request, op string) {
-	body, status, h, out, ok := e.kumo.ReadAndExchange(w, r)
+	body, ok := awsapi.ReadOrReject(w, r)
+	if !ok {
+		return
+	}
+	if op == "PutRule" {
+		if msg := patternRefusal(body); msg != "" {
+			awsapi.WriteProtocolError(w, r, http.StatusBadRequest, "InvalidEventPatternException", msg)
+			return
+		}
+	}
+	status, h, out, ok := e.kumo.Exchange(w, r, body)
 	if !ok {
 		return
 	}
@@ -144,8 +175,8 @@ func (e *Service) apply(op string, req eventsRequest, ruleARN string) {
 			e.rules[ruleKey(req.EventBusName, req.Name)] = rule
 		}
 		rule.pattern, rule.arn = nil, ruleARN
-		if req.EventPattern != "" {
-			_ = json.Unmarshal([]byte(req.EventPattern), &rule.pattern)
+		if p, err := eventpattern.Parse(req.EventPattern); req.EventPattern != "" && err == nil {
+			rule.pattern = &p
 		}
 	case "DeleteRule":
 		delete(e.rules, ruleKey(req.EventBusName, req.Name))
@@ -207,7 +238,7 @@ func nonNil(s []string) []string {
 func (e *Service) deliverLocked(bus string, event map[string]any) {
 	prefix := ruleKey(bus, "")
 	for key, rule := range e.rules {
-		if !strings.HasPrefix(key, prefix) || rule.pattern == nil || !matches(rule.pattern, event) {
+		if !strings.HasPrefix(key, prefix) || rule.pattern == nil || !rule.pattern.Matches(event) {
 			continue
 		}
 		e.record(bus, key, "TriggeredRules", 1)

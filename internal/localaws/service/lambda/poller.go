@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/eventpattern"
 )
 
 // defaultPollers is how many batches Lambda's SQS poller has in flight at
@@ -35,7 +36,8 @@ type mapping struct {
 	FilterCriteria        json.RawMessage
 	Enabled               bool
 
-	cancel context.CancelFunc
+	filters []eventpattern.Pattern // FilterCriteria's
+	cancel  context.CancelFunc
 }
 
 func (m *mapping) reportsItemFailures() bool {
@@ -104,6 +106,7 @@ func (m *mapping) apply(req mappingRequest) {
 	}
 	if req.FilterCriteria != nil {
 		m.FilterCriteria = req.FilterCriteria
+		m.filters, _ = filtersOf(req.FilterCriteria) // refused before apply when invalid
 	}
 	if req.Enabled != nil {
 		m.Enabled = *req.Enabled
@@ -137,6 +140,10 @@ func (p *poller) create(w http.ResponseWriter, r *http.Request) {
 	var req mappingRequest
 	if err != nil || json.Unmarshal(body, &req) != nil {
 		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", "request body is not JSON")
+		return
+	}
+	if _, msg := filtersOf(req.FilterCriteria); msg != "" {
+		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", msg)
 		return
 	}
 	m := &mapping{BatchSize: 10, Enabled: true}
@@ -209,7 +216,19 @@ func (p *poller) list(w http.ResponseWriter, r *http.Request) {
 
 func (p *poller) mapping(w http.ResponseWriter, r *http.Request) {
 	uuid := r.PathValue("uuid")
-	body, status, h, out, ok := p.s.kumo.ReadAndExchange(w, r)
+	body, ok := awsapi.ReadOrReject(w, r)
+	if !ok {
+		return
+	}
+	if r.Method == http.MethodPut {
+		var req mappingRequest
+		_ = json.Unmarshal(body, &req)
+		if _, msg := filtersOf(req.FilterCriteria); msg != "" {
+			awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", msg)
+			return
+		}
+	}
+	status, h, out, ok := p.s.kumo.Exchange(w, r, body)
 	if !ok {
 		return
 	}
@@ -272,7 +291,10 @@ func (p *poller) poll(ctx context.Context, m mapping) {
 			}
 			queueURL = u
 		}
-		batch := p.receive(ctx, queueURL, m)
+		batch, unmatched := splitByFilters(m.filters, p.receive(ctx, queueURL, m), m.EventSourceArn, p.s.region)
+		if len(unmatched) > 0 {
+			p.wg.Go(func() { p.deleteExcept(context.WithoutCancel(ctx), queueURL, unmatched, nil) })
+		}
 		if len(batch) == 0 {
 			continue
 		}

@@ -1,11 +1,11 @@
-package events
+package eventpattern
 
 import "strings"
 
-// Event patterns as EventBridge matches them (EventBridge User Guide,
-// "Event patterns" and "Content filtering").
+// Matches applies the pattern to an event (a decoded JSON object).
+func (p Pattern) Matches(event map[string]any) bool { return matches(p.doc, event) }
 
-// matches applies an EventBridge event pattern to an event.
+// matches applies an event pattern to an event.
 func matches(pattern map[string]any, event map[string]any) bool {
 	for field, want := range pattern {
 		if field == "$or" {
