@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/micahhausler/aws-iam-policy/policy"
+
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 )
 
@@ -30,50 +32,26 @@ func (s *Service) identityPolicyCall(w http.ResponseWriter, r *http.Request, q a
 }
 
 // identityPolicyProblem is IAM's message for the first statement of doc it
-// refuses, or "". A document that is not JSON is left to kumo.
+// refuses, or "". A document the policy library cannot read is left to kumo.
 func identityPolicyProblem(doc string) string {
-	var p struct {
-		Statement json.RawMessage
-	}
-	if json.Unmarshal([]byte(doc), &p) != nil {
+	var p policy.Policy
+	if json.Unmarshal([]byte(doc), &p) != nil || p.Statements == nil {
 		return ""
 	}
-	var statements []map[string]json.RawMessage
-	if json.Unmarshal(p.Statement, &statements) != nil {
-		var one map[string]json.RawMessage
-		if json.Unmarshal(p.Statement, &one) != nil {
-			return ""
-		}
-		statements = append(statements, one)
-	}
-	for _, st := range statements {
-		if _, ok := st["Principal"]; ok {
+	for _, st := range p.Statements.Values() {
+		if st.Principal != nil || st.NotPrincipal != nil {
 			return "Policy document should not specify a principal."
 		}
-		if _, ok := st["NotPrincipal"]; ok {
-			return "Policy document should not specify a principal."
-		}
-		for _, field := range []string{"Resource", "NotResource"} {
-			for _, res := range stringOrList(st[field]) {
-				if res != "*" && !strings.HasPrefix(res, "arn:") {
-					return "Resource " + res + ` must be in ARN format or "*".`
+		for _, res := range [](*policy.StringOrSlice){st.Resource, st.NotResource} {
+			if res == nil {
+				continue
+			}
+			for _, v := range res.Values() {
+				if v != "*" && !strings.HasPrefix(v, "arn:") {
+					return "Resource " + v + ` must be in ARN format or "*".`
 				}
 			}
 		}
 	}
 	return ""
-}
-
-// stringOrList reads a policy element that is a string or a list of them.
-func stringOrList(raw json.RawMessage) []string {
-	if len(raw) == 0 {
-		return nil
-	}
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		return []string{one}
-	}
-	var many []string
-	_ = json.Unmarshal(raw, &many) // anything else is left to kumo
-	return many
 }
