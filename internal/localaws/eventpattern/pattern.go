@@ -15,7 +15,7 @@ import (
 // local AWS does not evaluate (refused rather than matched wrongly).
 var (
 	ErrInvalid     = errors.New("event pattern is not valid")
-	ErrNotEmulated = errors.New("event pattern operator not emulated by the local AWS")
+	ErrNotEmulated = errors.New("event pattern operator not emulated by the local AWS (internal/localaws/README.md lists what is)")
 )
 
 // Pattern is a parsed event pattern.

@@ -119,23 +119,23 @@ type eventsRequest struct {
 	}
 }
 
-// patternRefusal is EventBridge's refusal of a PutRule whose event pattern
-// is not valid (InvalidEventPatternException, "Event pattern is not valid.
-// Reason: ..."; PutRule in the EventBridge API Reference), or "". A pattern
-// with an operator the local AWS does not evaluate is refused too, saying so.
-func patternRefusal(body []byte) string {
-	var req struct{ EventPattern string }
-	if json.Unmarshal(body, &req) != nil || req.EventPattern == "" {
-		return ""
+// patternOf reads a PutRule's event pattern: nil when it has none, or
+// EventBridge's refusal of one that is not valid (InvalidEventPatternException,
+// "Event pattern is not valid. Reason: ..."; PutRule in the EventBridge API
+// Reference). A pattern with an operator the local AWS does not evaluate
+// is refused too, saying so.
+func patternOf(req eventsRequest) (*eventpattern.Pattern, string) {
+	if req.EventPattern == "" {
+		return nil, ""
 	}
-	_, err := eventpattern.Parse(req.EventPattern)
+	p, err := eventpattern.Parse(req.EventPattern)
 	switch {
 	case errors.Is(err, eventpattern.ErrNotEmulated):
-		return err.Error() + " (internal/localaws/README.md lists what is)"
+		return nil, err.Error()
 	case err != nil:
-		return "Event pattern is not valid. Reason: " + err.Error()
+		return nil, "Event pattern is not valid. Reason: " + err.Error()
 	}
-	return ""
+	return &p, ""
 }
 
 // handle lets kumo do its part, then keeps rules and targets, or delivers
@@ -145,8 +145,12 @@ func (e *Service) handle(w http.ResponseWriter, r *http.Request, op string) {
 	if !ok {
 		return
 	}
-	if op == "PutRule" {
-		if msg := patternRefusal(body); msg != "" {
+	var req eventsRequest
+	readable := json.Unmarshal(body, &req) == nil
+	var pattern *eventpattern.Pattern
+	if op == "PutRule" && readable {
+		var msg string
+		if pattern, msg = patternOf(req); msg != "" {
 			awsapi.WriteProtocolError(w, r, http.StatusBadRequest, "InvalidEventPatternException", msg)
 			return
 		}
@@ -155,16 +159,15 @@ func (e *Service) handle(w http.ResponseWriter, r *http.Request, op string) {
 	if !ok {
 		return
 	}
-	var req eventsRequest
-	if status < 300 && json.Unmarshal(body, &req) == nil {
+	if status < 300 && readable {
 		var created struct{ RuleArn string }
 		_ = json.Unmarshal(out, &created) // PutRule answers with the rule's ARN
-		e.apply(op, req, created.RuleArn)
+		e.apply(op, req, pattern, created.RuleArn)
 	}
 	awsapi.Relay(w, status, h, out)
 }
 
-func (e *Service) apply(op string, req eventsRequest, ruleARN string) {
+func (e *Service) apply(op string, req eventsRequest, pattern *eventpattern.Pattern, ruleARN string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	switch op {
@@ -174,10 +177,7 @@ func (e *Service) apply(op string, req eventsRequest, ruleARN string) {
 			rule = &eventRule{targets: map[string]eventTarget{}}
 			e.rules[ruleKey(req.EventBusName, req.Name)] = rule
 		}
-		rule.pattern, rule.arn = nil, ruleARN
-		if p, err := eventpattern.Parse(req.EventPattern); req.EventPattern != "" && err == nil {
-			rule.pattern = &p
-		}
+		rule.pattern, rule.arn = pattern, ruleARN
 	case "DeleteRule":
 		delete(e.rules, ruleKey(req.EventBusName, req.Name))
 	case "PutTargets":

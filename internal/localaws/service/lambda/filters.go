@@ -31,7 +31,7 @@ func filtersOf(raw json.RawMessage) ([]eventpattern.Pattern, string) {
 		p, err := eventpattern.Parse(f.Pattern)
 		switch {
 		case errors.Is(err, eventpattern.ErrNotEmulated):
-			return nil, err.Error() + " (internal/localaws/README.md lists what is)"
+			return nil, err.Error()
 		case err != nil:
 			return nil, invalidFilter
 		}

@@ -83,6 +83,16 @@ type mappingRequest struct {
 	ScalingConfig                  *struct{ MaximumConcurrency int }
 	FilterCriteria                 json.RawMessage
 	Enabled                        *bool
+
+	filters []eventpattern.Pattern // FilterCriteria's, read by readFilters
+}
+
+// readFilters reads the request's FilterCriteria into its patterns, or
+// returns Lambda's refusal of them.
+func (req *mappingRequest) readFilters() string {
+	var msg string
+	req.filters, msg = filtersOf(req.FilterCriteria)
+	return msg
 }
 
 func (m *mapping) apply(req mappingRequest) {
@@ -105,8 +115,7 @@ func (m *mapping) apply(req mappingRequest) {
 		m.MaximumConcurrency = req.ScalingConfig.MaximumConcurrency
 	}
 	if req.FilterCriteria != nil {
-		m.FilterCriteria = req.FilterCriteria
-		m.filters, _ = filtersOf(req.FilterCriteria) // refused before apply when invalid
+		m.FilterCriteria, m.filters = req.FilterCriteria, req.filters
 	}
 	if req.Enabled != nil {
 		m.Enabled = *req.Enabled
@@ -142,7 +151,7 @@ func (p *poller) create(w http.ResponseWriter, r *http.Request) {
 		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", "request body is not JSON")
 		return
 	}
-	if _, msg := filtersOf(req.FilterCriteria); msg != "" {
+	if msg := req.readFilters(); msg != "" {
 		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", msg)
 		return
 	}
@@ -220,10 +229,10 @@ func (p *poller) mapping(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	var req mappingRequest
 	if r.Method == http.MethodPut {
-		var req mappingRequest
 		_ = json.Unmarshal(body, &req)
-		if _, msg := filtersOf(req.FilterCriteria); msg != "" {
+		if msg := req.readFilters(); msg != "" {
 			awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", msg)
 			return
 		}
@@ -248,8 +257,6 @@ func (p *poller) mapping(w http.ResponseWriter, r *http.Request) {
 		awsapi.WriteJSON(w, status, doc)
 		return
 	case http.MethodPut:
-		var req mappingRequest
-		_ = json.Unmarshal(body, &req)
 		m.cancel()
 		m.apply(req)
 		p.runLocked(m)
