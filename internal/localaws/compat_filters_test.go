@@ -20,22 +20,24 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
-// mappedFunction creates a function allowed to poll, and a queue; it
-// returns the function's name and the queue's URL and ARN.
-func mappedFunction(ctx context.Context, t *testing.T, url string) (name, queueURL, queueARN string, err error) {
-	in, err := lambdaRequest(ctx, t, url, nil)
+// mappedFunction creates a function (tune changes its request) allowed to
+// poll, and a queue with attrs; it returns the function's name and the
+// queue's URL and ARN.
+func mappedFunction(ctx context.Context, t *testing.T, url string, tune func(*lambda.CreateFunctionInput), attrs map[string]string) (name, queueURL, queueARN string, err error) {
+	in, err := lambdaRequest(ctx, t, url, tune)
 	if err != nil {
 		return "", "", "", err
 	}
 	if _, err := lambda.NewFromConfig(configFor(url)).CreateFunction(ctx, in); err != nil {
 		return "", "", "", err
 	}
+	// The mapping's role check needs the role to poll the queue.
 	if _, err := iam.NewFromConfig(configFor(url)).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: in.FunctionName, PolicyName: aws.String("poll"),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:ReceiveMessage","sqs:DeleteMessage","sqs:GetQueueAttributes"],"Resource":"*"}]}`)}); err != nil {
 		return "", "", "", err
 	}
 	queue := testenv.Unique("source")
-	created, err := sqs.NewFromConfig(configFor(url)).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &queue})
+	created, err := sqs.NewFromConfig(configFor(url)).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &queue, Attributes: attrs})
 	if err != nil {
 		return "", "", "", err
 	}
@@ -61,7 +63,7 @@ var filterChecks = []compatCheck{
 		return nil
 	}},
 	{"Lambda refuses filter criteria whose pattern is not valid (CreateEventSourceMapping, UpdateEventSourceMapping)", func(ctx context.Context, t *testing.T, url string) error {
-		fn, _, arn, err := mappedFunction(ctx, t, url)
+		fn, _, arn, err := mappedFunction(ctx, t, url, nil, nil)
 		if err != nil {
 			return err
 		}
@@ -80,7 +82,7 @@ var filterChecks = []compatCheck{
 		return refusedWith("an update to a filter with an empty array", err, "InvalidParameterValueException")
 	}},
 	{"Lambda deletes SQS messages its mapping's filter criteria do not match, without invoking the function", func(ctx context.Context, t *testing.T, url string) error {
-		fn, queueURL, arn, err := mappedFunction(ctx, t, url)
+		fn, queueURL, arn, err := mappedFunction(ctx, t, url, nil, nil)
 		if err != nil {
 			return err
 		}

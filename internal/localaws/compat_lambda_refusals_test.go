@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
@@ -73,25 +72,12 @@ var lambdaRefusals = []compatCheck{
 		return refusedWith("CreateFunction with a role for EC2", err, "InvalidParameterValueException")
 	}},
 	{"Lambda refuses an SQS mapping whose queue's visibility timeout is under the function's timeout (CreateEventSourceMapping)", func(ctx context.Context, t *testing.T, url string) error {
-		in, err := lambdaRequest(ctx, t, url, func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(60) })
+		fn, _, arn, err := mappedFunction(ctx, t, url, func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(60) }, map[string]string{"VisibilityTimeout": "30"})
 		if err != nil {
 			return err
 		}
-		l := lambda.NewFromConfig(configFor(url))
-		if _, err := l.CreateFunction(ctx, in); err != nil {
-			return err
-		}
-		// The mapping's role check needs the role to poll the queue.
-		if _, err := iam.NewFromConfig(configFor(url)).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: in.FunctionName, PolicyName: aws.String("poll"),
-			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:ReceiveMessage","sqs:DeleteMessage","sqs:GetQueueAttributes"],"Resource":"*"}]}`)}); err != nil {
-			return err
-		}
-		queue := testenv.Unique("source")
-		if _, err := sqs.NewFromConfig(configFor(url)).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &queue, Attributes: map[string]string{"VisibilityTimeout": "30"}}); err != nil {
-			return err
-		}
-		_, err = l.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: in.FunctionName,
-			EventSourceArn: aws.String("arn:aws:sqs:us-east-1:000000000000:" + queue), Enabled: aws.Bool(false)})
+		_, err = lambda.NewFromConfig(configFor(url)).CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: &fn,
+			EventSourceArn: &arn, Enabled: aws.Bool(false)})
 		return refusedWith("a mapping of a 30 s queue to a 60 s function", err, "InvalidParameterValueException")
 	}},
 	{"Lambda refuses reserved concurrency that leaves under 100 unreserved (PutFunctionConcurrency)", func(ctx context.Context, t *testing.T, url string) error {
