@@ -423,7 +423,7 @@ func TestCompatibilityLayerFillsKumoGaps(t *testing.T) {
 	layer, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
 	require.NoError(t, err)
 	t.Cleanup(layer.Close)
-	for _, c := range append(append(append(append(append(append(append(append(append(append(compatChecks, cloudWatchChecks...), logsChecks...), dynamoDBChecks...), principalChecks...), eventsChecks...), policyChecks...), lambdaRefusals...), settingRefusals...), identityRefusals...), filterChecks...) {
+	for _, c := range append(append(append(append(append(append(append(append(append(append(append(append(compatChecks, cloudWatchChecks...), logsChecks...), dynamoDBChecks...), principalChecks...), eventsChecks...), policyChecks...), lambdaRefusals...), settingRefusals...), identityRefusals...), filterChecks...), capacityChecks...), streamChecks...) {
 		t.Run(c.gap, func(t *testing.T) {
 			ctx := context.Background()
 			assert.Error(t, c.check(ctx, t, bare.URL), "bare kumo already does this: drop the gap from the layer")

@@ -187,17 +187,19 @@ func Start(opts Options) (*Server, error) {
 	})
 	logsSvc := logs.New(s.kumo, s.CloudWatch, s.Access, s.log.Named("logs"))
 	s.Executor.SendLogsTo(logsSvc)
-	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.TLSURL, CABundle: s.CABundle, Instances: opts.Instances, Principals: s.Principals, Access: s.Access})
+	ddbSvc := dynamodb.New(s.kumo, dynamodb.Options{Region: opts.Region, Metrics: s.CloudWatch, Clock: s.Clock})
+	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.TLSURL, CABundle: s.CABundle,
+		Instances: opts.Instances, Principals: s.Principals, Access: s.Access, Streams: ddbSvc, Metrics: s.CloudWatch, Now: s.Clock.Now})
 	sqsSvc.SampleMetrics(s.Clock, s.CloudWatch)
 	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc, s.Access, s.Clock)
 	for _, svc := range []interface{ Register(*awsapi.Router) }{
-		sqsSvc, kms.New(s.kumo), dynamodb.New(s.kumo), lambdaSvc, schedulerSvc, eventsSvc, s.CloudWatch, s.SNS, logsSvc,
+		sqsSvc, kms.New(s.kumo), ddbSvc, lambdaSvc, schedulerSvc, eventsSvc, s.CloudWatch, s.SNS, logsSvc,
 		sts.New(s.kumo.IAM, s.Principals, s.log.Named("sts")), iam.New(s.kumo, s.log.Named("iam")),
 	} {
 		svc.Register(s.router)
 	}
 	// Closed in reverse: the evaluator (which publishes through events) stops first.
-	s.services = []closer{lambdaSvc, sqsSvc, eventsSvc, schedulerSvc, s.CloudWatch}
+	s.services = []closer{ddbSvc, lambdaSvc, sqsSvc, eventsSvc, schedulerSvc, s.CloudWatch}
 	s.router.REST("GET /_localaws/health", func(w http.ResponseWriter, _ *http.Request) {
 		awsapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

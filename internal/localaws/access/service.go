@@ -172,3 +172,19 @@ func (g *Guard) refuse(d *Denial) error {
 	}
 	return fmt.Errorf("%w: %s: %s", ErrRefused, d.Code, d.Message)
 }
+
+// RoleMayAct decides one action of a role's session on a resource by the
+// role's identity policies alone: a service acting with the role where no
+// resource policy applies (a DynamoDB stream event source mapping reading
+// its stream).
+func (g *Guard) RoleMayAct(ctx context.Context, session, service, action, resource string) error {
+	if g.mode == Off {
+		return nil
+	}
+	caller := authz.Caller{ARN: session}
+	pols, err := g.rolePolicies(ctx, roleNameOf(session))
+	if err != nil {
+		return g.refuse(g.deny(caller, service, action, resource, "its role's policies could not be read: "+err.Error()))
+	}
+	return g.refuse(g.evaluate(ctx, caller, service, []call{{action: action, resource: resource}}, pols, g.context(caller, true), false))
+}

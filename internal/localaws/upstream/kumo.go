@@ -234,3 +234,29 @@ func (k *Kumo) QueueURL(ctx context.Context, arn string) (string, error) {
 	}
 	return aws.ToString(out.QueueUrl), nil
 }
+
+// Call sends a JSON-protocol request (X-Amz-Target target, e.g.
+// "DynamoDB_20120810.GetItem") to kumo for the layer's own bookkeeping: it
+// meets no injected faults and is signed by no one. It returns kumo's status
+// and (fixed) answer.
+func (k *Kumo) Call(ctx context.Context, target string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.url.String()+"/", bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, fmt.Errorf("build kumo request: %w", err)
+	}
+	req.Header.Set("X-Amz-Target", target)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err := k.client.Do(req) //nolint:gosec // always the in-process kumo
+	if err != nil {
+		return 0, nil, fmt.Errorf("call kumo: %w", err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, fmt.Errorf("read kumo response: %w", err)
+	}
+	if fix := k.fixerFor(target); fix != nil {
+		out = fix(resp.Header, out)
+	}
+	return resp.StatusCode, out, nil
+}

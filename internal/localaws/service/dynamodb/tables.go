@@ -20,6 +20,8 @@ type tableRequest struct {
 	SSESpecification                 json.RawMessage
 	PointInTimeRecoverySpecification *struct{ PointInTimeRecoveryEnabled bool }
 	DeletionProtectionEnabled        *bool
+	StreamSpecification              *streamSpec
+	KeySchema                        []keyElement
 }
 
 // protectedTable is DynamoDB's refusal to delete a table with deletion
@@ -46,26 +48,44 @@ func (s *Service) ddbTable(op string) http.HandlerFunc {
 			awsapi.WriteProtocolError(w, r, http.StatusBadRequest, "ValidationException", protectedTable)
 			return
 		}
-		status, h, out, ok := s.kumo.Exchange(w, r, body)
+		if msg := s.streamRefusal(op, req.TableName, req.StreamSpecification); msg != "" {
+			awsapi.WriteProtocolError(w, r, http.StatusBadRequest, "ValidationException", msg)
+			return
+		}
+		keys := req.KeySchema
+		if op == "UpdateTable" {
+			if t := s.schemaFor(r.Context(), req.TableName); t != nil {
+				keys = t.keySchema()
+			}
+		}
+		status, h, out, ok := s.kumo.Exchange(w, r, withoutStreamSpec(body))
 		if !ok {
 			return
 		}
 		if status < 300 {
+			if op != "DescribeTable" {
+				s.forgetSchema(req.TableName)
+			}
+			if op == "DeleteTable" {
+				s.streams.disable(req.TableName)
+			} else {
+				s.applyStreamSpec(req.TableName, req.StreamSpecification, keys)
+			}
 			switch op {
 			case "CreateTable":
 				s.mu.Lock()
 				s.tables[req.TableName] = &tableExtras{SSE: req.SSESpecification, Protected: req.DeletionProtectionEnabled != nil && *req.DeletionProtectionEnabled}
 				s.mu.Unlock()
-				out = withIndexThroughput(s.withSSE(out, "TableDescription", req.TableName), "TableDescription")
+				out = s.withStream(withIndexThroughput(s.withSSE(out, "TableDescription", req.TableName), "TableDescription"), "TableDescription", req.TableName)
 			case "UpdateTable":
 				s.mu.Lock()
 				if ex := s.tables[req.TableName]; ex != nil && req.DeletionProtectionEnabled != nil {
 					ex.Protected = *req.DeletionProtectionEnabled
 				}
 				s.mu.Unlock()
-				out = s.withProtection(out, "TableDescription", req.TableName)
+				out = s.withStream(s.withProtection(out, "TableDescription", req.TableName), "TableDescription", req.TableName)
 			case "DescribeTable":
-				out = withIndexThroughput(s.withProtection(s.withSSE(out, "Table", req.TableName), "Table", req.TableName), "Table")
+				out = s.withStream(withIndexThroughput(s.withProtection(s.withSSE(out, "Table", req.TableName), "Table", req.TableName), "Table"), "Table", req.TableName)
 			case "DeleteTable":
 				s.mu.Lock()
 				delete(s.tables, req.TableName)

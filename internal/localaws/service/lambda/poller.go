@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -36,8 +37,11 @@ type mapping struct {
 	FilterCriteria        json.RawMessage
 	Enabled               bool
 
-	filters []eventpattern.Pattern // FilterCriteria's
-	cancel  context.CancelFunc
+	stream streamSettings // a DynamoDB stream's settings
+
+	filters  []eventpattern.Pattern // FilterCriteria's
+	cancel   context.CancelFunc
+	progress *atomic.Uint64 // a stream mapping's checkpoint, kept across updates
 }
 
 func (m *mapping) reportsItemFailures() bool {
@@ -84,6 +88,8 @@ type mappingRequest struct {
 	FilterCriteria                 json.RawMessage
 	Enabled                        *bool
 
+	streamRequest
+
 	filters []eventpattern.Pattern // FilterCriteria's, read by readFilters
 }
 
@@ -120,6 +126,7 @@ func (m *mapping) apply(req mappingRequest) {
 	if req.Enabled != nil {
 		m.Enabled = *req.Enabled
 	}
+	m.stream.apply(req.streamRequest)
 }
 
 // document merges the mapping's settings into kumo's description of it.
@@ -135,6 +142,9 @@ func (m *mapping) document(kumoDoc []byte) map[string]any {
 	}
 	if m.FilterCriteria != nil {
 		doc["FilterCriteria"] = m.FilterCriteria
+	}
+	if isStream(m.EventSourceArn) {
+		m.stream.document(doc)
 	}
 	if m.Enabled {
 		doc["State"] = "Enabled"
@@ -155,9 +165,23 @@ func (p *poller) create(w http.ResponseWriter, r *http.Request) {
 		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", msg)
 		return
 	}
-	m := &mapping{BatchSize: 10, Enabled: true}
+	m := &mapping{BatchSize: 10, Enabled: true, progress: &atomic.Uint64{}}
+	if req.EventSourceArn != nil && isStream(*req.EventSourceArn) {
+		// "Amazon DynamoDB Streams – Default 100"; retries and age -1
+		// (until the records expire); one batch per shard at a time.
+		m.BatchSize, m.stream = 100, streamSettings{MaximumRetryAttempts: -1, MaximumRecordAgeInSeconds: -1, ParallelizationFactor: 1}
+		m.apply(req)
+		if code, msg := streamRefusal(req.streamRequest, m); msg != "" {
+			awsapi.WriteError(w, http.StatusBadRequest, code, msg)
+			return
+		}
+		if msg := p.s.roleMayReadStream(r.Context(), aws.ToString(req.FunctionName), m.EventSourceArn); msg != "" {
+			awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException", msg)
+			return
+		}
+	}
 	m.apply(req)
-	if m.BatchSize > 10 && m.WindowSeconds < 1 {
+	if !isStream(m.EventSourceArn) && m.BatchSize > 10 && m.WindowSeconds < 1 {
 		awsapi.WriteError(w, http.StatusBadRequest, "InvalidParameterValueException",
 			"Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
 		return
@@ -277,6 +301,11 @@ func (p *poller) runLocked(m *mapping) {
 		pollers = m.MaximumConcurrency
 	}
 	settings := *m
+	if isStream(m.EventSourceArn) {
+		// ParallelizationFactor 1: one batch of the shard at a time, in order.
+		p.wg.Go(func() { p.pollStream(ctx, settings) })
+		return
+	}
 	for range pollers {
 		p.wg.Go(func() { p.poll(ctx, settings) })
 	}

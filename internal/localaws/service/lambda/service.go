@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -29,6 +30,12 @@ type Options struct {
 	// Access decides what a function's role may do where Lambda acts with
 	// it (an event source mapping's queue); nil checks nothing.
 	Access RoleChecker
+	// Streams are the DynamoDB streams stream mappings read; nil serves none.
+	Streams Streams
+	// Metrics take what Lambda publishes of its mappings (IteratorAge).
+	Metrics Metrics
+	// Now is the local AWS's clock; default time.Now.
+	Now func() time.Time
 }
 
 // RoleChecker decides whether a role's session may call an SQS operation
@@ -38,6 +45,7 @@ type RoleChecker interface {
 	RoleMay(ctx context.Context, session, op, queueURL string) error
 	RoleCalls(ctx context.Context, session, region, op, queueURL string) error
 	ServiceMayAssume(ctx context.Context, service, roleARN, sourceARN, sourceAccount string) error
+	RoleMayAct(ctx context.Context, session, service, action, resource string) error
 }
 
 // Service owns the Lambda state the layer keeps.
@@ -51,6 +59,9 @@ type Service struct {
 	instances int
 	keys      *principals.Registry
 	access    RoleChecker
+	streams   Streams
+	metrics   Metrics
+	now       func() time.Time
 
 	ctx  context.Context // ends when the service closes
 	stop context.CancelFunc
@@ -66,13 +77,24 @@ type Service struct {
 // New returns the Lambda gap filler, running functions on exec.
 func New(k *upstream.Kumo, exec *executor.Executor, log *zap.Logger, opts Options) *Service {
 	ctx, stop := context.WithCancel(context.Background())
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = discardMetrics{}
+	}
 	s := &Service{
 		kumo: k, exec: exec, log: log, region: opts.Region, publicURL: opts.PublicURL, caBundle: opts.CABundle, instances: opts.Instances, keys: opts.Principals, access: opts.Access,
+		streams: opts.Streams, metrics: opts.Metrics, now: opts.Now,
 		ctx: ctx, stop: stop, lambdas: map[string]*lambdaExtras{}, sessions: map[string]roleSession{},
 	}
 	s.poller = newPoller(s)
 	return s
 }
+
+type discardMetrics struct{}
+
+func (discardMetrics) Record(string, string, map[string]string, float64, string) {}
 
 // Register adds the operations the layer owns or completes to r, and the
 // admin path that crashes a function's processes.

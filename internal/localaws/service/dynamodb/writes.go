@@ -1,0 +1,334 @@
+package dynamodb
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
+)
+
+// writeOp is a single-item write.
+type writeOp int
+
+const (
+	opPut writeOp = iota
+	opUpdate
+	opDelete
+)
+
+type itemRequest struct {
+	TableName              string
+	Item, Key              item
+	ReturnConsumedCapacity string
+}
+
+// writeItem lets kumo run a PutItem, UpdateItem or DeleteItem and counts
+// what it consumed: the item is read before and after the write, under the
+// item's lock, and its capacity is answered (ReturnConsumedCapacity) and
+// published as AWS/DynamoDB metrics.
+func (s *Service) writeItem(op writeOp) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, ok := awsapi.ReadOrReject(w, r)
+		if !ok {
+			return
+		}
+		var req itemRequest
+		t := s.requestSchema(r.Context(), body, &req, func() string { return req.TableName })
+		if t == nil {
+			s.relay(w, r, body)
+			return
+		}
+		key := req.Key
+		if op == opPut {
+			key = t.keyOf(req.Item)
+		}
+		defer s.locks.lock([]string{lockKey(t.Name, key)})()
+		old := s.current(r.Context(), t.Name, key)
+		status, h, out, ok := s.kumo.Exchange(w, r, body)
+		if !ok {
+			return
+		}
+		var proposed item
+		if op == opPut {
+			proposed = req.Item
+		}
+		switch {
+		case status < 300:
+			var now item
+			switch op {
+			case opPut:
+				now = req.Item
+			case opUpdate:
+				now = s.current(r.Context(), t.Name, key)
+			}
+			c := writeCost(t, old, now, false)
+			s.publish(c)
+			s.streams.emit(t, old, now, false)
+			out = withConsumed(out, req.ReturnConsumedCapacity, single, c)
+		case errorCode(out) == "ConditionalCheckFailedException":
+			// "you don't receive any information in the response about
+			// the write capacity that was consumed. However, you can view
+			// the ConsumedWriteCapacityUnits metric" (Developer Guide,
+			// "Conditional writes").
+			s.publish(failedWriteCost(t, old, proposed, false))
+		}
+		relayDDB(w, status, h, out)
+	}
+}
+
+type transactWriteRequest struct {
+	TransactItems []struct {
+		Put                            *itemRequest
+		Update, Delete, ConditionCheck *itemRequest
+	}
+	ReturnConsumedCapacity string
+}
+
+// transactWriteItems counts a transaction: each item written costs double
+// ("DynamoDB performs two underlying reads or writes of every item in the
+// transaction: one to prepare the transaction and one to commit the
+// transaction", Developer Guide, "Capacity management for transactions"),
+// a ConditionCheck costs as a write of the item it checks. A cancelled
+// transaction answers no ConsumedCapacity; the layer counts its prepare
+// phase, the one underlying write of each item that was done.
+func (s *Service) transactWriteItems(w http.ResponseWriter, r *http.Request) {
+	body, ok := awsapi.ReadOrReject(w, r)
+	if !ok {
+		return
+	}
+	var req transactWriteRequest
+	if json.Unmarshal(body, &req) != nil || len(req.TransactItems) == 0 {
+		s.relay(w, r, body)
+		return
+	}
+	type action struct {
+		t      *schema
+		key    item
+		put    item // Put's item
+		delete bool
+		check  bool
+		old    item
+	}
+	actions := make([]action, 0, len(req.TransactItems))
+	for _, ti := range req.TransactItems {
+		var a action
+		var table string
+		switch {
+		case ti.Put != nil:
+			table, a.put = ti.Put.TableName, ti.Put.Item
+		case ti.Update != nil:
+			table, a.key = ti.Update.TableName, ti.Update.Key
+		case ti.Delete != nil:
+			table, a.key, a.delete = ti.Delete.TableName, ti.Delete.Key, true
+		case ti.ConditionCheck != nil:
+			table, a.key, a.check = ti.ConditionCheck.TableName, ti.ConditionCheck.Key, true
+		}
+		if a.t = s.schemaFor(r.Context(), table); a.t == nil {
+			s.relay(w, r, body) // kumo refuses the transaction
+			return
+		}
+		if a.put != nil {
+			a.key = a.t.keyOf(a.put)
+		}
+		actions = append(actions, a)
+	}
+	keys := make([]string, len(actions))
+	for i, a := range actions {
+		keys[i] = lockKey(a.t.Name, a.key)
+	}
+	defer s.locks.lock(keys)()
+	for i := range actions {
+		actions[i].old = s.current(r.Context(), actions[i].t.Name, actions[i].key)
+	}
+	status, h, out, ok := s.kumo.Exchange(w, r, body)
+	if !ok {
+		return
+	}
+	var costs []consumed
+	switch {
+	case status < 300:
+		// "each item in the transaction" is one record (the stream sees
+		// the transaction's writes, none of its condition checks).
+		for _, a := range actions {
+			var now item
+			switch {
+			case a.check:
+				costs = addCost(costs, failedWriteCost(a.t, a.old, nil, true))
+				continue
+			case a.put != nil:
+				now = a.put
+			case !a.delete:
+				now = s.current(r.Context(), a.t.Name, a.key)
+			}
+			costs = addCost(costs, writeCost(a.t, a.old, now, true))
+			s.streams.emit(a.t, a.old, now, false)
+		}
+		out = withConsumed(out, req.ReturnConsumedCapacity, transaction, costs...)
+	case errorCode(out) == "TransactionCanceledException":
+		for _, a := range actions {
+			costs = addCost(costs, failedWriteCost(a.t, a.old, a.put, false))
+		}
+	}
+	s.publish(costs...)
+	relayDDB(w, status, h, out)
+}
+
+type batchWriteRequest struct {
+	RequestItems map[string][]struct {
+		PutRequest    *struct{ Item item }
+		DeleteRequest *struct{ Key item }
+	}
+	ReturnConsumedCapacity string
+}
+
+// batchWriteItem counts a batch: "DynamoDB processes each item in the batch
+// as an individual PutItem or DeleteItem request" (Developer Guide,
+// "DynamoDB read/write capacity mode"); unprocessed items cost nothing.
+func (s *Service) batchWriteItem(w http.ResponseWriter, r *http.Request) {
+	body, ok := awsapi.ReadOrReject(w, r)
+	if !ok {
+		return
+	}
+	var req batchWriteRequest
+	if json.Unmarshal(body, &req) != nil || len(req.RequestItems) == 0 {
+		s.relay(w, r, body)
+		return
+	}
+	type write struct {
+		t        *schema
+		key, put item
+		old      item
+	}
+	var writes []write
+	for _, table := range sortedKeys(req.RequestItems) {
+		t := s.schemaFor(r.Context(), table)
+		if t == nil {
+			s.relay(w, r, body)
+			return
+		}
+		for _, wr := range req.RequestItems[table] {
+			switch {
+			case wr.PutRequest != nil:
+				writes = append(writes, write{t: t, key: t.keyOf(wr.PutRequest.Item), put: wr.PutRequest.Item})
+			case wr.DeleteRequest != nil:
+				writes = append(writes, write{t: t, key: wr.DeleteRequest.Key})
+			}
+		}
+	}
+	keys := make([]string, len(writes))
+	for i, wr := range writes {
+		keys[i] = lockKey(wr.t.Name, wr.key)
+	}
+	defer s.locks.lock(keys)()
+	for i := range writes {
+		writes[i].old = s.current(r.Context(), writes[i].t.Name, writes[i].key)
+	}
+	status, h, out, ok := s.kumo.Exchange(w, r, body)
+	if !ok {
+		return
+	}
+	if status < 300 {
+		var resp batchWriteRequest
+		_ = json.Unmarshal(out, &struct {
+			UnprocessedItems *map[string][]struct {
+				PutRequest    *struct{ Item item }
+				DeleteRequest *struct{ Key item }
+			}
+		}{&resp.RequestItems})
+		unprocessed := map[string]bool{}
+		for table, list := range resp.RequestItems {
+			for _, wr := range list {
+				switch {
+				case wr.PutRequest != nil:
+					if t := s.schemaFor(r.Context(), table); t != nil {
+						unprocessed[lockKey(table, t.keyOf(wr.PutRequest.Item))] = true
+					}
+				case wr.DeleteRequest != nil:
+					unprocessed[lockKey(table, wr.DeleteRequest.Key)] = true
+				}
+			}
+		}
+		var costs []consumed
+		for _, wr := range writes {
+			if !unprocessed[lockKey(wr.t.Name, wr.key)] {
+				costs = addCost(costs, writeCost(wr.t, wr.old, wr.put, false))
+				s.streams.emit(wr.t, wr.old, wr.put, false)
+			}
+		}
+		s.publish(costs...)
+		out = withConsumed(out, req.ReturnConsumedCapacity, perTable, costs...)
+	}
+	relayDDB(w, status, h, out)
+}
+
+// current is the item with key in table as it is now (nil if there is
+// none or kumo could not say).
+func (s *Service) current(ctx context.Context, table string, key item) item {
+	req, err := json.Marshal(map[string]any{"TableName": table, "Key": key, "ConsistentRead": true})
+	if err != nil {
+		return nil
+	}
+	status, out, err := s.kumo.Call(ctx, "DynamoDB_20120810.GetItem", req)
+	if err != nil || status != http.StatusOK {
+		return nil
+	}
+	var resp struct{ Item item }
+	if json.Unmarshal(out, &resp) != nil {
+		return nil
+	}
+	return resp.Item
+}
+
+// requestSchema reads body into req and returns the schema of the table
+// it names (table reads the name), or nil: a request the layer cannot
+// read, or a table kumo does not know, goes to kumo as it is.
+func (s *Service) requestSchema(ctx context.Context, body []byte, req any, table func() string) *schema {
+	if json.Unmarshal(body, req) != nil {
+		return nil
+	}
+	return s.schemaFor(ctx, table())
+}
+
+// schemaFor is schemaOf, nil for a table kumo does not know.
+func (s *Service) schemaFor(ctx context.Context, table string) *schema {
+	if table == "" {
+		return nil
+	}
+	t, err := s.schemaOf(ctx, table)
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
+// relay lets kumo answer a request the layer does not count.
+func (s *Service) relay(w http.ResponseWriter, r *http.Request, body []byte) {
+	status, h, out, ok := s.kumo.Exchange(w, r, body)
+	if ok {
+		relayDDB(w, status, h, out)
+	}
+}
+
+// lockKey names an item for itemLocks.
+func lockKey(table string, key item) string {
+	b, _ := json.Marshal(key) // map keys sorted: one name per key
+	return table + "\x00" + string(b)
+}
+
+// errorCode is the error code of a JSON-protocol error answer ("" if out is
+// none): the __type after its namespace.
+func errorCode(out []byte) string {
+	var e struct {
+		Type string `json:"__type"`
+	}
+	if json.Unmarshal(out, &e) != nil {
+		return ""
+	}
+	_, code, found := strings.Cut(e.Type, "#")
+	if !found {
+		return e.Type
+	}
+	return code
+}
