@@ -99,7 +99,7 @@ fuzz: ## Fuzz what faces input: the contract parser, trackctl's NDJSON reader, t
 	go test ./internal/localaws/awsapi -run '^$$' -fuzz FuzzLookup -fuzztime $(FUZZTIME)
 
 .PHONY: bench
-bench: build-host ## Processor throughput against kumo vs kumo's raw PutItem ceiling, zip size, init time
+bench: build-host ## DynamoDB units per update by outcome; processor throughput vs kumo's raw PutItem ceiling; zip size; init time
 	go run ./cmd/bench -zip $(DIST)/$(HOST_ARCH)/processor.zip
 
 .PHONY: soak

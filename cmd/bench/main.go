@@ -3,6 +3,9 @@
 //
 //   - the processor zip's size;
 //
+//   - the DynamoDB write and read units the processor consumes per update,
+//     by outcome, from the local AWS's capacity accounting (writecost);
+//
 //   - kumo's raw conditional PutItem rate at the processor's concurrency
 //     (the ceiling), the processor's write path called directly, then the
 //     processor's sustained messages per second draining a backlog, for
@@ -30,6 +33,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -41,6 +45,7 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/synth"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/writecost"
 )
 
 const (
@@ -91,6 +96,9 @@ func run(zip string, messages int, logFile string) error {
 	defer srv.Close()
 	cfg := srv.ClientConfig()
 	ddb := dynamodb.NewFromConfig(cfg)
+	if err := printWriteCost(ctx, cfg); err != nil {
+		return err
+	}
 
 	ceiling, err := putItemCeiling(ctx, ddb, instances*workers, 5*time.Second)
 	if err != nil {
@@ -126,6 +134,23 @@ func run(zip string, messages int, logFile string) error {
 	}
 	fmt.Printf("init, process start to first Runtime API poll: p50 %s, max %s over %d cold starts one at a time (target < 30 ms); %d started at once on %d cores: p50 %s\n",
 		pct(alone, 50), alone[len(alone)-1].Round(100*time.Microsecond), len(alone), len(together), runtime.NumCPU(), pct(together, 50))
+	return nil
+}
+
+// printWriteCost prints the processor's DynamoDB units per update by
+// outcome, from the local AWS's capacity accounting.
+func printWriteCost(ctx context.Context, cfg aws.Config) error {
+	figures, err := writecost.Measure(ctx, writecost.Clients{
+		DynamoDB: dynamodb.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), CloudWatch: cloudwatch.NewFromConfig(cfg),
+	}, 100)
+	if err != nil {
+		return fmt.Errorf("write cost: %w", err)
+	}
+	fmt.Printf("DynamoDB units per update (%d-byte bodies, 100 updates per row, ConsumedWrite/ReadCapacityUnits of the table and its indexes):\n", writecost.BodyBytes)
+	fmt.Printf("  %-26s %5s %12s %20s %11s\n", "outcome", "batch", "write units", "of which status GSI", "read units")
+	for _, f := range figures {
+		fmt.Printf("  %-26s %5d %12.2f %20.2f %11.2f\n", f.Outcome, f.Batch, f.WriteUnits, f.IndexWriteUnits, f.ReadUnits)
+	}
 	return nil
 }
 
