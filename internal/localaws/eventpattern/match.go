@@ -19,8 +19,7 @@ func matches(pattern map[string]any, event map[string]any) bool {
 		got, present := event[field]
 		switch w := want.(type) {
 		case map[string]any:
-			sub, ok := got.(map[string]any)
-			if !ok || !matches(w, sub) {
+			if !matchNested(w, got) {
 				return false
 			}
 		case []any:
@@ -32,6 +31,28 @@ func matches(pattern map[string]any, event map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// matchNested applies a nested pattern to the event's value at its field.
+// A pattern is a set of paths to leaves ("Exists matching only works on
+// leaf nodes", EventBridge User Guide): where the event has no object on
+// the way (the field is missing or a scalar), every leaf below is absent,
+// so only {"exists": false} leaves match; an array of objects matches when
+// one of its objects does, as an array of values does.
+func matchNested(pattern map[string]any, got any) bool {
+	switch v := got.(type) {
+	case map[string]any:
+		return matches(pattern, v)
+	case []any:
+		for _, e := range v {
+			if obj, ok := e.(map[string]any); ok && matches(pattern, obj) {
+				return true
+			}
+		}
+		return len(v) == 0 && matches(pattern, nil)
+	default:
+		return matches(pattern, nil)
+	}
 }
 
 func matchOr(want any, event map[string]any) bool {
