@@ -60,8 +60,15 @@ func TestFunctionRunsInItsRegion(t *testing.T) {
 // environment variable an event names) as a Lambda zip for this machine.
 func envHandlerZip(t *testing.T) []byte {
 	t.Helper()
+	return handlerZip(t, "./executor/testdata/handler")
+}
+
+// handlerZip builds the Go handler in pkg (a folder of this package) as a
+// Lambda zip for this machine.
+func handlerZip(t *testing.T, pkg string) []byte {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-tags", "lambda.norpc", "-o", bin, "./executor/testdata/handler")
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-tags", "lambda.norpc", "-o", bin, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))

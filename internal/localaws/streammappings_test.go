@@ -5,10 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,13 +18,14 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
@@ -85,19 +82,6 @@ func keysOf(list []invocation) []string {
 		out = append(out, inv.Keys...)
 	}
 	return out
-}
-
-// streamHandlerZip builds testdata/streamhandler as a Lambda zip.
-func streamHandlerZip(t *testing.T) []byte {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-tags", "lambda.norpc", "-o", bin, "./testdata/streamhandler")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
-	var zip bytes.Buffer
-	require.NoError(t, lambdazip.Write(&zip, []lambdazip.File{{Name: "bootstrap", Path: bin}}))
-	return zip.Bytes()
 }
 
 // streamFixture is a local AWS at 60 times real time (a minute a second)
@@ -191,7 +175,7 @@ func TestStreamMappingsRunAsLambdaDocuments(t *testing.T) {
 	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t), FunctionOutput: out, TimeScale: 60})
 	require.NoError(t, err)
 	t.Cleanup(srv.Close)
-	f := &streamFixture{srv: srv, out: out, code: streamHandlerZip(t)}
+	f := &streamFixture{srv: srv, out: out, code: handlerZip(t, "./testdata/streamhandler")}
 	ctx := context.Background()
 	window := func(seconds, size int32) func(*lambda.CreateEventSourceMappingInput) {
 		return func(in *lambda.CreateEventSourceMappingInput) {
@@ -280,6 +264,32 @@ func TestStreamMappingsRunAsLambdaDocuments(t *testing.T) {
 		assert.Equal(t, []string{"r1+r2+r3+r4", "r1+r2", "r3+r4", "r3", "r4"}, batches, "halved until the failing record is alone")
 		assert.Equal(t, 1, records[0].Info.BatchSize)
 		assert.Equal(t, "RetryAttemptsExhausted", records[0].RequestContext.Condition)
+	})
+
+	t.Run("records older than MaximumRecordAgeInSeconds are discarded to an SNS on-failure topic", func(t *testing.T) {
+		t.Parallel()
+		cfg := srv.ClientConfig()
+		topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(testenv.Unique("failed"))})
+		require.NoError(t, err)
+		inbox, err := sqs.NewFromConfig(cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("inbox"))})
+		require.NoError(t, err)
+		_, err = sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+			Endpoint: aws.String("arn:aws:sqs:us-east-1:000000000000:" + awsapi.ResourceName(aws.ToString(inbox.QueueUrl))),
+			Attributes: map[string]string{"RawMessageDelivery": "true"}})
+		require.NoError(t, err)
+		publisher := strings.Replace(streamReader, `"sqs:SendMessage"`, `"sns:Publish"`, 1)
+		table, fn, _ := f.mapped(ctx, t, publisher, func(in *lambda.CreateEventSourceMappingInput) {
+			// Retries until the record is a minute old (a second here).
+			in.MaximumRecordAgeInSeconds = aws.Int32(60)
+			in.DestinationConfig = &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: topic.TopicArn}}
+		})
+		f.put(ctx, t, table, "stale=always")
+		records := f.failed(ctx, t, aws.ToString(inbox.QueueUrl), 1)
+		assert.Equal(t, "RecordAgeExceeded", records[0].RequestContext.Condition)
+		assert.Equal(t, 1, records[0].Info.BatchSize)
+		assert.Greater(t, len(out.of(fn)), 1, "retried until too old")
+		f.put(ctx, t, table, "fresh")
+		require.Eventually(t, func() bool { return strings.Contains(strings.Join(keysOf(out.of(fn)), ","), "fresh") }, 20*time.Second, 20*time.Millisecond, "the shard goes on")
 	})
 
 	t.Run("a tumbling window carries the function's state and ends with a final invocation", func(t *testing.T) {

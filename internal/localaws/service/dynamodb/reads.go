@@ -19,26 +19,19 @@ type getRequest struct {
 // the minimum for an item that does not exist ("DynamoDB will still
 // consume read throughput", "DynamoDB read/write capacity mode").
 func (s *Service) getItem(w http.ResponseWriter, r *http.Request) {
-	body, ok := awsapi.ReadOrReject(w, r)
+	var req getRequest
+	body, ok := s.readRequest(w, r, &req)
 	if !ok {
 		return
 	}
-	var req getRequest
-	t := s.requestSchema(r.Context(), body, &req, func() string { return req.TableName })
+	t := s.schemaFor(r.Context(), req.TableName)
 	if t == nil {
 		s.relay(w, r, body)
 		return
 	}
-	status, h, out, ok := s.kumo.Exchange(w, r, body)
-	if !ok {
-		return
-	}
-	if status < 300 {
-		c := readCost(t.Name, []int{sizeOrZero(s.current(r.Context(), t.Name, req.Key))}, req.ConsistentRead, false)
-		s.publish(c)
-		out = withConsumed(out, req.ReturnConsumedCapacity, single, c)
-	}
-	relayDDB(w, status, h, out)
+	s.countRead(w, r, body, req.ReturnConsumedCapacity, single, func([]byte) []consumed {
+		return []consumed{readCost(t.Name, []int{sizeOrZero(s.current(r.Context(), t.Name, req.Key))}, req.ConsistentRead, false)}
+	})
 }
 
 type batchGetRequest struct {
@@ -53,20 +46,12 @@ type batchGetRequest struct {
 // each item in the batch as an individual GetItem request"); keys left
 // unprocessed cost nothing.
 func (s *Service) batchGetItem(w http.ResponseWriter, r *http.Request) {
-	body, ok := awsapi.ReadOrReject(w, r)
-	if !ok {
-		return
-	}
 	var req batchGetRequest
-	if json.Unmarshal(body, &req) != nil || len(req.RequestItems) == 0 {
-		s.relay(w, r, body)
-		return
-	}
-	status, h, out, ok := s.kumo.Exchange(w, r, body)
+	body, ok := s.readRequest(w, r, &req)
 	if !ok {
 		return
 	}
-	if status < 300 {
+	s.countRead(w, r, body, req.ReturnConsumedCapacity, perTable, func(out []byte) []consumed {
 		var resp struct {
 			UnprocessedKeys map[string]struct{ Keys []item }
 		}
@@ -87,19 +72,13 @@ func (s *Service) batchGetItem(w http.ResponseWriter, r *http.Request) {
 				costs = append(costs, readCost(table, sizes, req.RequestItems[table].ConsistentRead, false))
 			}
 		}
-		s.publish(costs...)
-		out = withConsumed(out, req.ReturnConsumedCapacity, perTable, costs...)
-	}
-	relayDDB(w, status, h, out)
+		return costs
+	})
 }
 
 // transactGetItems counts each item at twice a strongly consistent read
 // ("transactional read requests require two read request units").
 func (s *Service) transactGetItems(w http.ResponseWriter, r *http.Request) {
-	body, ok := awsapi.ReadOrReject(w, r)
-	if !ok {
-		return
-	}
 	var req struct {
 		TransactItems []struct {
 			Get *struct {
@@ -109,25 +88,19 @@ func (s *Service) transactGetItems(w http.ResponseWriter, r *http.Request) {
 		}
 		ReturnConsumedCapacity string
 	}
-	if json.Unmarshal(body, &req) != nil || len(req.TransactItems) == 0 {
-		s.relay(w, r, body)
-		return
-	}
-	status, h, out, ok := s.kumo.Exchange(w, r, body)
+	body, ok := s.readRequest(w, r, &req)
 	if !ok {
 		return
 	}
-	if status < 300 {
+	s.countRead(w, r, body, req.ReturnConsumedCapacity, transaction, func([]byte) []consumed {
 		var costs []consumed
 		for _, ti := range req.TransactItems {
 			if ti.Get != nil {
 				costs = addCost(costs, readCost(ti.Get.TableName, []int{sizeOrZero(s.current(r.Context(), ti.Get.TableName, ti.Get.Key))}, true, true))
 			}
 		}
-		s.publish(costs...)
-		out = withConsumed(out, req.ReturnConsumedCapacity, transaction, costs...)
-	}
-	relayDDB(w, status, h, out)
+		return costs
+	})
 }
 
 // scanRequest holds the fields of a Query or Scan that decide what it reads
@@ -153,21 +126,17 @@ var narrowing = []string{"FilterExpression", "ProjectionExpression", "Select", "
 // projection, which the layer asks kumo for when the request has them.
 func (s *Service) queryOrScan(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, ok := awsapi.ReadOrReject(w, r)
+		var req scanRequest
+		body, ok := s.readRequest(w, r, &req)
 		if !ok {
 			return
 		}
-		var req scanRequest
-		t := s.requestSchema(r.Context(), body, &req, func() string { return req.TableName })
+		t := s.schemaFor(r.Context(), req.TableName)
 		if t == nil {
 			s.relay(w, r, body)
 			return
 		}
-		status, h, out, ok := s.kumo.Exchange(w, r, body)
-		if !ok {
-			return
-		}
-		if status < 300 {
+		s.countRead(w, r, body, req.ReturnConsumedCapacity, single, func(out []byte) []consumed {
 			read := s.itemsRead(r, op, body, out)
 			ix, global := index{}, false
 			if req.IndexName != "" {
@@ -181,12 +150,38 @@ func (s *Service) queryOrScan(op string) http.HandlerFunc {
 				}
 				sizes[i] = sizeOrZero(it)
 			}
-			c := scanCost(t.Name, req.IndexName, global, sizes, req.ConsistentRead)
-			s.publish(c)
-			out = withConsumed(out, req.ReturnConsumedCapacity, single, c)
-		}
-		relayDDB(w, status, h, out)
+			return []consumed{scanCost(t.Name, req.IndexName, global, sizes, req.ConsistentRead)}
+		})
 	}
+}
+
+// readRequest reads r's body into req; a body it cannot read goes to kumo
+// as it is (ok false: answered).
+func (s *Service) readRequest(w http.ResponseWriter, r *http.Request, req any) ([]byte, bool) {
+	body, ok := awsapi.ReadOrReject(w, r)
+	if !ok {
+		return nil, false
+	}
+	if json.Unmarshal(body, req) != nil {
+		s.relay(w, r, body)
+		return nil, false
+	}
+	return body, true
+}
+
+// countRead lets kumo answer a read and, when it succeeded, publishes what
+// cost counts of kumo's answer and adds it to the answer as shape.
+func (s *Service) countRead(w http.ResponseWriter, r *http.Request, body []byte, mode string, shape answerShape, cost func(out []byte) []consumed) {
+	status, h, out, ok := s.kumo.Exchange(w, r, body)
+	if !ok {
+		return
+	}
+	if status < 300 {
+		costs := cost(out)
+		s.publish(costs...)
+		out = withConsumed(out, mode, shape, costs...)
+	}
+	relayDDB(w, status, h, out)
 }
 
 // itemsRead are the items a Query or Scan read: those it returned, or,
