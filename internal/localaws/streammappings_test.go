@@ -274,7 +274,7 @@ func TestStreamMappingsRunAsLambdaDocuments(t *testing.T) {
 		inbox, err := sqs.NewFromConfig(cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("inbox"))})
 		require.NoError(t, err)
 		_, err = sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-			Endpoint: aws.String("arn:aws:sqs:us-east-1:000000000000:" + awsapi.ResourceName(aws.ToString(inbox.QueueUrl))),
+			Endpoint:   aws.String("arn:aws:sqs:us-east-1:000000000000:" + awsapi.ResourceName(aws.ToString(inbox.QueueUrl))),
 			Attributes: map[string]string{"RawMessageDelivery": "true"}})
 		require.NoError(t, err)
 		publisher := strings.Replace(streamReader, `"sqs:SendMessage"`, `"sns:Publish"`, 1)

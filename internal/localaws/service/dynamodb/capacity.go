@@ -84,12 +84,13 @@ func (c *consumed) addIndex(global bool, name string, u float64) {
 // requests require 2 write request units"). Each index (indexWrites) at the
 // standard rate.
 func writeCost(t *schema, old, new item, transactional bool) consumed {
-	c := consumed{Table: t.Name, TableUnits: writeUnits(max(sizeOrZero(old), sizeOrZero(new)))}
+	oldSizes, newSizes := sizesOf(old), sizesOf(new)
+	c := consumed{Table: t.Name, TableUnits: writeUnits(max(oldSizes.of(old), newSizes.of(new)))}
 	if transactional {
 		c.TableUnits *= 2
 	}
 	for _, ix := range t.Indexes {
-		if u := indexWrites(t, ix, old, new); u > 0 {
+		if u := indexWrites(t, ix, old, new, oldSizes, newSizes); u > 0 {
 			c.addIndex(ix.Global, ix.Name, u)
 		}
 	}
@@ -123,21 +124,21 @@ func failedWriteCost(t *schema, old, proposed item, transactional bool) consumed
 //   - an update of projected attributes only: one write of the entry;
 //   - an item in the index neither before nor after, or an update of no
 //     projected attribute: nothing.
-func indexWrites(t *schema, ix index, old, new item) float64 {
+func indexWrites(t *schema, ix index, old, new item, oldSizes, newSizes sizes) float64 {
 	before, after := t.entry(ix, old), t.entry(ix, new)
 	switch {
 	case before == nil && after == nil:
 		return 0
 	case before == nil:
-		return writeUnits(itemSize(after))
+		return writeUnits(newSizes.of(after))
 	case after == nil:
-		return writeUnits(itemSize(before))
+		return writeUnits(oldSizes.of(before))
 	case !sameValues(before, after, ix.Keys):
-		return writeUnits(itemSize(before)) + writeUnits(itemSize(after))
+		return writeUnits(oldSizes.of(before)) + writeUnits(newSizes.of(after))
 	case equalItems(before, after):
 		return 0
 	default:
-		return writeUnits(max(itemSize(before), itemSize(after)))
+		return writeUnits(max(oldSizes.of(before), newSizes.of(after)))
 	}
 }
 

@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"reflect"
@@ -14,10 +15,25 @@ type item map[string]json.RawMessage
 // itemSize is an item's size as DynamoDB counts it for capacity units:
 // "the sum of the lengths of its attribute names and values" (DynamoDB
 // Developer Guide, "Item sizes and formats").
-func itemSize(it item) int {
-	n := 0
+func itemSize(it item) int { return sizesOf(it).of(it) }
+
+// sizes are an item's attributes' sizes (name and value), worked out once
+// for the several sizes a write needs (the item, each index's entry).
+type sizes map[string]int
+
+func sizesOf(it item) sizes {
+	out := make(sizes, len(it))
 	for name, v := range it {
-		n += len(name) + valueSize(v)
+		out[name] = len(name) + valueSize(v)
+	}
+	return out
+}
+
+// of is the size of the attributes of part (the item, or an entry of it).
+func (s sizes) of(part item) int {
+	n := 0
+	for name := range part {
+		n += s[name]
 	}
 	return n
 }
@@ -37,6 +53,9 @@ func valueSize(raw json.RawMessage) int {
 	for typ, val := range v {
 		switch typ {
 		case "S":
+			if len(val) >= 2 && !bytes.ContainsRune(val, '\\') {
+				return len(val) - 2 // a JSON string without escapes: its bytes between the quotes
+			}
 			var s string
 			_ = json.Unmarshal(val, &s)
 			return len(s)

@@ -139,8 +139,12 @@ func (s *Service) transactWriteItems(w http.ResponseWriter, r *http.Request) {
 		keys[i] = lockKey(a.t.Name, a.key)
 	}
 	defer s.locks.lock(keys)()
-	for i := range actions {
-		actions[i].old = s.current(r.Context(), actions[i].t.Name, actions[i].key)
+	refs := make([]itemRef, len(actions))
+	for i, a := range actions {
+		refs[i] = itemRef{a.t.Name, a.key}
+	}
+	for i, old := range s.currentMany(r.Context(), refs) {
+		actions[i].old = old
 	}
 	status, h, out, ok := s.kumo.Exchange(w, r, body)
 	if !ok {
@@ -151,7 +155,19 @@ func (s *Service) transactWriteItems(w http.ResponseWriter, r *http.Request) {
 	case status < 300:
 		// "each item in the transaction" is one record (the stream sees
 		// the transaction's writes, none of its condition checks).
-		for _, a := range actions {
+		// Only an update's new item is unknown until kumo applied it.
+		var updates []itemRef
+		for i, a := range actions {
+			if a.put == nil && !a.delete && !a.check {
+				updates = append(updates, refs[i])
+			}
+		}
+		after := s.currentMany(r.Context(), updates)
+		updated := make(map[string]item, len(updates))
+		for i, ref := range updates {
+			updated[lockKey(ref.table, ref.key)] = after[i]
+		}
+		for i, a := range actions {
 			var now item
 			switch {
 			case a.check:
@@ -160,7 +176,7 @@ func (s *Service) transactWriteItems(w http.ResponseWriter, r *http.Request) {
 			case a.put != nil:
 				now = a.put
 			case !a.delete:
-				now = s.current(r.Context(), a.t.Name, a.key)
+				now = updated[keys[i]]
 			}
 			costs = addCost(costs, writeCost(a.t, a.old, now, true))
 			s.streams.emit(a.t, a.old, now, false)
@@ -222,8 +238,12 @@ func (s *Service) batchWriteItem(w http.ResponseWriter, r *http.Request) {
 		keys[i] = lockKey(wr.t.Name, wr.key)
 	}
 	defer s.locks.lock(keys)()
-	for i := range writes {
-		writes[i].old = s.current(r.Context(), writes[i].t.Name, writes[i].key)
+	refs := make([]itemRef, len(writes))
+	for i, wr := range writes {
+		refs[i] = itemRef{wr.t.Name, wr.key}
+	}
+	for i, old := range s.currentMany(r.Context(), refs) {
+		writes[i].old = old
 	}
 	status, h, out, ok := s.kumo.Exchange(w, r, body)
 	if !ok {
@@ -279,6 +299,69 @@ func (s *Service) current(ctx context.Context, table string, key item) item {
 		return nil
 	}
 	return resp.Item
+}
+
+// itemRef names an item: its table and key.
+type itemRef struct {
+	table string
+	key   item
+}
+
+// currentMany is current for each of refs, in one BatchGetItem (strongly
+// consistent) where kumo takes one, else item by item.
+func (s *Service) currentMany(ctx context.Context, refs []itemRef) []item {
+	out := make([]item, len(refs))
+	if len(refs) == 0 {
+		return out
+	}
+	keys := map[string][]item{}
+	seen := map[string]bool{}
+	for _, ref := range refs {
+		k := lockKey(ref.table, ref.key)
+		if seen[k] || len(seen) == 100 { // BatchGetItem refuses duplicates and more than 100 keys
+			return s.currentEach(ctx, refs)
+		}
+		seen[k] = true
+		keys[ref.table] = append(keys[ref.table], ref.key)
+	}
+	req := map[string]any{}
+	for table, list := range keys {
+		req[table] = map[string]any{"Keys": list, "ConsistentRead": true}
+	}
+	body, err := json.Marshal(map[string]any{"RequestItems": req})
+	if err != nil {
+		return s.currentEach(ctx, refs)
+	}
+	status, resp, err := s.kumo.Call(ctx, "DynamoDB_20120810.BatchGetItem", body)
+	var got struct {
+		Responses       map[string][]item
+		UnprocessedKeys map[string]json.RawMessage
+	}
+	if err != nil || status != http.StatusOK || json.Unmarshal(resp, &got) != nil || len(got.UnprocessedKeys) > 0 {
+		return s.currentEach(ctx, refs)
+	}
+	byKey := map[string]item{}
+	for _, ref := range refs {
+		t := s.schemaFor(ctx, ref.table)
+		if t == nil {
+			return s.currentEach(ctx, refs)
+		}
+		for _, it := range got.Responses[ref.table] {
+			byKey[lockKey(ref.table, t.keyOf(it))] = it
+		}
+	}
+	for i, ref := range refs {
+		out[i] = byKey[lockKey(ref.table, ref.key)]
+	}
+	return out
+}
+
+func (s *Service) currentEach(ctx context.Context, refs []itemRef) []item {
+	out := make([]item, len(refs))
+	for i, ref := range refs {
+		out[i] = s.current(ctx, ref.table, ref.key)
+	}
+	return out
 }
 
 // requestSchema reads body into req and returns the schema of the table
