@@ -143,6 +143,54 @@ var capacityChecks = []compatCheck{
 		}
 		return wantUnits("Query of the index, eventually consistent, all filtered out", q.ConsumedCapacity, 0, 1.5)
 	}},
+	{"DynamoDB answers ReturnConsumedCapacity for batches, transactional reads and scans: each item of a batch on its own, transactional reads double, a scan once on its sum", func(ctx context.Context, _ *testing.T, url string) error {
+		db := dynamodb.NewFromConfig(configFor(url), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+		table, err := capacityTable(ctx, db)
+		if err != nil {
+			return err
+		}
+		// Two 1.5 KB items without the index key: 2 units each, nothing on the index.
+		bw, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{ReturnConsumedCapacity: ddbtypes.ReturnConsumedCapacityTotal,
+			RequestItems: map[string][]ddbtypes.WriteRequest{table: {
+				{PutRequest: &ddbtypes.PutRequest{Item: map[string]ddbtypes.AttributeValue{"pk": str("0"), "body": blob(1500)}}},
+				{PutRequest: &ddbtypes.PutRequest{Item: map[string]ddbtypes.AttributeValue{"pk": str("1"), "body": blob(1500)}}},
+			}}})
+		if err != nil {
+			return err
+		}
+		if len(bw.ConsumedCapacity) != 1 || aws.ToFloat64(bw.ConsumedCapacity[0].CapacityUnits) != 4 {
+			return fmt.Errorf("BatchWriteItem of two 1.5 KB items: %s, want 4", capacityString(bw.ConsumedCapacity))
+		}
+		key := func(pk string) map[string]ddbtypes.AttributeValue {
+			return map[string]ddbtypes.AttributeValue{"pk": str(pk)}
+		}
+		bg, err := db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{ReturnConsumedCapacity: ddbtypes.ReturnConsumedCapacityTotal,
+			RequestItems: map[string]ddbtypes.KeysAndAttributes{table: {Keys: []map[string]ddbtypes.AttributeValue{key("0"), key("1"), key("missing")}}}})
+		if err != nil {
+			return err
+		}
+		// "each item in the batch is processed as an individual GetItem request": 0.5 each, the missing one too.
+		if len(bg.ConsumedCapacity) != 1 || aws.ToFloat64(bg.ConsumedCapacity[0].CapacityUnits) != 1.5 {
+			return fmt.Errorf("BatchGetItem of three keys, eventually consistent: %s, want 1.5", capacityString(bg.ConsumedCapacity))
+		}
+		tg, err := db.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{ReturnConsumedCapacity: ddbtypes.ReturnConsumedCapacityTotal,
+			TransactItems: []ddbtypes.TransactGetItem{{Get: &ddbtypes.Get{TableName: &table, Key: key("0")}}, {Get: &ddbtypes.Get{TableName: &table, Key: key("1")}}}})
+		if err != nil {
+			return err
+		}
+		if len(tg.ConsumedCapacity) != 1 || aws.ToFloat64(tg.ConsumedCapacity[0].CapacityUnits) != 4 || aws.ToFloat64(tg.ConsumedCapacity[0].ReadCapacityUnits) != 4 {
+			return fmt.Errorf("TransactGetItems of two 1.5 KB items: %s, want 4 read units", capacityString(tg.ConsumedCapacity))
+		}
+		// About 3 KB in all, read once: one 4 KB unit, halved.
+		scan, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: &table, ReturnConsumedCapacity: ddbtypes.ReturnConsumedCapacityTotal, Select: ddbtypes.SelectCount})
+		if err != nil {
+			return err
+		}
+		if scan.ConsumedCapacity == nil || aws.ToFloat64(scan.ConsumedCapacity.CapacityUnits) != 0.5 {
+			return fmt.Errorf("Scan (COUNT) of about 3 KB: %s, want 0.5", capacityString([]ddbtypes.ConsumedCapacity{deref(scan.ConsumedCapacity)}))
+		}
+		return nil
+	}},
 	{"DynamoDB publishes ConsumedWriteCapacityUnits and ConsumedReadCapacityUnits per table and per global index", func(ctx context.Context, _ *testing.T, url string) error {
 		cfg := configFor(url)
 		db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })

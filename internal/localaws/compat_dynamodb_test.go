@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
@@ -15,6 +16,44 @@ import (
 
 // dynamoDBChecks are DynamoDB rows of the gap table checked here.
 var dynamoDBChecks = []compatCheck{
+	{"DynamoDB returns the item a failed condition found (ReturnValuesOnConditionCheckFailure ALL_OLD), in PutItem and in a transaction's cancellation reasons (None where nothing failed)", func(ctx context.Context, _ *testing.T, url string) error {
+		db := dynamodb.NewFromConfig(configFor(url), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+		in := tableWith(false, "pk")
+		if _, err := db.CreateTable(ctx, in); err != nil {
+			return err
+		}
+		existing := map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "a"}, "v": &ddbtypes.AttributeValueMemberS{Value: "old"}}
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: in.TableName, Item: existing}); err != nil {
+			return err
+		}
+		again := map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "a"}, "v": &ddbtypes.AttributeValueMemberS{Value: "new"}}
+		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: in.TableName, Item: again, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld})
+		var failed *ddbtypes.ConditionalCheckFailedException
+		if !errors.As(err, &failed) {
+			return fmt.Errorf("conditional PutItem of an existing item: %w", err)
+		}
+		if v, ok := failed.Item["v"].(*ddbtypes.AttributeValueMemberS); !ok || v.Value != "old" {
+			return fmt.Errorf("ConditionalCheckFailedException carries %v, want the existing item", failed.Item)
+		}
+		_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
+			{Put: &ddbtypes.Put{TableName: in.TableName, Item: again, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+				ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld}},
+			{Put: &ddbtypes.Put{TableName: in.TableName, Item: map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "b"}}}},
+		}})
+		var cancelled *ddbtypes.TransactionCanceledException
+		if !errors.As(err, &cancelled) || len(cancelled.CancellationReasons) != 2 {
+			return fmt.Errorf("transaction with a failing condition: %w", err)
+		}
+		first, second := cancelled.CancellationReasons[0], cancelled.CancellationReasons[1]
+		if v, ok := first.Item["v"].(*ddbtypes.AttributeValueMemberS); aws.ToString(first.Code) != "ConditionalCheckFailed" || !ok || v.Value != "old" {
+			return fmt.Errorf("the failed action's reason: code %q, item %v", aws.ToString(first.Code), first.Item)
+		}
+		if aws.ToString(second.Code) != "None" || second.Item != nil {
+			return fmt.Errorf("the other action's reason: code %q, item %v; want None", aws.ToString(second.Code), second.Item)
+		}
+		return nil
+	}},
 	{"DynamoDB on-demand global secondary indexes read back with their (zero) provisioned throughput", func(ctx context.Context, _ *testing.T, endpoint string) error {
 		db := dynamodb.NewFromConfig(configFor(endpoint), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
 		table := testenv.Unique("gsi")

@@ -19,9 +19,10 @@ const (
 )
 
 type itemRequest struct {
-	TableName              string
-	Item, Key              item
-	ReturnConsumedCapacity string
+	TableName                           string
+	Item, Key                           item
+	ReturnConsumedCapacity              string
+	ReturnValuesOnConditionCheckFailure string
 }
 
 // writeItem lets kumo run a PutItem, UpdateItem or DeleteItem and counts
@@ -73,6 +74,9 @@ func (s *Service) writeItem(op writeOp) http.HandlerFunc {
 			// the ConsumedWriteCapacityUnits metric" (Developer Guide,
 			// "Conditional writes").
 			s.publish(failedWriteCost(t, old, proposed, false))
+			if req.ReturnValuesOnConditionCheckFailure == "ALL_OLD" {
+				out = withOldItem(out, old)
+			}
 		}
 		relayDDB(w, status, h, out)
 	}
@@ -109,22 +113,27 @@ func (s *Service) transactWriteItems(w http.ResponseWriter, r *http.Request) {
 		put    item // Put's item
 		delete bool
 		check  bool
+		allOld bool // ReturnValuesOnConditionCheckFailure ALL_OLD
 		old    item
 	}
 	actions := make([]action, 0, len(req.TransactItems))
 	for _, ti := range req.TransactItems {
 		var a action
-		var table string
+		var one *itemRequest
 		switch {
 		case ti.Put != nil:
-			table, a.put = ti.Put.TableName, ti.Put.Item
+			one, a.put = ti.Put, ti.Put.Item
 		case ti.Update != nil:
-			table, a.key = ti.Update.TableName, ti.Update.Key
+			one, a.key = ti.Update, ti.Update.Key
 		case ti.Delete != nil:
-			table, a.key, a.delete = ti.Delete.TableName, ti.Delete.Key, true
+			one, a.key, a.delete = ti.Delete, ti.Delete.Key, true
 		case ti.ConditionCheck != nil:
-			table, a.key, a.check = ti.ConditionCheck.TableName, ti.ConditionCheck.Key, true
+			one, a.key, a.check = ti.ConditionCheck, ti.ConditionCheck.Key, true
+		default:
+			one = &itemRequest{}
 		}
+		table := one.TableName
+		a.allOld = one.ReturnValuesOnConditionCheckFailure == "ALL_OLD"
 		if a.t = s.schemaFor(r.Context(), table); a.t == nil {
 			s.relay(w, r, body) // kumo refuses the transaction
 			return
@@ -183,9 +192,14 @@ func (s *Service) transactWriteItems(w http.ResponseWriter, r *http.Request) {
 		}
 		out = withConsumed(out, req.ReturnConsumedCapacity, transaction, costs...)
 	case errorCode(out) == "TransactionCanceledException":
-		for _, a := range actions {
+		olds := make([]item, len(actions))
+		for i, a := range actions {
 			costs = addCost(costs, failedWriteCost(a.t, a.old, a.put, false))
+			if a.allOld {
+				olds[i] = a.old
+			}
 		}
+		out = withCancellationItems(out, olds)
 	}
 	s.publish(costs...)
 	relayDDB(w, status, h, out)
@@ -299,6 +313,54 @@ func (s *Service) current(ctx context.Context, table string, key item) item {
 		return nil
 	}
 	return resp.Item
+}
+
+// withOldItem adds the item a failed condition found to a
+// ConditionalCheckFailedException answer, as ReturnValuesOnConditionCheckFailure
+// ALL_OLD asks ("returns the item attributes for a PutItem operation that
+// failed a condition check", API_PutItem); none for no item.
+func withOldItem(out []byte, old item) []byte {
+	var doc map[string]any
+	if old == nil || json.Unmarshal(out, &doc) != nil {
+		return out
+	}
+	doc["Item"] = old
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return out
+	}
+	return b
+}
+
+// withCancellationItems completes a TransactionCanceledException's
+// CancellationReasons: "None" where kumo leaves the code empty ("If no
+// error is present, Code is None", API_CancellationReason), and the item
+// of each failed condition whose action asked ALL_OLD (olds[i] non-nil).
+func withCancellationItems(out []byte, olds []item) []byte {
+	var doc map[string]json.RawMessage
+	var reasons []map[string]any
+	if json.Unmarshal(out, &doc) != nil || json.Unmarshal(doc["CancellationReasons"], &reasons) != nil {
+		return out
+	}
+	for i, r := range reasons {
+		if code, _ := r["Code"].(string); code == "" {
+			r["Code"] = "None"
+			delete(r, "Message")
+		}
+		if i < len(olds) && olds[i] != nil && r["Code"] == "ConditionalCheckFailed" {
+			r["Item"] = olds[i]
+		}
+	}
+	b, err := json.Marshal(reasons)
+	if err != nil {
+		return out
+	}
+	doc["CancellationReasons"] = b
+	amended, err := json.Marshal(doc)
+	if err != nil {
+		return out
+	}
+	return amended
 }
 
 // itemRef names an item: its table and key.
