@@ -28,6 +28,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
 )
@@ -54,9 +55,7 @@ func chooseTarget(t *testing.T) target {
 	url := os.Getenv("TRACKING_LOCALAWS_URL")
 	if url == "" {
 		// Its warnings (every access denied among them) go to the test log.
-		srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", TimeScale: localTimeScale, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))})
-		require.NoError(t, err)
-		t.Cleanup(srv.Close)
+		srv := localawstest.New(t, localaws.Options{TimeScale: localTimeScale, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))})
 		url = srv.URL
 	}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(url)}

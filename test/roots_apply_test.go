@@ -7,11 +7,11 @@ import (
 
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/gruntwork-io/terratest/modules/terraform"
-	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
 )
 
@@ -23,9 +23,7 @@ import (
 // cannot be installed.
 func TestRootsApplyWithEmptySecondPlan(t *testing.T) {
 	t.Parallel()
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	srv := localawstest.New(t, localaws.Options{Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))})
 	processor, _ := tfharness.HostZips(t)
 	for _, root := range []struct {
 		dir  string

@@ -22,9 +22,9 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
@@ -79,9 +79,7 @@ func TestResourceAndKeyPoliciesDecide(t *testing.T) {
 		}
 	})
 
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	srv := localawstest.New(t, localaws.Options{})
 	admin := srv.ClientConfig()
 	roleARN := map[string]string{}
 	for _, s := range senders {
@@ -176,9 +174,7 @@ func TestAssumeRoleMeetsTheTrustPolicy(t *testing.T) {
 		_, err := assume(t, configFor(bare.URL), "lambda", "operator")
 		assert.NoError(t, err)
 	})
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	srv := localawstest.New(t, localaws.Options{})
 	for _, tt := range []struct {
 		name, trust, session, want string
 	}{
@@ -236,9 +232,7 @@ func TestEventSourceMappingNeedsARoleThatMayPoll(t *testing.T) {
 		t.Cleanup(bare.Close)
 		assert.NoError(t, create(t, configFor(bare.URL), nil))
 	})
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	srv := localawstest.New(t, localaws.Options{})
 	for _, tt := range []struct {
 		name    string
 		actions []string

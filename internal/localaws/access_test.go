@@ -13,9 +13,9 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
@@ -78,9 +78,7 @@ func TestRoleCallsMeetTheirPolicies(t *testing.T) {
 	} {
 		t.Run(tt.mode, func(t *testing.T) {
 			t.Parallel()
-			srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t), IAM: tt.mode})
-			require.NoError(t, err)
-			t.Cleanup(srv.Close)
+			srv := localawstest.New(t, localaws.Options{IAM: tt.mode})
 			admin := srv.ClientConfig()
 			name := testenv.Unique("reader")
 			creds, err := srv.Principals.ForRole(executionRole(ctx, t, admin, name, policy), name)

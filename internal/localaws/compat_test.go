@@ -27,11 +27,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
@@ -420,9 +419,7 @@ func TestCompatibilityLayerFillsKumoGaps(t *testing.T) {
 	t.Parallel()
 	bare := upstream.NewServer() // serialised with the layer's own kumo start
 	t.Cleanup(bare.Close)
-	layer, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
-	require.NoError(t, err)
-	t.Cleanup(layer.Close)
+	layer := localawstest.New(t, localaws.Options{})
 	for _, c := range append(append(append(append(append(append(append(append(append(append(append(append(compatChecks, cloudWatchChecks...), logsChecks...), dynamoDBChecks...), principalChecks...), eventsChecks...), policyChecks...), lambdaRefusals...), settingRefusals...), identityRefusals...), filterChecks...), capacityChecks...), streamChecks...) {
 		t.Run(c.gap, func(t *testing.T) {
 			ctx := context.Background()

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
@@ -37,13 +38,11 @@ import (
 // are (before answers.go, every one of those calls broke).
 func TestKeepAliveConnectionsSurviveLoad(t *testing.T) {
 	t.Parallel()
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zap.NewNop()})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	srv := localawstest.New(t, localaws.Options{Log: zap.NewNop()})
 	ctx := context.Background()
 	admin := srv.ClientConfig()
 	role, topicName := testenv.Unique("role"), testenv.Unique("topic")
-	_, err = iam.NewFromConfig(admin).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &role, AssumeRolePolicyDocument: aws.String(lambdaTrust)})
+	_, err := iam.NewFromConfig(admin).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &role, AssumeRolePolicyDocument: aws.String(lambdaTrust)})
 	require.NoError(t, err)
 	_, err = iam.NewFromConfig(admin).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &role, PolicyName: aws.String("large"),
 		PolicyDocument: aws.String(largePolicy("arn:aws:sqs:us-east-1:000000000000:queue-%02d", nil))})

@@ -20,10 +20,10 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
@@ -37,9 +37,7 @@ func TestFunctionRunsInItsRegion(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	code := envHandlerZip(t)
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	srv := localawstest.New(t, localaws.Options{})
 	for _, region := range []string{"eu-west-1", "us-east-1"} {
 		t.Run(region, func(t *testing.T) {
 			cfg := srv.ClientConfig()
@@ -88,9 +86,7 @@ func TestOnFailureDestinationActsAsTheRole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	code := envHandlerZip(t)
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	srv := localawstest.New(t, localaws.Options{})
 	admin := srv.ClientConfig()
 	key, err := kms.NewFromConfig(admin).CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(`{"Version":"2012-10-17","Statement":[` +
 		`{"Sid":"Account","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"}]}`)})

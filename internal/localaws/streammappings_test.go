@@ -22,10 +22,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
@@ -172,9 +172,7 @@ func (f *streamFixture) failed(ctx context.Context, t *testing.T, queueURL strin
 func TestStreamMappingsRunAsLambdaDocuments(t *testing.T) {
 	t.Parallel()
 	out := &invocations{}
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t), FunctionOutput: out, TimeScale: 60})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	srv := localawstest.New(t, localaws.Options{FunctionOutput: out, TimeScale: 60})
 	f := &streamFixture{srv: srv, out: out, code: handlerZip(t, "./testdata/streamhandler")}
 	ctx := context.Background()
 	window := func(seconds, size int32) func(*lambda.CreateEventSourceMappingInput) {

@@ -15,9 +15,9 @@ import (
 	sttypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 )
 
 // streamClients are a DynamoDB and a DynamoDB Streams client of url.
@@ -250,9 +250,7 @@ var streamChecks = []compatCheck{
 // TestStreamViewTypes checks what each view type's records carry.
 func TestStreamViewTypes(t *testing.T) {
 	t.Parallel()
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t)})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	srv := localawstest.New(t, localaws.Options{})
 	for _, tc := range []struct {
 		view     ddbtypes.StreamViewType
 		old, new bool
@@ -298,9 +296,7 @@ func TestStreamViewTypes(t *testing.T) {
 // into them is refused.
 func TestStreamIteratorsAndRetention(t *testing.T) {
 	t.Parallel()
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t), TimeScale: 3600})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	srv := localawstest.New(t, localaws.Options{TimeScale: 3600})
 	ctx := context.Background()
 	db, st := streamClients(srv.URL)
 	table, arn, err := streamTable(ctx, db, ddbtypes.StreamViewTypeKeysOnly)
@@ -345,9 +341,7 @@ func TestStreamIteratorsAndRetention(t *testing.T) {
 // item five years past its time is kept.
 func TestTimeToLiveDeletesReachTheStream(t *testing.T) {
 	t.Parallel()
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Log: zaptest.NewLogger(t), TimeScale: 3600})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	srv := localawstest.New(t, localaws.Options{TimeScale: 3600})
 	ctx := context.Background()
 	db, st := streamClients(srv.URL)
 	table, arn, err := streamTable(ctx, db, ddbtypes.StreamViewTypeOldImage)

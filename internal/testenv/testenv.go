@@ -1,5 +1,6 @@
-// Package testenv runs an in-process local AWS (kumo) for tests and creates
-// this project's resources in it.
+// Package testenv runs an in-process local AWS (kumo behind the layer that
+// emulates what kumo lacks, internal/localaws) for tests and creates this
+// project's resources in it.
 //
 // kumo registers its services once per process, so every server in a process
 // shares one state: testenv starts a single server and gives every resource a
@@ -14,13 +15,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 )
 
 // Env is the running local AWS with clients on it.
@@ -41,19 +41,13 @@ var (
 func Start(t testing.TB) *Env {
 	t.Helper()
 	once.Do(func() {
-		srv := upstream.NewServer() // serialised with the local AWS's kumo starts
-		cfg := aws.Config{
-			Region:       "us-east-1",
-			Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-			BaseEndpoint: aws.String(srv.URL),
+		// Lives until the test binary exits: the process's tests share it.
+		srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0"})
+		if err != nil {
+			t.Fatalf("start the local AWS: %v", err)
 		}
-		shared = &Env{
-			URL:    srv.URL,
-			Config: cfg,
-			// kumo sends no X-Amz-Crc32 header; the real service does.
-			DDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true }),
-			SQS: sqs.NewFromConfig(cfg),
-		}
+		cfg := srv.ClientConfig()
+		shared = &Env{URL: srv.URL, Config: cfg, DDB: dynamodb.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg)}
 	})
 	return shared
 }

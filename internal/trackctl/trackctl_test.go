@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/trackctl"
@@ -71,9 +72,7 @@ func TestArgumentHandling(t *testing.T) {
 // send, audit, DLQ list, redrive, audit again, stats, maintenance.
 func TestOperatorWorkflow(t *testing.T) {
 	t.Parallel()
-	srv, err := localaws.Start(localaws.Options{Addr: "127.0.0.1:0", Instances: 2})
-	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	srv := localawstest.New(t, localaws.Options{Instances: 2})
 	cfg := srv.ClientConfig()
 	s := provision.Defaults(testenv.Unique("ctl"))
 	s.LambdaArchitecture = map[bool]string{true: "x86_64", false: "arm64"}[isAMD64()]
