@@ -98,13 +98,9 @@ type transactWriteRequest struct {
 // transaction answers no ConsumedCapacity; the layer counts its prepare
 // phase, the one underlying write of each item that was done.
 func (s *Service) transactWriteItems(w http.ResponseWriter, r *http.Request) {
-	body, ok := awsapi.ReadOrReject(w, r)
-	if !ok {
-		return
-	}
 	var req transactWriteRequest
-	if json.Unmarshal(body, &req) != nil || len(req.TransactItems) == 0 {
-		s.relay(w, r, body)
+	body, ok := s.readRequest(w, r, &req)
+	if !ok {
 		return
 	}
 	type action struct {
@@ -143,17 +139,14 @@ func (s *Service) transactWriteItems(w http.ResponseWriter, r *http.Request) {
 		}
 		actions = append(actions, a)
 	}
-	keys := make([]string, len(actions))
-	for i, a := range actions {
-		keys[i] = lockKey(a.t.Name, a.key)
-	}
-	defer s.locks.lock(keys)()
 	refs := make([]itemRef, len(actions))
 	for i, a := range actions {
 		refs[i] = itemRef{a.t.Name, a.key}
 	}
-	for i, old := range s.currentMany(r.Context(), refs) {
-		actions[i].old = old
+	olds, unlock := s.lockAndRead(r.Context(), refs)
+	defer unlock()
+	for i := range actions {
+		actions[i].old = olds[i]
 	}
 	status, h, out, ok := s.kumo.Exchange(w, r, body)
 	if !ok {
@@ -185,7 +178,7 @@ func (s *Service) transactWriteItems(w http.ResponseWriter, r *http.Request) {
 			case a.put != nil:
 				now = a.put
 			case !a.delete:
-				now = updated[keys[i]]
+				now = updated[lockKey(refs[i].table, refs[i].key)]
 			}
 			costs = addCost(costs, writeCost(a.t, a.old, now, true))
 			s.streams.emit(a.t, a.old, now, false)
@@ -217,13 +210,9 @@ type batchWriteRequest struct {
 // as an individual PutItem or DeleteItem request" (Developer Guide,
 // "DynamoDB read/write capacity mode"); unprocessed items cost nothing.
 func (s *Service) batchWriteItem(w http.ResponseWriter, r *http.Request) {
-	body, ok := awsapi.ReadOrReject(w, r)
-	if !ok {
-		return
-	}
 	var req batchWriteRequest
-	if json.Unmarshal(body, &req) != nil || len(req.RequestItems) == 0 {
-		s.relay(w, r, body)
+	body, ok := s.readRequest(w, r, &req)
+	if !ok {
 		return
 	}
 	type write struct {
@@ -247,17 +236,14 @@ func (s *Service) batchWriteItem(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	keys := make([]string, len(writes))
-	for i, wr := range writes {
-		keys[i] = lockKey(wr.t.Name, wr.key)
-	}
-	defer s.locks.lock(keys)()
 	refs := make([]itemRef, len(writes))
 	for i, wr := range writes {
 		refs[i] = itemRef{wr.t.Name, wr.key}
 	}
-	for i, old := range s.currentMany(r.Context(), refs) {
-		writes[i].old = old
+	olds, unlock := s.lockAndRead(r.Context(), refs)
+	defer unlock()
+	for i := range writes {
+		writes[i].old = olds[i]
 	}
 	status, h, out, ok := s.kumo.Exchange(w, r, body)
 	if !ok {
@@ -367,6 +353,17 @@ func withCancellationItems(out []byte, olds []item) []byte {
 type itemRef struct {
 	table string
 	key   item
+}
+
+// lockAndRead locks the items of refs (itemLocks) and reads them as they
+// are; the caller unlocks once the write and its accounting are done.
+func (s *Service) lockAndRead(ctx context.Context, refs []itemRef) ([]item, func()) {
+	keys := make([]string, len(refs))
+	for i, ref := range refs {
+		keys[i] = lockKey(ref.table, ref.key)
+	}
+	unlock := s.locks.lock(keys)
+	return s.currentMany(ctx, refs), unlock
 }
 
 // currentMany is current for each of refs, in one BatchGetItem (strongly
