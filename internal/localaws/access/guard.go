@@ -240,9 +240,9 @@ func (g *Guard) context(caller authz.Caller, secure bool) map[string][]string {
 	}
 }
 
-// tableARN names a table as kumo does (its account is 000000000000).
+// tableARN names a table as kumo does (in awsapi.Account).
 func (g *Guard) tableARN(name string) string {
-	return fmt.Sprintf("arn:aws:dynamodb:%s:000000000000:table/%s", g.region, name)
+	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", g.region, awsapi.Account, name)
 }
 
 // Forget drops what the guard read of a role's policies (they changed).

@@ -39,7 +39,7 @@ func newDashboards(region string) *dashboards {
 }
 
 func (d *dashboards) arn(name string) string {
-	return "arn:aws:cloudwatch::000000000000:dashboard/" + name
+	return "arn:aws:cloudwatch::" + awsapi.Account + ":dashboard/" + name
 }
 
 type dashboardRequest struct {

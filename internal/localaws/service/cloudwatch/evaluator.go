@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"go.uber.org/zap"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 )
 
 // Publisher publishes a message to an SNS topic (alarm actions).
@@ -27,7 +29,7 @@ type EventBus interface {
 }
 
 // account is the account the local AWS reports.
-const account = "000000000000"
+const account = awsapi.Account
 
 // evaluateEvery is how often alarms are evaluated: "CloudWatch evaluates
 // metric alarms every minute" for periods of a minute or more.

@@ -196,7 +196,7 @@ func (e *Service) apply(op string, req eventsRequest, pattern *eventpattern.Patt
 		for _, entry := range req.Entries {
 			event := map[string]any{
 				"version": "0", "id": uuid.NewString(), "detail-type": entry.DetailType, "source": entry.Source,
-				"account": "000000000000", "time": time.Now().UTC().Format(time.RFC3339), "region": e.region,
+				"account": awsapi.Account, "time": time.Now().UTC().Format(time.RFC3339), "region": e.region,
 				"resources": nonNil(entry.Resources), "detail": map[string]any{},
 			}
 			if entry.Detail != "" {

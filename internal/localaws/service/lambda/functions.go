@@ -130,7 +130,7 @@ func (s *Service) roleCredentials(ctx context.Context, w http.ResponseWriter, sp
 }
 
 // functionAccount is the account kumo names functions in.
-const functionAccount = "000000000000"
+const functionAccount = awsapi.Account
 
 // roleSession is a function's execution role's session and the region
 // the function runs in, where Lambda acts with the role for it.
