@@ -42,6 +42,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/contract"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/synth"
@@ -241,7 +242,7 @@ func writePathRate(ctx context.Context, ddb *dynamodb.Client, n int, d time.Dura
 // returns the sustained messages per second and the processor's name.
 func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zip string, batch, n int) (float64, string, error) {
 	s := provision.Defaults(fmt.Sprintf("bench-b%d", batch))
-	s.LambdaArchitecture = map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.GOARCH]
+	s.LambdaArchitecture = lambdazip.Architecture(runtime.GOARCH)
 	s.BatchSize = batch
 	if batch > 10 {
 		s.MaximumBatchingWindowSeconds = 1

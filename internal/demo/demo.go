@@ -27,6 +27,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/deadletter"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
@@ -111,10 +112,7 @@ func Run(ctx context.Context, o Options) error {
 // else the Go provisioner with the module's defaults; it says which and why.
 func deploy(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Config, o Options) (outputs.Stack, error) {
 	prefix := fmt.Sprintf("demo-%d", time.Now().Unix()%100000)
-	arch := "x86_64"
-	if runtime.GOARCH == "arm64" {
-		arch = "arm64"
-	}
+	arch := lambdazip.Architecture(runtime.GOARCH)
 	zips := provision.Zips{Processor: filepath.Join(o.ZipDir, "processor.zip"), Maintenance: filepath.Join(o.ZipDir, "maintenance.zip")}
 	for _, z := range []string{zips.Processor, zips.Maintenance} {
 		if _, err := os.Stat(z); err != nil {

@@ -79,3 +79,12 @@ func TestBuildIsReproducible(t *testing.T) {
 	}
 	assert.Equal(t, sums[0], sums[1], "two builds of the same source gave different zips")
 }
+
+func TestArchitecture(t *testing.T) {
+	t.Parallel()
+	for goarch, want := range map[string]string{"amd64": "x86_64", "arm64": "arm64", "386": ""} {
+		if got := lambdazip.Architecture(goarch); got != want {
+			t.Errorf("Architecture(%q) = %q, want %q", goarch, got, want)
+		}
+	}
+}

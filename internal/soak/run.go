@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
@@ -45,7 +46,7 @@ func Run(ctx context.Context, o Options) error {
 	defer srv.Close()
 	cfg := srv.ClientConfig()
 	s := provision.Defaults(fmt.Sprintf("soak-%d", time.Now().Unix()%100000))
-	s.LambdaArchitecture = map[bool]string{true: "arm64", false: "x86_64"}[runtime.GOARCH == "arm64"]
+	s.LambdaArchitecture = lambdazip.Architecture(runtime.GOARCH)
 	Tune(&s)
 	out, err := provision.New(cfg, s).Apply(ctx, provision.Zips{
 		Processor: filepath.Join(o.ZipDir, "processor.zip"), Maintenance: filepath.Join(o.ZipDir, "maintenance.zip"),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gruntwork-io/terratest/modules/terraform"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
 )
@@ -84,15 +85,10 @@ func HostZips(t testing.TB) (processor, maintenance string) {
 }
 
 // LambdaArchitecture is the module's name for the host architecture.
-func LambdaArchitecture() string {
-	if runtime.GOARCH == "amd64" {
-		return "x86_64"
-	}
-	return runtime.GOARCH
-}
+func LambdaArchitecture() string { return lambdazip.Architecture(runtime.GOARCH) }
 
 // LocalRoot copies the repository's HCL to a temporary folder, points the
-// copy of rel at the process's local AWS (bare kumo: enough to plan) and
+// copy of rel at the process's local AWS (testenv's) and
 // initialises it, skipping the test with the reason where the aws provider
 // cannot be installed. It returns rel's folder in the copy.
 func LocalRoot(t testing.TB, rel string) string {
