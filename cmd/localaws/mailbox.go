@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"time"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 )
 
 // mailbox prints the local mailbox of a running local AWS; it returns the
@@ -17,7 +19,7 @@ func mailbox(args []string) int {
 	fs := flag.NewFlagSet("mailbox", flag.ContinueOnError)
 	def := os.Getenv("AWS_ENDPOINT_URL")
 	if def == "" {
-		def = "http://127.0.0.1:4566"
+		def = "http://" + localaws.DefaultAddr
 	}
 	endpoint := fs.String("endpoint", def, "the local AWS (default $AWS_ENDPOINT_URL)")
 	to := fs.String("to", "", "only this recipient's mail")

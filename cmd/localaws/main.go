@@ -30,7 +30,7 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "mailbox" {
 		os.Exit(mailbox(os.Args[2:]))
 	}
-	addr := flag.String("addr", "127.0.0.1:4566", "listen address (loopback only is wise)")
+	addr := flag.String("addr", localaws.DefaultAddr, "listen address (loopback only is wise)")
 	region := flag.String("region", "us-east-1", "region reported to functions")
 	logs := flag.String("function-logs", "-", "where function output goes: a file, - for stderr, or none")
 	level := flag.String("log-level", "info", "log level of the local AWS itself")

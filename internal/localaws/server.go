@@ -47,9 +47,12 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 )
 
+// DefaultAddr is the address the local AWS listens on unless told otherwise.
+const DefaultAddr = "127.0.0.1:4566"
+
 // Options configure a Server.
 type Options struct {
-	Addr           string    // listen address, default 127.0.0.1:4566; ":0" style picks a free port
+	Addr           string    // listen address, default DefaultAddr; ":0" style picks a free port
 	Region         string    // default us-east-1
 	WorkDir        string    // unpacked function code; default a temporary folder
 	FunctionOutput io.Writer // function logs; default discarded
@@ -116,7 +119,7 @@ type Server struct {
 // Start runs kumo and the front server.
 func Start(opts Options) (*Server, error) {
 	if opts.Addr == "" {
-		opts.Addr = "127.0.0.1:4566"
+		opts.Addr = DefaultAddr
 	}
 	if opts.Region == "" {
 		opts.Region = "us-east-1"

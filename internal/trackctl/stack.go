@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
 )
@@ -87,7 +88,7 @@ func newClients(ctx context.Context, endpoint string) (*clients, error) {
 	if endpoint != "" {
 		opts = append(opts, config.WithBaseEndpoint(endpoint))
 		if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
-			opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+			opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(principals.AdminKey, principals.AdminKey, "")))
 		}
 		if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
 			opts = append(opts, config.WithRegion("us-east-1"))

@@ -32,6 +32,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 )
 
 // Fixer amends a kumo answer to a JSON-protocol operation whose target
@@ -100,7 +101,7 @@ func Start(region string, inj *faults.Injector) *Kumo {
 	k.proxy.ErrorHandler = proxyError
 	cfg := aws.Config{
 		Region:       region,
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(principals.AdminKey, principals.AdminKey, ""),
 		BaseEndpoint: aws.String(srv.URL),
 		HTTPClient:   &http.Client{Transport: faultingTransport{next: counting, faults: inj}},
 	}
@@ -234,6 +235,10 @@ func (k *Kumo) QueueURL(ctx context.Context, arn string) (string, error) {
 	}
 	return aws.ToString(out.QueueUrl), nil
 }
+
+// QueueHost is the host kumo writes into every queue URL, whatever its
+// port; kumo matches queue URLs by path.
+const QueueHost = "http://localhost:4566"
 
 // Call sends a JSON-protocol request (X-Amz-Target target, e.g.
 // "DynamoDB_20120810.GetItem") to kumo for the layer's own bookkeeping: it

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/eventpattern"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 )
 
 // defaultPollers is how many batches Lambda's SQS poller has in flight at
@@ -535,5 +536,5 @@ func (s *Service) visibilityCoversTimeout(ctx context.Context, function, queueAR
 
 // kumoQueueURL is a queue's URL as kumo matches it (by path).
 func kumoQueueURL(account, name string) string {
-	return "http://localhost:4566/" + account + "/" + name
+	return upstream.QueueHost + "/" + account + "/" + name
 }

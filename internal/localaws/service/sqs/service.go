@@ -11,8 +11,8 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 )
 
-// kumoQueueHost is the host kumo writes into every queue URL, whatever its port.
-const kumoQueueHost = "http://localhost:4566"
+// kumoQueueHost is the host kumo writes into every queue URL.
+const kumoQueueHost = upstream.QueueHost
 
 // Service owns the SQS state the layer keeps.
 type Service struct {
