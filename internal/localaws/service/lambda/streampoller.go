@@ -272,13 +272,19 @@ func (r *streamReader) withinWindow(batch []dynamodb.StreamRecord) []dynamodb.St
 	return batch
 }
 
-// closeWindow makes the final invocation of a window whose end has passed
-// (or whose next record is past it) once its records were delivered:
+// closeWindow makes the final invocation of a window once its records were
+// delivered: the next record is past its end or, with none waiting, its end
+// has passed (a record written later is later than that):
 // isFinalInvokeForWindow true, no records, the state. It reports whether
 // it invoked.
 func (r *streamReader) closeWindow(ctx context.Context, now time.Time, next *dynamodb.StreamRecord) bool {
 	w := r.window
-	if w == nil || !w.delivered || (now.Before(w.end) && (next == nil || next.At.Before(w.end))) {
+	switch {
+	case w == nil || !w.delivered:
+		return false
+	case next != nil && next.At.Before(w.end): // a record of the window is still to come
+		return false
+	case next == nil && now.Before(w.end): // the window may still get records
 		return false
 	}
 	payload, err := streamEvent(nil, r.m.EventSourceArn, w, true, r.shard)
