@@ -88,19 +88,18 @@ func (s *Service) sweepTTL(ctx context.Context, now time.Time) {
 		if t == nil {
 			continue
 		}
-		for _, key := range s.expiredKeys(ctx, table, tables[table], now) {
+		for _, key := range s.expiredKeys(ctx, t, tables[table], now) {
 			s.expire(ctx, t, key, tables[table], now)
 		}
 	}
 }
 
-// expiredKeys are the keys of table's items expired at now.
-func (s *Service) expiredKeys(ctx context.Context, table, attr string, now time.Time) []item {
+// expiredKeys are the keys of t's items expired at now.
+func (s *Service) expiredKeys(ctx context.Context, t *schema, attr string, now time.Time) []item {
 	var keys []item
 	var start item
-	t := s.schemaFor(ctx, table)
-	for t != nil {
-		in := map[string]any{"TableName": table, "Limit": ttlScanLimit}
+	for {
+		in := map[string]any{"TableName": t.Name, "Limit": ttlScanLimit}
 		if start != nil {
 			in["ExclusiveStartKey"] = start
 		}
@@ -126,7 +125,6 @@ func (s *Service) expiredKeys(ctx context.Context, table, attr string, now time.
 		}
 		start = page.LastEvaluatedKey
 	}
-	return keys
 }
 
 // expire deletes one expired item, if it still is, and records it on the

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 )
 
 // writeOp is a single-item write.
@@ -31,12 +29,12 @@ type itemRequest struct {
 // published as AWS/DynamoDB metrics.
 func (s *Service) writeItem(op writeOp) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, ok := awsapi.ReadOrReject(w, r)
+		var req itemRequest
+		body, ok := s.readRequest(w, r, &req)
 		if !ok {
 			return
 		}
-		var req itemRequest
-		t := s.requestSchema(r.Context(), body, &req, func() string { return req.TableName })
+		t := s.schemaFor(r.Context(), req.TableName)
 		if t == nil {
 			s.relay(w, r, body)
 			return
@@ -45,8 +43,9 @@ func (s *Service) writeItem(op writeOp) http.HandlerFunc {
 		if op == opPut {
 			key = t.keyOf(req.Item)
 		}
-		defer s.locks.lock([]string{lockKey(t.Name, key)})()
-		old := s.current(r.Context(), t.Name, key)
+		olds, unlock := s.lockAndRead(r.Context(), []itemRef{{t.Name, key}})
+		defer unlock()
+		old := olds[0]
 		status, h, out, ok := s.kumo.Exchange(w, r, body)
 		if !ok {
 			return
@@ -400,13 +399,13 @@ func (s *Service) currentMany(ctx context.Context, refs []itemRef) []item {
 		return s.currentEach(ctx, refs)
 	}
 	byKey := map[string]item{}
-	for _, ref := range refs {
-		t := s.schemaFor(ctx, ref.table)
+	for table, items := range got.Responses {
+		t := s.schemaFor(ctx, table)
 		if t == nil {
 			return s.currentEach(ctx, refs)
 		}
-		for _, it := range got.Responses[ref.table] {
-			byKey[lockKey(ref.table, t.keyOf(it))] = it
+		for _, it := range items {
+			byKey[lockKey(table, t.keyOf(it))] = it
 		}
 	}
 	for i, ref := range refs {
@@ -421,16 +420,6 @@ func (s *Service) currentEach(ctx context.Context, refs []itemRef) []item {
 		out[i] = s.current(ctx, ref.table, ref.key)
 	}
 	return out
-}
-
-// requestSchema reads body into req and returns the schema of the table
-// it names (table reads the name), or nil: a request the layer cannot
-// read, or a table kumo does not know, goes to kumo as it is.
-func (s *Service) requestSchema(ctx context.Context, body []byte, req any, table func() string) *schema {
-	if json.Unmarshal(body, req) != nil {
-		return nil
-	}
-	return s.schemaFor(ctx, table())
 }
 
 // schemaFor is schemaOf, nil for a table kumo does not know.
