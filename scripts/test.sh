@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# `make test`: every check that runs offline, each as a step; a summary of
-# the steps and of the skipped tests (with their reasons) closes the run.
-# `scripts/test.sh lint` (make lint) runs every step but go test.
-# Exits non-zero when any step fails. Expects `make tools build-host` done.
+# `scripts/test.sh test` (make test): every Go test, unit to end-to-end and
+# Terraform, with the race detector; the skipped tests (with their reasons)
+# and the counts close the run. Expects gotestsum, the Terraform binary and
+# `make build-host` done (the Makefile's test prerequisites).
+# `scripts/test.sh lint` (make lint): go vet, golangci-lint, tofu fmt, tflint,
+# trivy and terraform-docs, each as a step, with a summary of the steps.
+# Exits non-zero when any step fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=$PWD/bin
@@ -26,20 +29,24 @@ tflint_all() {
   return $rc
 }
 
-step "go vet" go vet ./...
-step "golangci-lint" "$BIN/golangci-lint" run ./...
 mode=${1:-test}
 if [ "$mode" = test ]; then
+  # The two longest packages first (go test starts packages in the order
+  # given): the Terraform suites and the end-to-end package then run beside
+  # the rest instead of after it.
   step "go test (unit, integration, e2e, Terraform)" \
     "$BIN/gotestsum" --format pkgname-and-test-fails --format-hide-empty-pkg --jsonfile "$REPORT/go-test.json" \
-    -- -race -count=1 -timeout 30m ./...
+    -- -race -count=1 -timeout 30m ./test/... ./internal/e2e/... ./...
+else
+  step "go vet" go vet ./...
+  step "golangci-lint" "$BIN/golangci-lint" run ./...
+  step "tofu fmt -check" "$BIN/tofu" fmt -check -recursive -diff modules envs test/fixtures
+  step "tflint" tflint_all
+  step "trivy config (HIGH, CRITICAL)" "$BIN/trivy" config --quiet --exit-code 1 --severity HIGH,CRITICAL \
+    --cache-dir .cache/trivy --skip-check-update .
+  step "terraform-docs up to date" "$BIN/terraform-docs" --config modules/tracking-pipeline/.terraform-docs.yml \
+    --output-check modules/tracking-pipeline
 fi
-step "tofu fmt -check" "$BIN/tofu" fmt -check -recursive -diff modules envs test/fixtures
-step "tflint" tflint_all
-step "trivy config (HIGH, CRITICAL)" "$BIN/trivy" config --quiet --exit-code 1 --severity HIGH,CRITICAL \
-  --cache-dir .cache/trivy --skip-check-update .
-step "terraform-docs up to date" "$BIN/terraform-docs" --config modules/tracking-pipeline/.terraform-docs.yml \
-  --output-check modules/tracking-pipeline
 
 printf '\n\033[1m==> Summary\033[0m\n'
 failed=0
