@@ -251,7 +251,7 @@ func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zi
 	if lvl := os.Getenv("BENCH_LOG_LEVEL"); lvl != "" {
 		s.LogLevel = lvl
 	}
-	out, err := provision.New(cfg, s).Apply(ctx, provision.Zips{Processor: zip, Maintenance: filepath.Join(filepath.Dir(zip), "maintenance.zip")})
+	out, err := provision.New(cfg, s).Apply(ctx, provision.ZipsIn(filepath.Dir(zip)))
 	if err != nil {
 		return 0, "", fmt.Errorf("deploy: %w", err)
 	}

@@ -1,32 +1,37 @@
 // Package audit keeps the tracking audit trail in one DynamoDB table.
 //
+// The audit row is the only commit point of an update: the processor writes
+// it with one conditional PutItem, and everything else about the package is
+// a projection of the table's stream (internal/projection), eventually
+// consistent with the rows.
+//
 // Item types and keys (pk, sk):
 //
-//	audit row      TRK#<tracking_id>  EVT#<event_id>              one per (tracking_id, event_id)
-//	latest status  TRK#<tracking_id>  LATEST                      newest event order wins
-//	conflict       TRK#<tracking_id>  CONFLICT#<event_id>#<hash>  one per distinct conflicting content
-//	day counters   DAY#<yyyy-mm-dd>#<shard>  COUNTS               StatsShards write shards per day
+//	audit row      TRK#<tracking_id>  EVT#<event_id>              one per (tracking_id, event_id); written by the processor
+//	conflict       TRK#<tracking_id>  CONFLICT#<event_id>#<hash>  one per distinct conflicting content; processor
+//	settled        MSG#<sqs_message_id>  SETTLED                  one per message counted without a row (duplicate, invalid); processor
+//	latest status  TRK#<tracking_id>  LATEST                      newest event order wins; projector
+//	day counters   DAY#<yyyy-mm-dd>  COUNTS#<stream shard id>     one per day and stream shard; projector
 //	report         <kind>#<yyyy-mm-dd>  REPORT                    one per kind and day (maintenance)
-//	settled        MSG#<sqs_message_id>  SETTLED                  one per message counted without a row (duplicate, invalid)
 //
-// Audit rows also carry event_ts (the event order, <event time>#<event_id>),
-// the sort key of the local secondary index by_event_time, which returns a
-// trail in time order. Latest statuses alone carry status_shard
-// (<status>#<shard>), the partition key of the sparse global secondary
-// index by_status, sorted by latest_order: the packages whose latest status
-// is X, oldest first, in StatusIndexShards Queries, with no index partition
-// taking more than 1/StatusIndexShards of a status's writes.
+// No item the processor writes is shared between packages or messages, so
+// concurrent batches never contend. Latest statuses alone carry
+// status_shard (<status>#<shard>), the partition key of the sparse global
+// secondary index by_status, sorted by latest_order: the packages whose
+// latest status is X, oldest first, in StatusIndexShards Queries, with no
+// index partition taking more than 1/StatusIndexShards of a status's writes.
 //
 // The package is cut by concern: keys.go (every key and attribute format),
-// items.go (item and update builders), record.go (the write path),
-// dedupe.go (duplicates and conflicts), delivery.go (a message settled
-// once, whatever SQS redelivers), retry.go (transaction-conflict
-// backoff and error classes), reads.go, reports.go.
+// items.go (item builders), record.go (the write path), dedupe.go
+// (duplicates and conflicts), delivery.go (a message settled once, whatever
+// SQS redelivers), projection.go (the writes of the projector), retry.go
+// (error classes), reads.go, reports.go.
 package audit
 
 import (
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"time"
 )
 
@@ -34,11 +39,9 @@ import (
 const (
 	AttrPK          = "pk"
 	AttrSK          = "sk"
-	AttrEventTS     = "event_ts"
 	AttrExpiresAt   = "expires_at"
 	AttrStatusShard = "status_shard"
 	AttrLatestOrder = "latest_order"
-	IndexByTime     = "by_event_time"
 	IndexByStatus   = "by_status"
 )
 
@@ -46,18 +49,20 @@ const (
 // is spread over. A package stays in one shard (a hash of its tracking id).
 const StatusIndexShards = 16
 
-// StatsShards is how many counter items a day is spread over. DynamoDB takes
-// at most 1,000 write units a second per partition; at 10,000 updates a second
-// and 2 units per transactional write, 32 shards keep each key near 625.
-const StatsShards = 32
-
 // DayLayout names a UTC day in keys.
 const DayLayout = "2006-01-02"
+
+// Sort keys and key prefixes the projector reads in stream records.
+const (
+	PrefixEvent    = prefixEvent
+	PrefixConflict = prefixConflict
+	SKSettled      = skSettled
+)
 
 // Sort keys and key prefixes.
 const (
 	skLatest       = "LATEST"
-	skCounts       = "COUNTS"
+	prefixCounts   = "COUNTS#"
 	skReport       = "REPORT"
 	prefixTrack    = "TRK#"
 	prefixEvent    = "EVT#"
@@ -67,33 +72,31 @@ const (
 	skSettled      = "SETTLED"
 )
 
-// Attributes of audit rows, conflicts and latest statuses.
+// Attributes of audit rows, conflicts, settled messages and latest
+// statuses. A row holds no attribute that repeats its key or its payload:
+// the tracking id, event id, status and event time are read from them.
 const (
-	attrTrackingID     = "tracking_id"
-	attrEventID        = "event_id"
-	attrEventIDDerived = "event_id_derived"
-	attrStatus         = "status"
-	attrEventTime      = "event_time"
-	attrCarrier        = "carrier"
-	attrExtraFields    = "extra_fields"
-	attrPayload        = "payload"
-	attrPayloadHash    = "payload_hash"
-	attrOriginalHash   = "original_payload_hash"
-	attrMessageID      = "message_id"
-	attrReceivedAt     = "received_at"
-	attrSentAt         = "sent_at"
-	attrUpdatedAt      = "updated_at"
-	attrReport         = "report"
-	attrGeneratedAt    = "generated_at"
-	attrOutcome        = "outcome"
+	AttrPayload      = "payload"
+	AttrPayloadHash  = "payload_hash"
+	AttrMessageID    = "message_id"
+	AttrSentAt       = "sent_at"
+	AttrOutcome      = "outcome"
+	attrOriginalHash = "original_payload_hash"
+	attrReceivedAt   = "received_at"
+	attrStatus       = "status"
+	attrPrevStatus   = "previous_status"
+	attrUpdatedAt    = "updated_at"
+	attrHighWater    = "high_water_mark"
+	attrReport       = "report"
+	attrGeneratedAt  = "generated_at"
 )
 
-// Counters of a day's shard; each status has its own (StatusCounter).
+// Counters of a day; each status has its own (StatusCounter).
 const (
-	counterTotal      = "total"
-	counterDuplicates = "duplicates"
-	counterConflicts  = "conflicts"
-	counterInvalid    = "invalid"
+	CounterTotal      = "total"
+	CounterDuplicates = "duplicates"
+	CounterConflicts  = "conflicts"
+	CounterInvalid    = "invalid"
 	attrStatusPrefix  = "status_"
 )
 
@@ -101,6 +104,9 @@ const (
 const timeLayout = time.RFC3339Nano
 
 func trackPK(trackingID string) string { return prefixTrack + trackingID }
+
+// TrackingIDOf is the tracking id of a package item's partition key.
+func TrackingIDOf(pk string) (string, bool) { return strings.CutPrefix(pk, prefixTrack) }
 func eventSK(eventID string) string    { return prefixEvent + eventID }
 func conflictSK(eventID, hash string) string {
 	return prefixConflict + eventID + "#" + hash
@@ -113,21 +119,24 @@ func messagePK(messageID string) string { return prefixMessage + messageID }
 // key) and the latest status's latest_order.
 func eventOrder(eventTimeKey, eventID string) string { return eventTimeKey + "#" + eventID }
 
-// DayPK is the partition key of one write shard of a day's counters.
-func DayPK(day time.Time, shard int) string {
-	return fmt.Sprintf("%s%s#%02d", prefixDay, day.UTC().Format(DayLayout), shard)
+// splitOrder is the event time key and event id of an event order.
+func splitOrder(order string) (eventTime, eventID string) {
+	eventTime, eventID, _ = strings.Cut(order, "#") // an event time key holds no '#'
+	return eventTime, eventID
 }
 
-// shardOf spreads keys evenly and deterministically over the day's shards.
-func shardOf(key string) int {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(key)) // hash.Hash never returns an error
-	return int(h.Sum32() % StatsShards)
-}
+// dayPK is the partition key of a day's counters.
+func dayPK(day string) string { return prefixDay + day }
 
-// statusShard is a latest status's partition in the status index.
+// countsSK is the sort key of the counters one stream shard added to a day.
+func countsSK(streamShard string) string { return prefixCounts + streamShard }
+
+// statusShard is a latest status's partition in the status index: packages
+// spread evenly and deterministically over StatusIndexShards.
 func statusShard(status, trackingID string) string {
-	return fmt.Sprintf("%s#%02d", status, shardOf(trackingID)%StatusIndexShards)
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(trackingID)) // hash.Hash never returns an error
+	return fmt.Sprintf("%s#%02d", status, h.Sum32()%StatusIndexShards)
 }
 
 // StatusCounter is the counter attribute of one status.

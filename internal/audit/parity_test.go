@@ -31,7 +31,9 @@ func TestTableMatchesTheModule(t *testing.T) {
 	assert.Equal(t, []string{audit.AttrPK, audit.AttrSK}, []string{hash, rng})
 
 	defined := map[string]string{}
-	var index, indexRange, ttl string
+	var ttl, streamView string
+	streamEnabled := false
+	lsi := 0
 	var gsi []string // name, hash key, range key, projection
 	for _, b := range table.Blocks {
 		switch b.Type {
@@ -41,10 +43,7 @@ func TestTableMatchesTheModule(t *testing.T) {
 			defined[name], err = mod.Attr(b.Body, "type")
 			require.NoError(t, err)
 		case "local_secondary_index":
-			index, err = mod.Attr(b.Body, "name")
-			require.NoError(t, err)
-			indexRange, err = mod.Attr(b.Body, "range_key")
-			require.NoError(t, err)
+			lsi++
 		case "global_secondary_index":
 			for _, attr := range []string{"name", "hash_key", "range_key", "projection_type"} {
 				v, err := mod.Attr(b.Body, attr)
@@ -61,11 +60,15 @@ func TestTableMatchesTheModule(t *testing.T) {
 		goDefined[aws.ToString(d.AttributeName)] = string(d.AttributeType)
 	}
 	assert.Equal(t, goDefined, defined, "attribute definitions")
-	require.Len(t, want.LocalSecondaryIndexes, 1)
-	assert.Equal(t, aws.ToString(want.LocalSecondaryIndexes[0].IndexName), index)
-	assert.Equal(t, audit.IndexByTime, index)
-	assert.Equal(t, aws.ToString(want.LocalSecondaryIndexes[0].KeySchema[1].AttributeName), indexRange)
-	assert.Equal(t, audit.AttrEventTS, indexRange)
+	assert.Empty(t, want.LocalSecondaryIndexes)
+	assert.Zero(t, lsi, "no local secondary index: the trail is sorted in code")
+	v, err := mod.Attr(table, "stream_enabled")
+	require.NoError(t, err)
+	streamEnabled = v == "true"
+	streamView, err = mod.Attr(table, "stream_view_type")
+	require.NoError(t, err)
+	assert.True(t, streamEnabled && aws.ToBool(want.StreamSpecification.StreamEnabled), "the stream is on: the projector reads it")
+	assert.Equal(t, string(audit.StreamViewType), streamView)
 	assert.Equal(t, audit.AttrExpiresAt, ttl, "the TTL attribute is the one the store writes")
 	require.Len(t, want.GlobalSecondaryIndexes, 1)
 	g := want.GlobalSecondaryIndexes[0]

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/contract"
 )
 
 // Row is one audit row.
@@ -44,7 +46,7 @@ type ConflictRecord struct {
 	Payload             string `json:"payload"`
 }
 
-// DayStats are one UTC day's counters, summed over its write shards.
+// DayStats are one UTC day's counters, summed over its stream shards.
 type DayStats struct {
 	Day        string           `json:"day"`
 	Total      int64            `json:"total"`
@@ -54,55 +56,49 @@ type DayStats struct {
 	ByStatus   map[string]int64 `json:"by_status"`
 }
 
-// Trail returns a package's audit rows in event-time order.
+// Trail returns a package's audit rows in event-time order: one Query of
+// its partition's rows, sorted here (the trail of one package is short; an
+// index that sorted it would cost a write unit on every row).
 func (s *Store) Trail(ctx context.Context, trackingID string) ([]Row, error) {
-	items, err := s.queryAll(ctx, trailQuery(s.table, trackingID))
+	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+		TableName:                &s.table,
+		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(trackPK(trackingID)), ":prefix": str(prefixEvent),
+		},
+		ConsistentRead: aws.Bool(true),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("query trail of %s: %w", trackingID, err)
 	}
 	rows := make([]Row, 0, len(items))
 	for _, it := range items {
-		rows = append(rows, Row{
-			TrackingID:  stringAttr(it, attrTrackingID),
-			EventID:     stringAttr(it, attrEventID),
-			Status:      stringAttr(it, attrStatus),
-			EventTime:   stringAttr(it, attrEventTime),
-			MessageID:   stringAttr(it, attrMessageID),
-			SentAt:      stringAttr(it, attrSentAt),
+		r := Row{
+			TrackingID:  trackingID,
+			EventID:     strings.TrimPrefix(stringAttr(it, AttrSK), prefixEvent),
+			MessageID:   stringAttr(it, AttrMessageID),
+			SentAt:      stringAttr(it, AttrSentAt),
 			ReceivedAt:  stringAttr(it, attrReceivedAt),
-			PayloadHash: stringAttr(it, attrPayloadHash),
-			Payload:     stringAttr(it, attrPayload),
-		})
+			PayloadHash: stringAttr(it, AttrPayloadHash),
+			Payload:     stringAttr(it, AttrPayload),
+		}
+		// The row keeps the payload that passed the contract: its status
+		// and event time are read back from it.
+		if u, err := contract.Parse([]byte(r.Payload)); err == nil {
+			r.Status, r.EventTime = u.Status, u.EventTimeKey()
+		}
+		rows = append(rows, r)
 	}
-	sortTrail(rows)
-	return rows, nil
-}
-
-// trailQuery reads a package's audit rows through the by_event_time index.
-func trailQuery(table, trackingID string) *dynamodb.QueryInput {
-	return &dynamodb.QueryInput{
-		TableName:                 &table,
-		IndexName:                 aws.String(IndexByTime),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#ts": AttrEventTS},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(trackPK(trackingID))},
-		// Emulator workaround, a no-op on AWS: an LSI is sparse (only items
-		// with its sort key are in it), but kumo's LSI query returns every
-		// item of the partition. See internal/localaws/README.md's gap table.
-		FilterExpression: aws.String("attribute_exists(#ts)"),
-		ConsistentRead:   aws.Bool(true),
-	}
-}
-
-// sortTrail orders rows by event order. Emulator workaround, a no-op on AWS
-// (an index query returns items in sort-key order): kumo's LSI query does not.
-func sortTrail(rows []Row) {
 	sort.SliceStable(rows, func(i, j int) bool {
 		return eventOrder(rows[i].EventTime, rows[i].EventID) < eventOrder(rows[j].EventTime, rows[j].EventID)
 	})
+	return rows, nil
 }
 
-// LatestStatus returns a package's latest status; ok is false when none is recorded.
+// LatestStatus returns a package's latest status; ok is false when none is
+// recorded. The latest status is a projection of the rows: it follows a
+// written row within the projection's lag.
 func (s *Store) LatestStatus(ctx context.Context, trackingID string) (Latest, bool, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      &s.table,
@@ -115,12 +111,13 @@ func (s *Store) LatestStatus(ctx context.Context, trackingID string) (Latest, bo
 	if len(out.Item) == 0 {
 		return Latest{}, false, nil
 	}
-	return Latest{
-		TrackingID: trackingID,
-		Status:     stringAttr(out.Item, attrStatus),
-		EventTime:  stringAttr(out.Item, attrEventTime),
-		EventID:    stringAttr(out.Item, attrEventID),
-	}, true, nil
+	return latestOf(trackingID, stringAttr(out.Item, attrStatus), stringAttr(out.Item, AttrLatestOrder)), true, nil
+}
+
+// latestOf is a latest status from its order.
+func latestOf(trackingID, status, order string) Latest {
+	eventTime, eventID := splitOrder(order)
+	return Latest{TrackingID: trackingID, Status: status, EventTime: eventTime, EventID: eventID}
 }
 
 // Conflicts returns the conflicting deliveries recorded for a package.
@@ -140,54 +137,59 @@ func (s *Store) Conflicts(ctx context.Context, trackingID string) ([]ConflictRec
 	}
 	out := make([]ConflictRecord, 0, len(items))
 	for _, it := range items {
+		// CONFLICT#<event_id>#<hash>: the hash is hex, the event id may hold '#'.
+		rest := strings.TrimPrefix(stringAttr(it, AttrSK), prefixConflict)
+		cut := strings.LastIndex(rest, "#")
 		out = append(out, ConflictRecord{
-			EventID:             stringAttr(it, attrEventID),
-			PayloadHash:         stringAttr(it, attrPayloadHash),
+			EventID:             rest[:max(cut, 0)],
+			PayloadHash:         rest[cut+1:],
 			OriginalPayloadHash: stringAttr(it, attrOriginalHash),
-			MessageID:           stringAttr(it, attrMessageID),
+			MessageID:           stringAttr(it, AttrMessageID),
 			ReceivedAt:          stringAttr(it, attrReceivedAt),
-			Payload:             stringAttr(it, attrPayload),
+			Payload:             stringAttr(it, AttrPayload),
 		})
 	}
 	return out, nil
 }
 
-// DailyStats sums a UTC day's counters with one Query per write shard.
+// DailyStats sums a UTC day's counters: one Query of the day's partition,
+// whose items are the counts each stream shard added. They follow the
+// rows within the projection's lag (a tumbling window and its write).
 func (s *Store) DailyStats(ctx context.Context, day time.Time) (DayStats, error) {
 	st := DayStats{Day: day.UTC().Format(DayLayout), ByStatus: map[string]int64{}}
-	for shard := range StatsShards {
-		items, err := s.queryAll(ctx, &dynamodb.QueryInput{
-			TableName:                 &s.table,
-			KeyConditionExpression:    aws.String("#pk = :pk"),
-			ExpressionAttributeNames:  map[string]string{"#pk": AttrPK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(DayPK(day, shard))},
-			ConsistentRead:            aws.Bool(true),
-		})
-		if err != nil {
-			return DayStats{}, fmt.Errorf("query stats shard %d of %s: %w", shard, st.Day, err)
-		}
-		for _, it := range items {
-			for name, v := range it {
-				n, ok := v.(*types.AttributeValueMemberN)
-				if !ok || name == AttrExpiresAt {
-					continue
-				}
-				count, err := strconv.ParseInt(n.Value, 10, 64)
-				if err != nil {
-					return DayStats{}, fmt.Errorf("stats counter %s of %s: %w", name, st.Day, err)
-				}
-				switch {
-				case name == counterTotal:
-					st.Total += count
-				case name == counterDuplicates:
-					st.Duplicates += count
-				case name == counterConflicts:
-					st.Conflicts += count
-				case name == counterInvalid:
-					st.Invalid += count
-				case strings.HasPrefix(name, attrStatusPrefix):
-					st.ByStatus[strings.TrimPrefix(name, attrStatusPrefix)] += count
-				}
+	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+		TableName:                &s.table,
+		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(dayPK(st.Day)), ":prefix": str(prefixCounts),
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return DayStats{}, fmt.Errorf("query stats of %s: %w", st.Day, err)
+	}
+	for _, it := range items {
+		for name, v := range it {
+			n, ok := v.(*types.AttributeValueMemberN)
+			if !ok || name == AttrExpiresAt {
+				continue
+			}
+			count, err := strconv.ParseInt(n.Value, 10, 64)
+			if err != nil {
+				return DayStats{}, fmt.Errorf("stats counter %s of %s: %w", name, st.Day, err)
+			}
+			switch {
+			case name == CounterTotal:
+				st.Total += count
+			case name == CounterDuplicates:
+				st.Duplicates += count
+			case name == CounterConflicts:
+				st.Conflicts += count
+			case name == CounterInvalid:
+				st.Invalid += count
+			case strings.HasPrefix(name, attrStatusPrefix):
+				st.ByStatus[strings.TrimPrefix(name, attrStatusPrefix)] += count
 			}
 		}
 	}

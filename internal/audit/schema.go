@@ -7,8 +7,10 @@ import (
 )
 
 // CreateTableInput is the audit table as the store needs it: the same keys,
-// index and billing mode that modules/tracking-pipeline/dynamodb.tf declares.
-// Local runs and tests create the table from it.
+// index, stream and billing mode that modules/tracking-pipeline/dynamodb.tf
+// declares. Local runs and tests create the table from it. The stream
+// carries new images: the projector reads rows, conflicts and settled
+// messages from their INSERT records.
 func CreateTableInput(table string) *dynamodb.CreateTableInput {
 	return &dynamodb.CreateTableInput{
 		TableName:   aws.String(table),
@@ -16,7 +18,6 @@ func CreateTableInput(table string) *dynamodb.CreateTableInput {
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String(AttrPK), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(AttrSK), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(AttrEventTS), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(AttrStatusShard), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(AttrLatestOrder), AttributeType: types.ScalarAttributeTypeS},
 		},
@@ -24,21 +25,17 @@ func CreateTableInput(table string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String(AttrSK), KeyType: types.KeyTypeRange},
 		},
-		LocalSecondaryIndexes: []types.LocalSecondaryIndex{{
-			IndexName: aws.String(IndexByTime),
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
-				{AttributeName: aws.String(AttrEventTS), KeyType: types.KeyTypeRange},
-			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}},
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: StreamViewType},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
 			IndexName: aws.String(IndexByStatus),
 			KeySchema: []types.KeySchemaElement{
 				{AttributeName: aws.String(AttrStatusShard), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(AttrLatestOrder), KeyType: types.KeyTypeRange},
 			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
 		}},
 	}
 }
+
+// StreamViewType is what the table's stream records carry.
+const StreamViewType = types.StreamViewTypeNewImage

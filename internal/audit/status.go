@@ -51,10 +51,11 @@ func (s *Store) InStatus(ctx context.Context, status string, before time.Time, l
 			return nil, fmt.Errorf("packages in status %s: %w", status, err)
 		}
 		for _, item := range got {
-			all = append(all, latestOrdered{order: stringAttr(item, AttrLatestOrder), Latest: Latest{
-				TrackingID: stringAttr(item, attrTrackingID), Status: stringAttr(item, attrStatus),
-				EventTime: stringAttr(item, attrEventTime), EventID: stringAttr(item, attrEventID),
-			}})
+			// The index holds keys only: the package is in the table's
+			// key, its status in the query's, the event in latest_order.
+			order := stringAttr(item, AttrLatestOrder)
+			trackingID, _ := TrackingIDOf(stringAttr(item, AttrPK))
+			all = append(all, latestOrdered{order: order, Latest: latestOf(trackingID, status, order)})
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].order < all[j].order })

@@ -3,7 +3,9 @@ package audit_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +34,28 @@ func newStore(t *testing.T) (*audit.Store, *dynamodb.Client, string) {
 	env := testenv.Start(t)
 	table := env.AuditTable(t)
 	return audit.NewStore(env.DDB, table, 30), env.DDB, table
+}
+
+// inserted counts the table's items by kind (their sort key's prefix):
+// the projector counts each INSERT of a row, conflict or settled message
+// once, so an update counted once is an item written once.
+func inserted(t *testing.T, db *dynamodb.Client, table string) map[string]int {
+	t.Helper()
+	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	require.NoError(t, err)
+	kinds := map[string]int{}
+	for _, it := range out.Items {
+		sk := it["sk"].(*types.AttributeValueMemberS).Value
+		kind := sk
+		if i := strings.Index(sk, "#"); i >= 0 {
+			kind = sk[:i]
+		}
+		if kind == "SETTLED" {
+			kind += "/" + it[audit.AttrOutcome].(*types.AttributeValueMemberS).Value
+		}
+		kinds[kind]++
+	}
+	return kinds
 }
 
 func TestRecordIsIdempotentPerEvent(t *testing.T) {
@@ -69,7 +93,7 @@ func TestRecordIsIdempotentPerEvent(t *testing.T) {
 // after recording it: whatever it was, it is counted once.
 func TestRedeliveryIsNeverCountedTwice(t *testing.T) {
 	t.Parallel()
-	store, _, _ := newStore(t)
+	store, db, table := newStore(t)
 	ctx := context.Background()
 	a := `{"tracking_id":"R1","event_id":"e1","status":"IN_TRANSIT","event_time":"2026-11-25T14:00:00Z"}`
 	b := `{"tracking_id":"R1","event_id":"e1","status":"DELIVERED","event_time":"2026-11-25T14:00:00Z"}`
@@ -99,12 +123,9 @@ func TestRedeliveryIsNeverCountedTwice(t *testing.T) {
 	assert.True(t, first)
 	assert.False(t, again, "a redelivered invalid message is counted once")
 
-	stats, err := store.DailyStats(ctx, sentAt)
-	require.NoError(t, err)
-	assert.Equal(t, audit.DayStats{
-		Day: "2026-11-25", Total: 1, Duplicates: 2, Conflicts: 1, Invalid: 1,
-		ByStatus: map[string]int64{"IN_TRANSIT": 1},
-	}, stats)
+	// One row, one conflict, a settled item per duplicate message and per
+	// invalid one: what the projector counts, once each.
+	assert.Equal(t, map[string]int{"EVT": 1, "CONFLICT": 1, "SETTLED/duplicate": 2, "SETTLED/invalid": 1}, inserted(t, db, table))
 
 	for _, c := range []struct {
 		msgID string
@@ -133,7 +154,7 @@ func TestRecordDerivedIDDeduplicatesProducerRetries(t *testing.T) {
 
 func TestRecordConflictKeepsFirstAndRecordsOnce(t *testing.T) {
 	t.Parallel()
-	store, _, _ := newStore(t)
+	store, db, table := newStore(t)
 	ctx := context.Background()
 	original := `{"tracking_id":"T3","event_id":"e1","status":"IN_TRANSIT","event_time":"2026-11-25T14:00:00Z"}`
 	changed := `{"tracking_id":"T3","event_id":"e1","status":"DELIVERED","event_time":"2026-11-25T14:00:00Z"}`
@@ -152,10 +173,6 @@ func TestRecordConflictKeepsFirstAndRecordsOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
 	assert.Equal(t, "IN_TRANSIT", rows[0].Status, "a conflict never overwrites the first row")
-	latest, ok, err := store.LatestStatus(ctx, "T3")
-	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, "IN_TRANSIT", latest.Status, "a conflict never moves the latest status")
 
 	conflicts, err := store.Conflicts(ctx, "T3")
 	require.NoError(t, err)
@@ -165,79 +182,118 @@ func TestRecordConflictKeepsFirstAndRecordsOnce(t *testing.T) {
 	assert.Equal(t, rows[0].PayloadHash, conflicts[0].OriginalPayloadHash)
 	assert.NotEqual(t, conflicts[0].OriginalPayloadHash, conflicts[0].PayloadHash)
 
-	stats, err := store.DailyStats(ctx, sentAt)
-	require.NoError(t, err)
-	assert.Equal(t, int64(1), stats.Conflicts, "a conflict is counted once")
-	assert.Equal(t, int64(1), stats.Duplicates, "its redelivery is a duplicate")
+	assert.Equal(t, map[string]int{"EVT": 1, "CONFLICT": 1, "SETTLED/duplicate": 1}, inserted(t, db, table),
+		"a conflict is recorded once, its resend settled as a duplicate")
 }
 
 func TestLatestNeverRegresses(t *testing.T) {
 	t.Parallel()
 	store, _, _ := newStore(t)
 	ctx := context.Background()
-	ev := func(id, status, at string) string {
-		return fmt.Sprintf(`{"tracking_id":"T4","event_id":%q,"status":%q,"event_time":%q}`, id, status, at)
+	ev := func(id, status, at string) contract.Update {
+		return entry(t, "", fmt.Sprintf(`{"tracking_id":"T4","event_id":%q,"status":%q,"event_time":%q}`, id, status, at)).Update
 	}
-	// Arrival order differs from event order.
-	arrivals := []string{
-		ev("e2", "IN_TRANSIT", "2026-11-25T10:00:00Z"),
-		ev("e4", "DELIVERED", "2026-11-25T16:00:00+02:00"), // 14:00Z, the newest
-		ev("e1", "PICKED_UP", "2026-11-25T08:00:00Z"),
-		ev("e3", "OUT_FOR_DELIVERY", "2026-11-25T12:00:00Z"),
+	// Arrival order differs from event order; e4 twice (a record read again).
+	arrivals := []struct {
+		u      contract.Update
+		latest bool
+		move   audit.StatusChange
+	}{
+		{ev("e2", "IN_TRANSIT", "2026-11-25T10:00:00Z"), true, audit.StatusChange{Old: "", New: "IN_TRANSIT"}},
+		{ev("e4", "DELIVERED", "2026-11-25T16:00:00+02:00"), true, audit.StatusChange{Old: "IN_TRANSIT", New: "DELIVERED"}}, // 14:00Z, the newest
+		{ev("e1", "PICKED_UP", "2026-11-25T08:00:00Z"), false, audit.StatusChange{}},
+		{ev("e4", "DELIVERED", "2026-11-25T16:00:00+02:00"), true, audit.StatusChange{Old: "IN_TRANSIT", New: "DELIVERED"}},
+		{ev("e3", "OUT_FOR_DELIVERY", "2026-11-25T12:00:00Z"), false, audit.StatusChange{}},
 	}
-	for i, body := range arrivals {
-		_, err := store.Record(ctx, entry(t, fmt.Sprint("m", i), body))
+	for i, a := range arrivals {
+		move, latest, err := store.AdvanceLatest(ctx, a.u)
 		require.NoError(t, err)
-		latest, ok, err := store.LatestStatus(ctx, "T4")
+		assert.Equal(t, a.latest, latest, "arrival %d (%s)", i, a.u.EventID)
+		assert.Equal(t, a.move, move, "arrival %d (%s)", i, a.u.EventID)
+		got, ok, err := store.LatestStatus(ctx, "T4")
 		require.NoError(t, err)
 		require.True(t, ok)
 		if i >= 1 {
-			assert.Equal(t, "DELIVERED", latest.Status, "after arrival %d", i)
+			assert.Equal(t, audit.Latest{TrackingID: "T4", Status: "DELIVERED", EventTime: "2026-11-25T14:00:00.000000000Z", EventID: "e4"}, got, "after arrival %d", i)
 		}
 	}
-	rows, err := store.Trail(ctx, "T4")
+	in, err := store.InStatus(ctx, "DELIVERED", time.Time{}, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []audit.Latest{{TrackingID: "T4", Status: "DELIVERED", EventTime: "2026-11-25T14:00:00.000000000Z", EventID: "e4"}}, in,
+		"the status index follows the latest status")
+	in, err = store.InStatus(ctx, "IN_TRANSIT", time.Time{}, 10)
+	require.NoError(t, err)
+	assert.Empty(t, in, "and leaves the status it moved from")
+}
+
+func TestTrailInEventTimeOrder(t *testing.T) {
+	t.Parallel()
+	store, _, _ := newStore(t)
+	ctx := context.Background()
+	for i, body := range []string{
+		`{"tracking_id":"T5","event_id":"e2","status":"IN_TRANSIT","event_time":"2026-11-25T10:00:00Z"}`,
+		`{"tracking_id":"T5","event_id":"e4","status":"DELIVERED","event_time":"2026-11-25T16:00:00+02:00"}`,
+		`{"tracking_id":"T5","event_id":"e1","status":"PICKED_UP","event_time":"2026-11-25T08:00:00Z"}`,
+		`{"tracking_id":"T5","event_id":"e3","status":"OUT_FOR_DELIVERY","event_time":"2026-11-25T12:00:00Z"}`,
+	} {
+		_, err := store.Record(ctx, entry(t, fmt.Sprint("m", i), body))
+		require.NoError(t, err)
+	}
+	rows, err := store.Trail(ctx, "T5")
 	require.NoError(t, err)
 	var statuses []string
 	for _, r := range rows {
 		statuses = append(statuses, r.Status)
+		assert.Equal(t, "T5", r.TrackingID)
 	}
 	assert.Equal(t, []string{"PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED"}, statuses, "trail in event-time order")
+	assert.Equal(t, "e4", rows[3].EventID)
+	assert.Equal(t, "2026-11-25T14:00:00.000000000Z", rows[3].EventTime)
 }
 
-func TestDailyStatsAndRetention(t *testing.T) {
+func TestAddCountsOncePerStreamShard(t *testing.T) {
 	t.Parallel()
-	store, db, table := newStore(t)
+	store, _, _ := newStore(t)
 	ctx := context.Background()
-	for i := range 40 {
-		status := "IN_TRANSIT"
-		if i%4 == 0 {
-			status = "DELIVERED"
-		}
-		body := fmt.Sprintf(`{"tracking_id":"S%d","status":%q,"event_time":"2026-11-25T14:00:00Z"}`, i, status)
-		_, err := store.Record(ctx, entry(t, fmt.Sprint("m", i), body))
-		require.NoError(t, err)
-		if i < 3 {
-			_, err = store.Record(ctx, entry(t, fmt.Sprint("dup", i), body))
-			require.NoError(t, err)
-		}
+	rec := func(seq int, counters ...string) audit.Counted {
+		return audit.Counted{Seq: fmt.Sprintf("%021d", seq), Day: "2026-11-25", Counters: counters}
 	}
-	for i := range 2 {
-		first, err := store.CountInvalid(ctx, sentAt, fmt.Sprint("bad", i))
-		require.NoError(t, err)
-		assert.True(t, first)
+	total, transit, delivered := audit.CounterTotal, audit.StatusCounter("IN_TRANSIT"), audit.StatusCounter("DELIVERED")
+	batch := []audit.Counted{rec(100, total, transit), rec(101, total, delivered), rec(102, audit.CounterDuplicates), rec(103, audit.CounterInvalid)}
+	steps := []struct {
+		name    string
+		shard   string
+		records []audit.Counted
+	}{
+		{"a batch", "shard-A", batch},
+		{"the same batch read again", "shard-A", batch},
+		{"a retry from its third record, with one more", "shard-A", append(slices.Clone(batch[2:]), rec(104, audit.CounterConflicts))},
+		{"another shard, whose sequence numbers are its own", "shard-B", []audit.Counted{rec(5, total, transit)}},
+		{"another day", "shard-A", []audit.Counted{{Seq: fmt.Sprintf("%021d", 105), Day: "2026-11-26", Counters: []string{total, transit}}}},
+		{"an older batch after a newer one (nothing new)", "shard-A", batch[:2]},
 	}
-	// Another day stays apart.
-	other := entry(t, "x", `{"tracking_id":"S0","status":"IN_TRANSIT","event_time":"2026-11-26T14:00:00Z"}`)
-	other.SentAt = sentAt.Add(24 * time.Hour)
-	_, err := store.Record(ctx, other)
-	require.NoError(t, err)
-
+	for _, st := range steps {
+		require.NoError(t, store.AddCounts(ctx, st.shard, st.records), st.name)
+	}
 	stats, err := store.DailyStats(ctx, sentAt)
 	require.NoError(t, err)
 	assert.Equal(t, audit.DayStats{
-		Day: "2026-11-25", Total: 40, Duplicates: 3, Conflicts: 0, Invalid: 2,
-		ByStatus: map[string]int64{"DELIVERED": 10, "IN_TRANSIT": 30},
+		Day: "2026-11-25", Total: 3, Duplicates: 1, Conflicts: 1, Invalid: 1,
+		ByStatus: map[string]int64{"IN_TRANSIT": 2, "DELIVERED": 1},
 	}, stats)
+	next, err := store.DailyStats(ctx, sentAt.Add(24*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), next.Total, "another day stays apart")
+	assert.Equal(t, "000000000000000000000000000000000000042", audit.SequenceKey("42")[1:], "sequence numbers compare as numbers")
+	assert.Less(t, audit.SequenceKey("999999999999999999999"), audit.SequenceKey("1000000000000000000000"))
+}
+
+func TestRowsExpireAfterRetention(t *testing.T) {
+	t.Parallel()
+	store, db, table := newStore(t)
+	ctx := context.Background()
+	_, err := store.Record(ctx, entry(t, "m1", `{"tracking_id":"S1","status":"IN_TRANSIT","event_time":"2026-11-25T14:00:00Z"}`))
+	require.NoError(t, err)
 
 	// Audit rows expire RETENTION_DAYS after they are written.
 	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -254,17 +310,27 @@ func TestDailyStatsAndRetention(t *testing.T) {
 	require.NoError(t, err)
 	wantExpiry := time.Now().Add(30 * 24 * time.Hour).Unix()
 	assert.InDelta(t, wantExpiry, exp, 60, "expires_at is now + 30 days")
+	size := 0
+	for name, v := range out.Item {
+		size += len(name)
+		if s, ok := v.(*types.AttributeValueMemberS); ok {
+			size += len(s.Value)
+		}
+	}
+	assert.Less(t, size, 400, "a row holds the key, the payload and a few attributes, nothing that repeats them")
+	assert.NotContains(t, out.Item, "tracking_id")
+	assert.NotContains(t, out.Item, "status")
 }
 
 func TestRecordBatchAgainstKumo(t *testing.T) {
 	t.Parallel()
-	store, _, _ := newStore(t)
+	store, db, table := newStore(t)
 	ctx := context.Background()
 	ev := func(tid, eid, status, at string) string {
 		return fmt.Sprintf(`{"tracking_id":%q,"event_id":%q,"status":%q,"event_time":%q}`, tid, eid, status, at)
 	}
 	// 60 updates over 20 tracking ids, newest event first for each (out of
-	// order within the batch): three transactions.
+	// order within the batch).
 	var first []audit.Entry
 	for i := range 60 {
 		tid, n := fmt.Sprint("B", i%20), i/20
@@ -297,20 +363,10 @@ func TestRecordBatchAgainstKumo(t *testing.T) {
 		rows, err := store.Trail(ctx, tid)
 		require.NoError(t, err)
 		assert.Len(t, rows, 3, tid)
-		latest, ok, err := store.LatestStatus(ctx, tid)
-		require.NoError(t, err)
-		require.True(t, ok)
-		assert.Equal(t, "S3_X", latest.Status, "%s: the newest event holds the latest status, whatever the order in the batch", tid)
 	}
 	rows, err := store.Trail(ctx, "C2")
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
 	assert.Equal(t, "IN_TRANSIT", rows[0].Status, "the first of two conflicting updates in one batch is kept")
-
-	stats, err := store.DailyStats(ctx, sentAt)
-	require.NoError(t, err)
-	assert.Equal(t, audit.DayStats{
-		Day: "2026-11-25", Total: 63, Duplicates: 1, Conflicts: 1,
-		ByStatus: map[string]int64{"S1_X": 20, "S2_X": 20, "S3_X": 20, "IN_TRANSIT": 2, "DELIVERED": 1},
-	}, stats)
+	assert.Equal(t, map[string]int{"EVT": 63, "CONFLICT": 1, "SETTLED/duplicate": 1}, inserted(t, db, table))
 }

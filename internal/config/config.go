@@ -34,6 +34,9 @@ const (
 	DefaultLogLevel         = "info"
 	DefaultStuckAfterHours  = 72
 	DefaultFinalStatuses    = "DELIVERED,RETURNED,CANCELLED"
+	// DefaultStatusEventSource is the source of the status-change events
+	// (main.tf's local.status_event_source).
+	DefaultStatusEventSource = "tracking-pipeline"
 )
 
 // LoadProcessor reads the processor's settings through getenv (os.Getenv in production).
@@ -53,6 +56,39 @@ func LoadProcessor(getenv func(string) string) (Processor, error) {
 	}
 	if err := errors.Join(r.errs...); err != nil {
 		return Processor{}, fmt.Errorf("invalid configuration: %w", err)
+	}
+	return c, nil
+}
+
+// Projector holds the projector Lambda's settings.
+type Projector struct {
+	AuditTable       string        // AUDIT_TABLE_NAME, required
+	EventBusName     string        // EVENT_BUS_NAME, required: where status changes go
+	EventSource      string        // STATUS_EVENT_SOURCE, default tracking-pipeline: the events' source
+	RetentionDays    int           // RETENTION_DAYS, 1-3650, default 90: the latest statuses' TTL
+	MaxConcurrency   int           // MAX_CONCURRENCY, 1-100, default 10: packages projected at once
+	LogLevel         zapcore.Level // LOG_LEVEL
+	MetricsNamespace string        // METRICS_NAMESPACE
+}
+
+// LoadProjector reads the projector's settings through getenv.
+func LoadProjector(getenv func(string) string) (Projector, error) {
+	r := reader{getenv: getenv}
+	c := Projector{
+		AuditTable:       r.required(EnvAuditTable),
+		EventBusName:     r.required(EnvEventBusName),
+		EventSource:      r.optional(EnvEventSource, DefaultStatusEventSource),
+		RetentionDays:    r.intIn(EnvRetentionDays, DefaultRetentionDays, 1, 3650),
+		MaxConcurrency:   r.intIn(EnvMaxConcurrency, DefaultMaxConcurrency, 1, 100),
+		LogLevel:         r.level(EnvLogLevel),
+		MetricsNamespace: r.optional(EnvMetricsNamespace, DefaultMetricsNamespace),
+	}
+	// "Source ... must not begin with aws." (EventBridge, "Event structure reference").
+	if strings.HasPrefix(c.EventSource, "aws.") {
+		r.fail(EnvEventSource, "must not start with aws.")
+	}
+	if err := errors.Join(r.errs...); err != nil {
+		return Projector{}, fmt.Errorf("invalid configuration: %w", err)
 	}
 	return c, nil
 }

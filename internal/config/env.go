@@ -17,13 +17,19 @@ const (
 	EnvDeadlineMarginMS = "DEADLINE_MARGIN_MS"
 	EnvStuckAfterHours  = "STUCK_AFTER_HOURS"
 	EnvFinalStatuses    = "FINAL_STATUSES"
+	EnvEventBusName     = "EVENT_BUS_NAME"
+	EnvEventSource      = "STATUS_EVENT_SOURCE"
 )
 
-// ProcessorEnv and MaintenanceEnv name every variable each function reads.
+// ProcessorEnv, ProjectorEnv and MaintenanceEnv name every variable each function reads.
 var (
 	ProcessorEnv = []string{
 		EnvAuditTable, EnvDLQURL, EnvRetentionDays, EnvMaxConcurrency,
 		EnvLogLevel, EnvMetricsNamespace, EnvDeadlineMarginMS,
+	}
+	ProjectorEnv = []string{
+		EnvAuditTable, EnvEventBusName, EnvEventSource, EnvRetentionDays, EnvMaxConcurrency,
+		EnvLogLevel, EnvMetricsNamespace,
 	}
 	MaintenanceEnv = []string{
 		EnvAuditTable, EnvDLQURL, EnvIngestQueueURL, EnvAlertTopicARN,

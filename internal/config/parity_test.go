@@ -30,6 +30,7 @@ func TestModuleSetsWhatTheFunctionsRead(t *testing.T) {
 		load     func(getenv func(string) string) (any, error)
 	}{
 		{"processor", config.ProcessorEnv, func(g func(string) string) (any, error) { return config.LoadProcessor(g) }},
+		{"projector", config.ProjectorEnv, func(g func(string) string) (any, error) { return config.LoadProjector(g) }},
 		{"maintenance", config.MaintenanceEnv, func(g func(string) string) (any, error) { return config.LoadMaintenance(g) }},
 	}
 	for _, tt := range tests {

@@ -113,7 +113,7 @@ func Run(ctx context.Context, o Options) error {
 func deploy(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Config, o Options) (outputs.Stack, error) {
 	prefix := fmt.Sprintf("demo-%d", time.Now().Unix()%100000)
 	arch := lambdazip.Architecture(runtime.GOARCH)
-	zips := provision.Zips{Processor: filepath.Join(o.ZipDir, "processor.zip"), Maintenance: filepath.Join(o.ZipDir, "maintenance.zip")}
+	zips := provision.ZipsIn(o.ZipDir)
 	for _, z := range []string{zips.Processor, zips.Maintenance} {
 		if _, err := os.Stat(z); err != nil {
 			return outputs.Stack{}, fmt.Errorf("%s is missing: run make build-host", z)

@@ -78,7 +78,7 @@ func deployE(t *testing.T, opts localaws.Options, tune func(*provision.Settings)
 		require.NoError(t, prepare(context.Background(), cfg, s))
 	}
 	out, err := provision.New(cfg, s).EditPolicies(edit).Apply(context.Background(), provision.Zips{
-		Processor: testenv.LambdaZip(t, "processor"), Maintenance: testenv.LambdaZip(t, "maintenance"),
+		Processor: testenv.LambdaZip(t, "processor"), Projector: testenv.LambdaZip(t, "projector"), Maintenance: testenv.LambdaZip(t, "maintenance"),
 	})
 	ddb := dynamodb.NewFromConfig(cfg)
 	return &stack{srv: srv, out: out, sqs: sqs.NewFromConfig(cfg), ddb: ddb, store: audit.NewStore(ddb, out.AuditTableName, 90)}, err

@@ -19,7 +19,7 @@ import (
 var policyFunctions = map[string]function.Function{
 	"tostring": toString, "join": stdlib.JoinFunc, "concat": stdlib.ConcatFunc, "coalesce": stdlib.CoalesceFunc,
 	"merge": stdlib.MergeFunc, "format": stdlib.FormatFunc, "lower": stdlib.LowerFunc, "length": stdlib.LengthFunc,
-	"distinct": stdlib.DistinctFunc, "flatten": stdlib.FlattenFunc,
+	"distinct": stdlib.DistinctFunc, "flatten": stdlib.FlattenFunc, "jsonencode": stdlib.JSONEncodeFunc,
 }
 
 // PolicyDocument renders the module's data "aws_iam_policy_document" name as

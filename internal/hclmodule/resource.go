@@ -32,3 +32,14 @@ func (m *Module) ResourceValues(typ, name string, vars, refs map[string]cty.Valu
 	}
 	return out, nil
 }
+
+// Local evaluates local.name as an apply would, from vars and refs as
+// ResourceValues takes them.
+func (m *Module) Local(name string, vars, refs map[string]cty.Value) (cty.Value, error) {
+	locals := m.applyContext(vars, refs).Variables["local"].AsValueMap()
+	v, ok := locals[name]
+	if !ok {
+		return cty.NilVal, fmt.Errorf("local.%s does not evaluate from what the apply knows", name)
+	}
+	return v, nil
+}

@@ -54,6 +54,42 @@ var dynamoDBChecks = []compatCheck{
 		}
 		return nil
 	}},
+	{"DynamoDB UpdateItem's SET operands read the item as it was before the update: a path copies its old value, if_not_exists(path, v) is path's value where the item has it; a path the item lacks is refused", func(ctx context.Context, _ *testing.T, url string) error {
+		db := dynamodb.NewFromConfig(configFor(url), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+		in := tableWith(false, "pk")
+		if _, err := db.CreateTable(ctx, in); err != nil {
+			return err
+		}
+		s := func(v string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: v} }
+		k := map[string]ddbtypes.AttributeValue{"pk": s("a")}
+		update := func(status string) error {
+			_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: in.TableName, Key: k,
+				UpdateExpression:          aws.String("SET #prev = if_not_exists(#status, :none), #status = :status, copy = #status"),
+				ExpressionAttributeNames:  map[string]string{"#prev": "previous", "#status": "status"},
+				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":none": s("NONE"), ":status": s(status)}})
+			return err
+		}
+		if err := update("IN_TRANSIT"); err == nil {
+			return errors.New("SET copy = #status on an item without status was accepted")
+		}
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: in.TableName, Item: map[string]ddbtypes.AttributeValue{"pk": s("a"), "status": s("LABEL")}}); err != nil {
+			return err
+		}
+		if err := update("IN_TRANSIT"); err != nil {
+			return err
+		}
+		got, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: in.TableName, Key: k, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return err
+		}
+		want := map[string]string{"previous": "LABEL", "status": "IN_TRANSIT", "copy": "LABEL"}
+		for name, v := range want {
+			if a, ok := got.Item[name].(*ddbtypes.AttributeValueMemberS); !ok || a.Value != v {
+				return fmt.Errorf("after the update %s is %v, want %s (the item before the update)", name, got.Item[name], v)
+			}
+		}
+		return nil
+	}},
 	{"DynamoDB on-demand global secondary indexes read back with their (zero) provisioned throughput", func(ctx context.Context, _ *testing.T, endpoint string) error {
 		db := dynamodb.NewFromConfig(configFor(endpoint), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
 		table := testenv.Unique("gsi")

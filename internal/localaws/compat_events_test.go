@@ -15,6 +15,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
 	"github.com/gruntwork-io/terratest/modules/retry"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
@@ -22,6 +23,82 @@ import (
 
 // eventsChecks are the EventBridge rows of the gap table.
 var eventsChecks = []compatCheck{
+	{"EventBridge PutEvents refuses what EventBridge refuses: more than 10 entries or over 256 KB (the call), an entry without source, detail-type or detail, or whose detail is not a JSON object (that entry)", func(ctx context.Context, _ *testing.T, url string) error {
+		ev := eventbridge.NewFromConfig(configFor(url))
+		entry := func(source, detailType, detail string) ebtypes.PutEventsRequestEntry {
+			return ebtypes.PutEventsRequestEntry{Source: aws.String(source), DetailType: aws.String(detailType), Detail: aws.String(detail)}
+		}
+		eleven := make([]ebtypes.PutEventsRequestEntry, 11)
+		for i := range eleven {
+			eleven[i] = entry("compat.test", "t", "{}")
+		}
+		if _, err := ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: eleven}); !isCode(err, "ValidationException") {
+			return fmt.Errorf("11 entries: %v, want ValidationException", err)
+		}
+		big := `{"a":"` + strings.Repeat("x", 256*1024) + `"}`
+		if _, err := ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{entry("compat.test", "t", big)}}); !isCode(err, "ValidationException") {
+			return fmt.Errorf("a 256 KB detail: %v, want ValidationException", err)
+		}
+		out, err := ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
+			entry("compat.test", "t", `{"ok":true}`), {DetailType: aws.String("t"), Detail: aws.String("{}")},
+			entry("compat.test", "t", "[]"), entry("compat.test", "", "{}"),
+		}})
+		if err != nil {
+			return err
+		}
+		var codes []string
+		for _, e := range out.Entries {
+			codes = append(codes, aws.ToString(e.ErrorCode))
+		}
+		if out.FailedEntryCount != 3 || strings.Join(codes, ",") != ",InvalidArgument,MalformedDetail,InvalidArgument" || aws.ToString(out.Entries[0].EventId) == "" {
+			return fmt.Errorf("entries answered %d failed, codes %q", out.FailedEntryCount, codes)
+		}
+		return nil
+	}},
+	{"EventBridge delivers to an SQS target as events.amazonaws.com: the queue's policy must allow the rule, and the key policy of an encrypted queue must let EventBridge use the key", func(ctx context.Context, t *testing.T, url string) error {
+		cfg := configFor(url)
+		q := sqs.NewFromConfig(cfg)
+		ev := eventbridge.NewFromConfig(cfg)
+		rule := testenv.Unique("delivered")
+		created, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: &rule, EventPattern: aws.String(`{"source":["compat.sqs"]}`)})
+		if err != nil {
+			return err
+		}
+		queue := func(policyFor string) (string, error) {
+			made, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("target"))})
+			if err != nil {
+				return "", err
+			}
+			arn := "arn:aws:sqs:us-east-1:000000000000:" + awsapiName(aws.ToString(made.QueueUrl))
+			policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage",` +
+				`"Resource":"` + arn + `","Condition":{"ArnEquals":{"aws:SourceArn":"` + policyFor + `"}}}]}`
+			if _, err := q.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: made.QueueUrl, Attributes: map[string]string{"Policy": policy}}); err != nil {
+				return "", err
+			}
+			_, err = ev.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: &rule, Targets: []ebtypes.Target{{Id: aws.String(testenv.Unique("t")), Arn: &arn}}})
+			return aws.ToString(made.QueueUrl), err
+		}
+		allowed, err := queue(aws.ToString(created.RuleArn))
+		if err != nil {
+			return err
+		}
+		refused, err := queue("arn:aws:events:us-east-1:000000000000:rule/other")
+		if err != nil {
+			return err
+		}
+		if _, err := ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+			Source: aws.String("compat.sqs"), DetailType: aws.String("t"), Detail: aws.String(`{"n":1}`)}}}); err != nil {
+			return err
+		}
+		got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &allowed, WaitTimeSeconds: 2})
+		if err != nil || len(got.Messages) != 1 || !strings.Contains(aws.ToString(got.Messages[0].Body), `"detail":{"n":1}`) {
+			return fmt.Errorf("the allowed queue got %v (%v), want the event with its detail", got, err)
+		}
+		if got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &refused, WaitTimeSeconds: 1}); err != nil || len(got.Messages) != 0 {
+			return fmt.Errorf("a queue whose policy allows another rule got %d messages (%v)", len(got.Messages), err)
+		}
+		return nil
+	}},
 	{"EventBridge parks what it cannot deliver in the target's DLQ and publishes its rules' AWS/Events metrics", func(ctx context.Context, t *testing.T, url string) error {
 		cfg := configFor(url)
 		topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(testenv.Unique("alerts"))})
@@ -92,4 +169,13 @@ var eventsChecks = []compatCheck{
 		})
 		return err
 	}},
+}
+
+// awsapiName is the last segment of a queue URL.
+func awsapiName(queueURL string) string { return queueURL[strings.LastIndex(queueURL, "/")+1:] }
+
+// isCode reports whether err is AWS's error code.
+func isCode(err error, code string) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
 }

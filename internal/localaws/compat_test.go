@@ -300,7 +300,7 @@ var compatChecks = []compatCheck{
 		ev := eventbridge.NewFromConfig(cfg)
 		rule := testenv.Unique("alarms")
 		created, err := ev.PutRule(ctx, &eventbridge.PutRuleInput{Name: &rule,
-			EventPattern: aws.String(`{"source":["aws.cloudwatch"],"detail-type":["CloudWatch Alarm State Change"],` +
+			EventPattern: aws.String(`{"source":["compat.cloudwatch"],"detail-type":["CloudWatch Alarm State Change"],` +
 				`"detail":{"$or":[{"state":{"value":[{"prefix":"AL"}]}},{"previousState":{"value":["ALARM"]}}]}}`)})
 		if err != nil {
 			return err
@@ -322,7 +322,7 @@ var compatChecks = []compatCheck{
 		}
 		for _, change := range [][2]string{{"OK", "INSUFFICIENT_DATA"}, {"ALARM", "OK"}} { // only the second matches
 			if _, err := ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
-				Source: aws.String("aws.cloudwatch"), DetailType: aws.String("CloudWatch Alarm State Change"),
+				Source: aws.String("compat.cloudwatch"), DetailType: aws.String("CloudWatch Alarm State Change"), // "aws." sources are AWS's own
 				Detail: aws.String(`{"alarmName":"tp-dlq-not-empty","state":{"value":"` + change[0] + `"},"previousState":{"value":"` + change[1] + `"}}`),
 			}}}); err != nil {
 				return err

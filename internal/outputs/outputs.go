@@ -13,27 +13,32 @@ import (
 // passes only some outputs through (envs/dev, envs/prod) leaves the others
 // empty.
 type Stack struct {
-	IngestQueueURL          string            `json:"ingest_queue_url"`
-	IngestQueueARN          string            `json:"ingest_queue_arn"`
-	IngestDLQURL            string            `json:"ingest_dlq_url"`
-	IngestDLQARN            string            `json:"ingest_dlq_arn"`
-	MaintenanceDLQURL       string            `json:"maintenance_dlq_url"`
-	MaintenanceDLQARN       string            `json:"maintenance_dlq_arn"`
-	AlertDLQURL             string            `json:"alert_dlq_url"`
-	AlertDLQARN             string            `json:"alert_dlq_arn"`
-	ProducerPolicyJSON      string            `json:"producer_policy_json"`
-	ProcessorFunctionName   string            `json:"processor_function_name"`
-	ProcessorFunctionARN    string            `json:"processor_function_arn"`
-	MaintenanceFunctionName string            `json:"maintenance_function_name"`
-	MaintenanceFunctionARN  string            `json:"maintenance_function_arn"`
-	AuditTableName          string            `json:"audit_table_name"`
-	AuditTableARN           string            `json:"audit_table_arn"`
-	KMSKeyARN               string            `json:"kms_key_arn"`
-	AlertTopicARN           string            `json:"alert_topic_arn"`
-	AlarmNames              map[string]string `json:"alarm_names"`
-	DashboardName           string            `json:"dashboard_name"`
-	MaintenanceScheduleName string            `json:"maintenance_schedule_name"`
-	LogGroupNames           map[string]string `json:"log_group_names"`
+	IngestQueueURL           string            `json:"ingest_queue_url"`
+	IngestQueueARN           string            `json:"ingest_queue_arn"`
+	IngestDLQURL             string            `json:"ingest_dlq_url"`
+	IngestDLQARN             string            `json:"ingest_dlq_arn"`
+	MaintenanceDLQURL        string            `json:"maintenance_dlq_url"`
+	MaintenanceDLQARN        string            `json:"maintenance_dlq_arn"`
+	AlertDLQURL              string            `json:"alert_dlq_url"`
+	AlertDLQARN              string            `json:"alert_dlq_arn"`
+	ProducerPolicyJSON       string            `json:"producer_policy_json"`
+	ProcessorFunctionName    string            `json:"processor_function_name"`
+	ProcessorFunctionARN     string            `json:"processor_function_arn"`
+	ProjectorFunctionName    string            `json:"projector_function_name"`
+	ProjectorDLQURL          string            `json:"projector_dlq_url"`
+	EventBusName             string            `json:"event_bus_name"`
+	EventBusARN              string            `json:"event_bus_arn"`
+	StatusChangeEventPattern string            `json:"status_change_event_pattern"`
+	MaintenanceFunctionName  string            `json:"maintenance_function_name"`
+	MaintenanceFunctionARN   string            `json:"maintenance_function_arn"`
+	AuditTableName           string            `json:"audit_table_name"`
+	AuditTableARN            string            `json:"audit_table_arn"`
+	KMSKeyARN                string            `json:"kms_key_arn"`
+	AlertTopicARN            string            `json:"alert_topic_arn"`
+	AlarmNames               map[string]string `json:"alarm_names"`
+	DashboardName            string            `json:"dashboard_name"`
+	MaintenanceScheduleName  string            `json:"maintenance_schedule_name"`
+	LogGroupNames            map[string]string `json:"log_group_names"`
 }
 
 // ErrNotOutputs is returned for input that is not a JSON object of outputs.

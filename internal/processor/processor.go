@@ -69,7 +69,7 @@ const errorCodeAuditRejected = "AUDIT_REJECTED"
 // Config tunes a Handler.
 type Config struct {
 	MaxConcurrency int           // jobs (a rejection, or a group of updates written together) run at once
-	GroupSize      int           // valid updates written together; 0 or more than audit.MaxTransactionEntries means that
+	GroupSize      int           // valid updates written side by side in one job; 0 or more than audit.MaxBatchWrites means that
 	DeadlineMargin time.Duration // no job starts closer than this to the deadline
 }
 
@@ -88,8 +88,8 @@ func New(a Auditor, d DeadLetters, m Metrics, log *zap.Logger, cfg Config) *Hand
 	if cfg.MaxConcurrency < 1 {
 		cfg.MaxConcurrency = 1
 	}
-	if cfg.GroupSize < 1 || cfg.GroupSize > audit.MaxTransactionEntries {
-		cfg.GroupSize = audit.MaxTransactionEntries
+	if cfg.GroupSize < 1 || cfg.GroupSize > audit.MaxBatchWrites {
+		cfg.GroupSize = audit.MaxBatchWrites
 	}
 	return &Handler{auditor: a, dlq: d, metrics: m, log: log, cfg: cfg, now: time.Now}
 }
@@ -126,9 +126,9 @@ var ErrBatchFailed = errors.New("every record of the batch failed")
 // started) fail nothing.
 //
 // Each record is parsed; an invalid one is a job of its own (to the DLQ),
-// valid ones are written in groups of cfg.GroupSize, each group one job that
-// costs one DynamoDB transaction in the usual case. A worker pool of
-// cfg.MaxConcurrency runs the jobs.
+// valid ones are written in groups of cfg.GroupSize, each group one job
+// whose rows are written side by side, one conditional PutItem each. A
+// worker pool of cfg.MaxConcurrency runs the jobs.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	log := h.log
 	if lc, ok := lambdacontext.FromContext(ctx); ok {

@@ -25,6 +25,8 @@ type AlarmThresholds struct {
 	ProcessorErrors         float64 `hcl:"processor_errors"`
 	ProcessorThrottles      float64 `hcl:"processor_throttles"`
 	MaintenanceErrors       float64 `hcl:"maintenance_errors"`
+	ProjectorErrors         float64 `hcl:"projector_errors"`
+	ProjectorLagSeconds     float64 `hcl:"projector_lag_seconds"`
 }
 
 // Alarm is one of the module's metric alarms (alarms.tf, local.alarms).
@@ -53,8 +55,19 @@ func Alarms(s Settings) []Alarm {
 		{"dlq_not_empty", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", cwtypes.StatisticMaximum, 60, 1, t.DLQMessages, "dlq_messages", gt, "ignore"},
 		{"processor_errors", "AWS/Lambda", "Errors", "FunctionName", cwtypes.StatisticSum, 300, 1, t.ProcessorErrors, "processor_errors", gte, "notBreaching"},
 		{"processor_throttles", "AWS/Lambda", "Throttles", "FunctionName", cwtypes.StatisticSum, 300, 1, t.ProcessorThrottles, "processor_throttles", gte, "notBreaching"},
+		{"projector_errors", "AWS/Lambda", "Errors", "FunctionName", cwtypes.StatisticSum, 300, 1, t.ProjectorErrors, "projector_errors", gte, "notBreaching"},
+		{"projector_lag", "AWS/Lambda", "IteratorAge", "FunctionName", cwtypes.StatisticMaximum, 60, 5, t.ProjectorLagSeconds, "projector_lag_seconds", gt, "notBreaching"},
 		{"maintenance_errors", "AWS/Lambda", "Errors", "FunctionName", cwtypes.StatisticSum, 300, 1, t.MaintenanceErrors, "maintenance_errors", gt, "notBreaching"},
 	}
+}
+
+// ThresholdScale is what the alarm's threshold setting is multiplied by:
+// IteratorAge is in milliseconds, its setting in seconds.
+func (a Alarm) ThresholdScale() float64 {
+	if a.MetricName == "IteratorAge" {
+		return 1000
+	}
+	return 1
 }
 
 // dimensionValue is the resource an alarm watches.
@@ -66,6 +79,8 @@ func (a Alarm) dimensionValue(out outputs.Stack) string {
 		return out.IngestQueueURL[strings.LastIndex(out.IngestQueueURL, "/")+1:]
 	case "maintenance_errors":
 		return out.MaintenanceFunctionName
+	case "projector_errors", "projector_lag":
+		return out.ProjectorFunctionName
 	}
 	return out.ProcessorFunctionName
 }
@@ -105,7 +120,7 @@ func (st *Stack) alerts(ctx context.Context, out *outputs.Stack, p *rolePolicies
 		if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
 			AlarmName: &name, Namespace: &a.Namespace, MetricName: &a.MetricName, Statistic: a.Statistic,
 			Dimensions: []cwtypes.Dimension{{Name: &a.Dimension, Value: aws.String(a.dimensionValue(*out))}},
-			Period:     &a.Period, EvaluationPeriods: &a.EvaluationPeriods, Threshold: &a.Threshold,
+			Period:     &a.Period, EvaluationPeriods: &a.EvaluationPeriods, Threshold: aws.Float64(a.Threshold * a.ThresholdScale()),
 			ComparisonOperator: a.ComparisonOperator, TreatMissingData: &a.TreatMissingData,
 		}); err != nil {
 			return fmt.Errorf("create alarm %s: %w", name, err)

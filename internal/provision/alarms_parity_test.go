@@ -67,10 +67,12 @@ func TestAlarmsMatchTheModule(t *testing.T) {
 	}
 	require.NotNil(t, alarmsExpr, "alarms.tf has no local.alarms")
 	module := items(t, alarmsExpr)
-	stand := outputs.Stack{IngestQueueURL: "http://q/INGEST", IngestDLQURL: "http://q/DLQ", ProcessorFunctionName: "PROCESSOR", MaintenanceFunctionName: "MAINTENANCE"}
+	stand := outputs.Stack{IngestQueueURL: "http://q/INGEST", IngestDLQURL: "http://q/DLQ", ProcessorFunctionName: "PROCESSOR",
+		ProjectorFunctionName: "PROJECTOR", MaintenanceFunctionName: "MAINTENANCE"}
 	resources := map[string]string{
 		"aws_sqs_queue.ingest.name": "INGEST", "aws_sqs_queue.ingest_dlq.name": "DLQ",
 		"aws_lambda_function.processor.function_name": "PROCESSOR", "aws_lambda_function.maintenance.function_name": "MAINTENANCE",
+		"aws_lambda_function.projector.function_name": "PROJECTOR",
 	}
 	goAlarms := Alarms(Defaults("x"))
 	require.Len(t, goAlarms, len(module), "the module has %d alarms", len(module))
@@ -90,9 +92,15 @@ func TestAlarmsMatchTheModule(t *testing.T) {
 			assert.Equal(t, int64(a.Period), period)
 			assert.Equal(t, int64(a.EvaluationPeriods), evals)
 
-			threshold, diags := hcl.AbsTraversalForExpr(m["threshold"])
+			thresholdExpr, scale := m["threshold"], int64(1)
+			if op, ok := thresholdExpr.(*hclsyntax.BinaryOpExpr); ok && op.Op == hclsyntax.OpMultiply {
+				thresholdExpr = op.LHS // var.alarm_thresholds.x * <unit>, as a seconds threshold on a milliseconds metric
+				scale, _ = literal(t, op.RHS).AsBigFloat().Int64()
+			}
+			threshold, diags := hcl.AbsTraversalForExpr(thresholdExpr)
 			require.False(t, diags.HasErrors(), "threshold is not a reference")
 			assert.Equal(t, []string{"var", "alarm_thresholds", a.ThresholdVar}, traversalNames(threshold))
+			assert.Equal(t, a.ThresholdScale(), float64(scale), "the threshold's unit")
 
 			call, ok := m["dimensions"].(*hclsyntax.FunctionCallExpr)
 			require.True(t, ok && call.Name == "tomap" && len(call.Args) == 1, "dimensions is not tomap({...})")

@@ -42,7 +42,7 @@ type rolePolicies struct {
 	refs map[string]cty.Value
 }
 
-func newRolePolicies(s Settings, out outputs.Stack, tableARN string) (*rolePolicies, error) {
+func newRolePolicies(s Settings, out outputs.Stack, tableARN, streamARN, projectorDLQARN string) (*rolePolicies, error) {
 	dir, err := findModule()
 	if err != nil {
 		return nil, err
@@ -70,6 +70,7 @@ func newRolePolicies(s Settings, out outputs.Stack, tableARN string) (*rolePolic
 			"create_alert_topic":      cty.True,
 			"alert_topic_arn":         cty.NullVal(cty.String),
 			"producer_principal_arns": stringList(s.ProducerPrincipalARNs),
+			"event_bus_name":          cty.NullVal(cty.String),
 		},
 		refs: map[string]cty.Value{
 			"data": cty.ObjectVal(map[string]cty.Value{
@@ -79,12 +80,20 @@ func newRolePolicies(s Settings, out outputs.Stack, tableARN string) (*rolePolic
 			}),
 			"aws_sqs_queue": cty.ObjectVal(map[string]cty.Value{
 				"ingest": arn(out.IngestQueueARN), "ingest_dlq": arn(out.IngestDLQARN), "maintenance_dlq": arn(out.MaintenanceDLQARN),
-				"alert_dlq": cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(out.AlertDLQARN), "name": cty.StringVal(s.NamePrefix + "-alert-dlq")}),
+				"alert_dlq":     cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(out.AlertDLQARN), "name": cty.StringVal(s.NamePrefix + "-alert-dlq")}),
+				"projector_dlq": arn(projectorDLQARN),
 			}),
-			"aws_dynamodb_table":       cty.ObjectVal(map[string]cty.Value{"audit": arn(tableARN)}),
+			"aws_dynamodb_table": cty.ObjectVal(map[string]cty.Value{"audit": cty.ObjectVal(map[string]cty.Value{
+				"arn": cty.StringVal(tableARN), "stream_arn": cty.StringVal(streamARN),
+			})}),
+			"aws_cloudwatch_event_bus": cty.ObjectVal(map[string]cty.Value{"status": cty.TupleVal([]cty.Value{
+				cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(out.EventBusName)}),
+			})}),
 			"aws_kms_key":              cty.ObjectVal(map[string]cty.Value{"this": cty.TupleVal([]cty.Value{arn(out.KMSKeyARN)})}),
 			"aws_sns_topic":            cty.ObjectVal(map[string]cty.Value{"alerts": cty.TupleVal([]cty.Value{arn(out.AlertTopicARN)})}),
-			"aws_cloudwatch_log_group": cty.ObjectVal(map[string]cty.Value{"processor": logGroup(out.ProcessorFunctionName), "maintenance": logGroup(out.MaintenanceFunctionName)}),
+			"aws_cloudwatch_log_group": cty.ObjectVal(map[string]cty.Value{
+				"processor": logGroup(out.ProcessorFunctionName), "projector": logGroup(out.ProjectorFunctionName), "maintenance": logGroup(out.MaintenanceFunctionName),
+			}),
 		},
 	}, nil
 }
@@ -153,4 +162,16 @@ func (p *rolePolicies) document(name string) (string, error) {
 		return "", fmt.Errorf("render the module's %s policy: %w", name, err)
 	}
 	return doc, nil
+}
+
+// local evaluates the module's local name, which must be a string.
+func (p *rolePolicies) local(name string) (string, error) {
+	v, err := p.mod.Local(name, p.vars, p.refs)
+	if err != nil {
+		return "", fmt.Errorf("read the module: %w", err)
+	}
+	if v.Type() != cty.String || v.IsNull() {
+		return "", fmt.Errorf("read the module: local.%s is not a string", name)
+	}
+	return v.AsString(), nil
 }

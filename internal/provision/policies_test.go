@@ -25,7 +25,10 @@ func TestRolePoliciesAreTheModules(t *testing.T) {
 		IngestQueueARN: prefix + "-ingest", IngestDLQARN: prefix + "-ingest-dlq", MaintenanceDLQARN: prefix + "-maintenance-dlq", AlertDLQARN: prefix + "-alert-dlq",
 		KMSKeyARN: key, AlertTopicARN: topic, ProcessorFunctionName: "tp-processor", MaintenanceFunctionName: "tp-maintenance",
 	}
-	p, err := newRolePolicies(Defaults("tp"), out, table)
+	stream := table + "/stream/2026-12-04T00:00:00.000"
+	bus := "arn:aws:events:us-east-1:123456789012:event-bus/tp-tracking"
+	out.ProjectorFunctionName, out.EventBusName = "tp-projector", "tp-tracking"
+	p, err := newRolePolicies(Defaults("tp"), out, table, stream, prefix+"-projector-dlq")
 	require.NoError(t, err)
 	tests := []struct {
 		policy, action, resource string
@@ -33,6 +36,16 @@ func TestRolePoliciesAreTheModules(t *testing.T) {
 		want                     authz.Effect
 	}{
 		{"processor", "dynamodb:PutItem", table, nil, authz.Allow},
+		{"processor", "dynamodb:UpdateItem", table, nil, authz.ImplicitDeny},
+		{"processor", "dynamodb:TransactWriteItems", table, nil, authz.ImplicitDeny},
+		{"projector", "dynamodb:GetRecords", stream, nil, authz.Allow},
+		{"projector", "dynamodb:ListStreams", table + "/stream/*", nil, authz.Allow},
+		{"projector", "dynamodb:UpdateItem", table, nil, authz.Allow},
+		{"projector", "dynamodb:PutItem", table, nil, authz.ImplicitDeny},
+		{"projector", "events:PutEvents", bus, map[string][]string{"events:source": {"tracking-pipeline"}}, authz.Allow},
+		{"projector", "events:PutEvents", bus, map[string][]string{"events:source": {"someone.else"}}, authz.ImplicitDeny},
+		{"projector", "events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/default", map[string][]string{"events:source": {"tracking-pipeline"}}, authz.ImplicitDeny},
+		{"projector", "sqs:SendMessage", prefix + "-projector-dlq", nil, authz.Allow},
 		{"processor", "dynamodb:GetItem", table, nil, authz.Allow},
 		{"processor", "dynamodb:Query", table, nil, authz.ImplicitDeny},
 		{"processor", "sqs:SendMessage", prefix + "-ingest-dlq", nil, authz.Allow},
@@ -82,7 +95,7 @@ func TestResourcePoliciesAreTheModules(t *testing.T) {
 	}
 	s := Defaults("tp")
 	s.ProducerPrincipalARNs = []string{producer}
-	p, err := newRolePolicies(s, out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit")
+	p, err := newRolePolicies(s, out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit", "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit/stream/s", "arn:aws:sqs:us-east-1:123456789012:tp-projector-dlq")
 	require.NoError(t, err)
 	p.withRule("tp-alarm-state-change", rule)
 	const deliveryAlarm = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:tp-alert-delivery"
@@ -160,7 +173,7 @@ func TestResourcePoliciesAreTheModules(t *testing.T) {
 		assert.Equal(t, tt.want, got.Effect, "%s: %s %s on %s %v", tt.policy, tt.caller, tt.action, tt.resource, tt.context)
 	}
 	s.ProducerPrincipalARNs = []string{}
-	p, err = newRolePolicies(s, out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit")
+	p, err = newRolePolicies(s, out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit", "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit/stream/s", "arn:aws:sqs:us-east-1:123456789012:tp-projector-dlq")
 	require.NoError(t, err)
 	doc, err := p.document("ingest")
 	require.NoError(t, err)

@@ -9,12 +9,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -93,6 +95,7 @@ func Defaults(namePrefix string) Settings {
 		LogRetentionDays:              30,
 		AlarmThresholds: AlarmThresholds{
 			QueueDepth: 1000, OldestMessageAgeSeconds: 300, DLQMessages: 0, ProcessorErrors: 5, ProcessorThrottles: 5, MaintenanceErrors: 0,
+			ProjectorErrors: 1, ProjectorLagSeconds: 900,
 		},
 		AlertEmailAddresses:   []string{},
 		ProducerPrincipalARNs: []string{},
@@ -108,7 +111,16 @@ func (s Settings) VisibilityTimeout() int {
 }
 
 // Zips are the paths of the Lambda packages.
-type Zips struct{ Processor, Maintenance string }
+type Zips struct{ Processor, Projector, Maintenance string }
+
+// ZipsIn are the packages make build puts in dir.
+func ZipsIn(dir string) Zips {
+	return Zips{
+		Processor:   filepath.Join(dir, "processor.zip"),
+		Projector:   filepath.Join(dir, "projector.zip"),
+		Maintenance: filepath.Join(dir, "maintenance.zip"),
+	}
+}
 
 // Stack creates the resources of one stack.
 type Stack struct {
@@ -178,11 +190,26 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 		return out, err
 	}
 
+	var projectorDLQARN string
+	if out.ProjectorDLQURL, projectorDLQARN, err = createQueue(ctx, q, name+"-projector-dlq", map[string]string{
+		"MessageRetentionPeriod": "1209600", "KmsMasterKeyId": keyARN,
+		"KmsDataKeyReusePeriodSeconds": strconv.Itoa(s.KMSDataKeyReusePeriodSeconds),
+	}); err != nil {
+		return out, err
+	}
+
 	out.AuditTableName = name + "-audit"
-	tableARN, err := st.table(ctx, out.AuditTableName, keyARN)
+	tableARN, streamARN, err := st.table(ctx, out.AuditTableName, keyARN)
 	if err != nil {
 		return out, err
 	}
+	out.AuditTableARN = tableARN
+	out.EventBusName = name + "-tracking"
+	bus, err := eventbridge.NewFromConfig(st.cfg).CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: &out.EventBusName})
+	if err != nil {
+		return out, fmt.Errorf("create the status event bus: %w", err)
+	}
+	out.EventBusARN = aws.ToString(bus.EventBusArn)
 
 	topic, err := sns.NewFromConfig(st.cfg).CreateTopic(ctx, &sns.CreateTopicInput{
 		Name: aws.String(name + "-alerts"), Attributes: map[string]string{"KmsMasterKeyId": keyARN},
@@ -193,8 +220,9 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	out.AlertTopicARN = aws.ToString(topic.TopicArn)
 
 	out.ProcessorFunctionName = name + "-processor"
+	out.ProjectorFunctionName = name + "-projector"
 	out.MaintenanceFunctionName = name + "-maintenance"
-	policies, err := newRolePolicies(s, out, tableARN)
+	policies, err := newRolePolicies(s, out, tableARN, streamARN, projectorDLQARN)
 	if err != nil {
 		return out, err
 	}
@@ -218,6 +246,10 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 		ScalingConfig:                  &lambdatypes.ScalingConfig{MaximumConcurrency: aws.Int32(int32(s.EventSourceMaximumConcurrency))}, //nolint:gosec // validated 2-1000
 	}); err != nil {
 		return out, fmt.Errorf("create the event source mapping: %w", err)
+	}
+
+	if err := st.projector(ctx, fns, zips.Projector, &out, streamARN, projectorDLQARN); err != nil {
+		return out, err
 	}
 
 	maintenanceARN, err := fns.create(ctx, out.MaintenanceFunctionName, "maintenance", zips.Maintenance, s.MaintenanceTimeoutSeconds, 256, map[string]string{
@@ -271,10 +303,11 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}
 	out.LogGroupNames = map[string]string{
 		"processor":   "/aws/lambda/" + out.ProcessorFunctionName,
+		"projector":   "/aws/lambda/" + out.ProjectorFunctionName,
 		"maintenance": "/aws/lambda/" + out.MaintenanceFunctionName,
 	}
 	logs := cloudwatchlogs.NewFromConfig(st.cfg)
-	for _, group := range []string{out.LogGroupNames["processor"], out.LogGroupNames["maintenance"]} {
+	for _, group := range []string{out.LogGroupNames["processor"], out.LogGroupNames["projector"], out.LogGroupNames["maintenance"]} {
 		if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &group, KmsKeyId: &keyARN}); err != nil {
 			return out, fmt.Errorf("create log group %s: %w", group, err)
 		}
@@ -303,29 +336,29 @@ func (st *Stack) key(ctx context.Context) (string, error) {
 	return aws.ToString(key.KeyMetadata.Arn), nil
 }
 
-// table creates the audit table and returns its ARN.
-func (st *Stack) table(ctx context.Context, name, keyARN string) (string, error) {
+// table creates the audit table and returns its ARN and its stream's.
+func (st *Stack) table(ctx context.Context, name, keyARN string) (string, string, error) {
 	d := dynamodb.NewFromConfig(st.cfg)
 	in := audit.CreateTableInput(name)
 	in.SSESpecification = &ddbtypes.SSESpecification{Enabled: aws.Bool(true), SSEType: ddbtypes.SSETypeKms, KMSMasterKeyId: &keyARN}
 	in.DeletionProtectionEnabled = aws.Bool(st.s.DeletionProtection)
 	created, err := d.CreateTable(ctx, in)
 	if err != nil {
-		return "", fmt.Errorf("create audit table: %w", err)
+		return "", "", fmt.Errorf("create audit table: %w", err)
 	}
 	if _, err := d.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
 		TableName:                        &name,
 		PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(st.s.PointInTimeRecovery)},
 	}); err != nil {
-		return "", fmt.Errorf("set point-in-time recovery of the audit table: %w", err)
+		return "", "", fmt.Errorf("set point-in-time recovery of the audit table: %w", err)
 	}
 	if _, err := d.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName:               &name,
 		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(audit.AttrExpiresAt), Enabled: aws.Bool(true)},
 	}); err != nil {
-		return "", fmt.Errorf("enable TTL on the audit table: %w", err)
+		return "", "", fmt.Errorf("enable TTL on the audit table: %w", err)
 	}
-	return aws.ToString(created.TableDescription.TableArn), nil
+	return aws.ToString(created.TableDescription.TableArn), aws.ToString(created.TableDescription.LatestStreamArn), nil
 }
 
 func createQueue(ctx context.Context, q *sqs.Client, name string, attrs map[string]string) (string, string, error) {

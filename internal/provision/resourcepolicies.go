@@ -36,7 +36,7 @@ func (st *Stack) resourcePolicies(ctx context.Context, p *rolePolicies, out outp
 	q := sqs.NewFromConfig(st.cfg)
 	for name, url := range map[string]string{
 		"ingest": out.IngestQueueURL, `queue_tls_only["ingest_dlq"]`: out.IngestDLQURL, `queue_tls_only["maintenance_dlq"]`: out.MaintenanceDLQURL,
-		"alert_dlq": out.AlertDLQURL,
+		"alert_dlq": out.AlertDLQURL, `queue_tls_only["projector_dlq"]`: out.ProjectorDLQURL,
 	} {
 		policy, err := doc(name)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"runtime"
 	"time"
 
@@ -48,9 +47,7 @@ func Run(ctx context.Context, o Options) error {
 	s := provision.Defaults(fmt.Sprintf("soak-%d", time.Now().Unix()%100000))
 	s.LambdaArchitecture = lambdazip.Architecture(runtime.GOARCH)
 	Tune(&s)
-	out, err := provision.New(cfg, s).Apply(ctx, provision.Zips{
-		Processor: filepath.Join(o.ZipDir, "processor.zip"), Maintenance: filepath.Join(o.ZipDir, "maintenance.zip"),
-	})
+	out, err := provision.New(cfg, s).Apply(ctx, provision.ZipsIn(o.ZipDir))
 	if err != nil {
 		return fmt.Errorf("deploy: %w", err)
 	}

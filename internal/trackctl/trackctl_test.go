@@ -77,7 +77,7 @@ func TestOperatorWorkflow(t *testing.T) {
 	s := provision.Defaults(testenv.Unique("ctl"))
 	s.LambdaArchitecture = map[bool]string{true: "x86_64", false: "arm64"}[isAMD64()]
 	out, err := provision.New(cfg, s).Apply(context.Background(), provision.Zips{
-		Processor: testenv.LambdaZip(t, "processor"), Maintenance: testenv.LambdaZip(t, "maintenance"),
+		Processor: testenv.LambdaZip(t, "processor"), Projector: testenv.LambdaZip(t, "projector"), Maintenance: testenv.LambdaZip(t, "maintenance"),
 	})
 	require.NoError(t, err)
 	outputs := filepath.Join(t.TempDir(), "outputs.json")

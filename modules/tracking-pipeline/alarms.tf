@@ -4,7 +4,8 @@
 # - the DLQ alarm ignores missing data: once messages are there it stays in
 #   ALARM until a datapoint shows the DLQ empty;
 # - Lambda publishes Errors/Throttles only when invoked: no invocations is no
-#   errors, so notBreaching.
+#   errors, so notBreaching; IteratorAge only when it delivers a batch: an
+#   idle stream is not behind, so notBreaching.
 
 locals {
   # Every transition reaches the topic once, as the EventBridge rule's
@@ -70,6 +71,30 @@ locals {
       evaluation_periods  = 1
       threshold           = var.alarm_thresholds.processor_throttles
       comparison_operator = "GreaterThanOrEqualToThreshold"
+      treat_missing_data  = "notBreaching"
+    }
+    projector_errors = {
+      description         = "${local.projector_function_name} failed ${var.alarm_thresholds.projector_errors} or more invocations in 5 minutes: latest statuses, day counters and status-change events lag until it recovers (its batches are retried)."
+      namespace           = "AWS/Lambda"
+      metric_name         = "Errors"
+      dimensions          = tomap({ FunctionName = aws_lambda_function.projector.function_name })
+      statistic           = "Sum"
+      period              = 300
+      evaluation_periods  = 1
+      threshold           = var.alarm_thresholds.projector_errors
+      comparison_operator = "GreaterThanOrEqualToThreshold"
+      treat_missing_data  = "notBreaching"
+    }
+    projector_lag = {
+      description         = "${local.projector_function_name} is more than ${var.alarm_thresholds.projector_lag_seconds} s behind the audit table's stream (IteratorAge); records older than 12 hours go to ${aws_sqs_queue.projector_dlq.name}, and the stream keeps them 24 hours."
+      namespace           = "AWS/Lambda"
+      metric_name         = "IteratorAge"
+      dimensions          = tomap({ FunctionName = aws_lambda_function.projector.function_name })
+      statistic           = "Maximum"
+      period              = 60
+      evaluation_periods  = 5
+      threshold           = var.alarm_thresholds.projector_lag_seconds * 1000
+      comparison_operator = "GreaterThanThreshold"
       treat_missing_data  = "notBreaching"
     }
     maintenance_errors = {

@@ -36,6 +36,23 @@ locals {
       stat = "p50"
     },
     {
+      title = "Projector: invocations, errors, lag behind the stream (ms)"
+      metrics = [
+        ["AWS/Lambda", "Invocations", "FunctionName", local.projector_function_name, { stat = "Sum" }],
+        ["AWS/Lambda", "Errors", "FunctionName", local.projector_function_name, { stat = "Sum" }],
+        ["AWS/Lambda", "IteratorAge", "FunctionName", local.projector_function_name, { stat = "Maximum", yAxis = "right" }],
+      ]
+      stat = "Sum"
+    },
+    {
+      title = "Status changes and projected rows"
+      metrics = [
+        for m in ["StatusChanges", "Rows", "StaleRows", "Retried"] :
+        [var.metrics_namespace, m, "FunctionName", local.projector_function_name]
+      ]
+      stat = "Sum"
+    },
+    {
       title = "Audit table capacity"
       metrics = [
         ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", aws_dynamodb_table.audit.name],

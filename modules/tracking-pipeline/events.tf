@@ -45,3 +45,17 @@ resource "aws_cloudwatch_event_target" "alarm_state_change" {
     input_template = "\"[${upper(var.environment)}] <alarm> is <state> (was <previous>) at <time> in <region>: <reason>\""
   }
 }
+
+################################################################################
+# Status-change events
+################################################################################
+
+# The bus the projector puts "Tracking Status Changed" events on, unless
+# event_bus_name names one. Consumers add their own rules on it with the
+# status_change_event_pattern output.
+resource "aws_cloudwatch_event_bus" "status" {
+  count = local.create_event_bus ? 1 : 0
+
+  name = "${local.name}-tracking"
+  tags = local.tags
+}

@@ -47,9 +47,9 @@ data "aws_iam_policy_document" "processor" {
 
   statement {
     sid = "WriteAuditTrail"
-    # TransactWriteItems is authorised per item as PutItem and UpdateItem;
-    # GetItem tells a duplicate from a conflict.
-    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"]
+    # One conditional PutItem per row, conflict or settled message; GetItem
+    # tells a parked message's redelivery.
+    actions   = ["dynamodb:PutItem", "dynamodb:GetItem"]
     resources = [aws_dynamodb_table.audit.arn]
   }
 
@@ -85,6 +85,89 @@ resource "aws_iam_role_policy" "processor" {
   name   = "processor"
   role   = aws_iam_role.processor.id
   policy = data.aws_iam_policy_document.processor.json
+}
+
+################################################################################
+# Projector
+################################################################################
+
+resource "aws_iam_role" "projector" {
+  name               = local.projector_function_name
+  description        = "Runs ${local.projector_function_name}"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "projector" {
+  statement {
+    sid = "ReadAuditStream"
+    # Lambda's event source mapping reads the stream with this role.
+    actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+    resources = [aws_dynamodb_table.audit.stream_arn]
+  }
+
+  statement {
+    sid       = "ListAuditStreams"
+    actions   = ["dynamodb:ListStreams"]
+    resources = ["${aws_dynamodb_table.audit.arn}/stream/*"]
+  }
+
+  statement {
+    sid       = "ProjectLatestAndCounts"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.audit.arn]
+  }
+
+  statement {
+    sid       = "PublishStatusChanges"
+    actions   = ["events:PutEvents"]
+    resources = [local.event_bus_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "events:source"
+      values   = [local.status_event_source]
+    }
+  }
+
+  statement {
+    sid = "FailedBatchesToQueue"
+    # Lambda sends the record of a batch it gave up on to the mapping's on-failure destination as this role.
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.projector_dlq.arn]
+  }
+
+  statement {
+    sid = "UseKeyThroughQueueAndTable"
+    # Needed on AWS: DynamoDB uses the key on the function's behalf to read the stream and write items (not checked locally); SQS's use of it for the on-failure queue is, see make test-iam.
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.kms_via_services
+    }
+  }
+
+  statement {
+    sid = "WriteOwnLogs"
+    # Needed on AWS: Lambda writes the function's output to its log group as this role (the local AWS's executor writes it itself).
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.projector.arn}:*"]
+  }
+
+  statement {
+    sid = "Tracing"
+    # Needed on AWS: active tracing sends segments to X-Ray as this role (X-Ray is not emulated).
+    # X-Ray has no resource-level permissions: AWS requires "*".
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"] #trivy:ignore:AVD-AWS-0057
+  }
+}
+
+resource "aws_iam_role_policy" "projector" {
+  name   = "projector"
+  role   = aws_iam_role.projector.id
+  policy = data.aws_iam_policy_document.projector.json
 }
 
 ################################################################################

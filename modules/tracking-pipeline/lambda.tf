@@ -1,8 +1,15 @@
-# Both functions run a prebuilt Go `bootstrap` on provided.al2023. The module
+# The functions run a prebuilt Go `bootstrap` on provided.al2023. The module
 # never builds Go: `make build` produces the zips.
 
 resource "aws_cloudwatch_log_group" "processor" {
   name              = "/aws/lambda/${local.processor_function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = local.kms_key_arn
+  tags              = local.tags
+}
+
+resource "aws_cloudwatch_log_group" "projector" {
+  name              = "/aws/lambda/${local.projector_function_name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = local.kms_key_arn
   tags              = local.tags
@@ -72,6 +79,80 @@ resource "aws_lambda_event_source_mapping" "ingest" {
           pattern = filter.value
         }
       }
+    }
+  }
+}
+
+# The projector: the audit row is the processor's only commit; the latest
+# statuses, the status index, the day counters and the status-change events
+# follow from the table's stream (internal/projection).
+resource "aws_lambda_function" "projector" {
+  function_name    = local.projector_function_name
+  description      = "Projects ${aws_dynamodb_table.audit.name}'s stream: latest statuses, day counters, status-change events"
+  role             = aws_iam_role.projector.arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = [var.lambda_architecture]
+  filename         = var.projector_zip_path
+  source_code_hash = filebase64sha256(var.projector_zip_path)
+  timeout          = 60
+  memory_size      = 256
+  tags             = local.tags
+
+  environment {
+    variables = {
+      AUDIT_TABLE_NAME    = aws_dynamodb_table.audit.name
+      EVENT_BUS_NAME      = local.event_bus_name
+      STATUS_EVENT_SOURCE = local.status_event_source
+      RETENTION_DAYS      = tostring(var.retention_days)
+      LOG_LEVEL           = var.log_level
+      METRICS_NAMESPACE   = var.metrics_namespace
+    }
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.projector.name
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [aws_iam_role_policy.projector]
+}
+
+resource "aws_lambda_event_source_mapping" "projector" {
+  event_source_arn  = aws_dynamodb_table.audit.stream_arn
+  function_name     = aws_lambda_function.projector.arn
+  starting_position = "TRIM_HORIZON"
+  # Up to 100 records a batch, waiting at most 1 s to fill it: the day
+  # counters are written once per batch, the latest statuses follow within
+  # about a second.
+  batch_size                         = 100
+  maximum_batching_window_in_seconds = 1
+  # The window's event names the stream shard whose counters a batch adds to
+  # (internal/projection); nothing is kept in the window's state.
+  tumbling_window_in_seconds     = 60
+  function_response_types        = ["ReportBatchItemFailures"]
+  bisect_batch_on_function_error = true
+  # Retries never give up on their own; a record older than 12 hours (half
+  # the stream's 24-hour retention) goes to the on-failure queue, where
+  # trackctl rebuild repairs what it missed.
+  maximum_retry_attempts        = -1
+  maximum_record_age_in_seconds = 43200
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.projector_dlq.arn
+    }
+  }
+
+  # Rows, conflicts and settled messages with a new image: never the
+  # projector's own writes, never a TTL delete (internal/projection.FilterPattern).
+  filter_criteria {
+    filter {
+      pattern = local.projector_filter_pattern
     }
   }
 }

@@ -34,6 +34,7 @@ locals {
   ingest_dlq_arn      = "${local.queue_arn_prefix}-ingest-dlq"
   maintenance_dlq_arn = "${local.queue_arn_prefix}-maintenance-dlq"
   alert_dlq_arn       = "${local.queue_arn_prefix}-alert-dlq"
+  projector_dlq_arn   = "${local.queue_arn_prefix}-projector-dlq"
   sqs_via_service     = "sqs.${local.region}.amazonaws.com"
 
   # An explicit create_* is known at plan even when the ARN it pairs with
@@ -47,10 +48,26 @@ locals {
   alert_topic_arn_planned = local.create_alert_topic ? "arn:${local.partition}:sns:${local.region}:${local.account_id}:${local.name}-alerts" : var.alert_topic_arn
 
   processor_function_name   = "${local.name}-processor"
+  projector_function_name   = "${local.name}-projector"
   maintenance_function_name = "${local.name}-maintenance"
 
+  # Status-change events (contract: internal/contract/tracking-status-changed.v1.schema.json).
+  create_event_bus            = var.event_bus_name == null
+  event_bus_name              = local.create_event_bus ? aws_cloudwatch_event_bus.status[0].name : var.event_bus_name
+  event_bus_arn               = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/${local.event_bus_name}"
+  status_event_source         = "tracking-pipeline"
+  status_event_detail_type    = "Tracking Status Changed"
+  status_change_event_pattern = jsonencode({ source = [local.status_event_source], detail-type = [local.status_event_detail_type] })
+
+  # The records the projector reads (internal/projection.FilterPattern).
+  projector_filter_pattern = jsonencode({
+    dynamodb = {
+      Keys     = { sk = { S = [{ prefix = "EVT#" }, { prefix = "CONFLICT#" }, "SETTLED"] } }
+      NewImage = { sent_at = { S = [{ exists = true }] } }
+    }
+  })
+
   # Attribute and index names the Go code uses (internal/audit/keys.go).
-  audit_index_by_time = "by_event_time"
   # Packages by latest status (internal/audit.IndexByStatus).
   audit_index_by_status = "by_status"
   audit_ttl_attribute   = "expires_at"

@@ -53,6 +53,31 @@ output "processor_function_arn" {
   value       = aws_lambda_function.processor.arn
 }
 
+output "projector_function_name" {
+  description = "Name of the projector Lambda function (the audit table's stream to latest statuses, day counters and status-change events)."
+  value       = aws_lambda_function.projector.function_name
+}
+
+output "projector_dlq_url" {
+  description = "URL of the queue holding the stream batches the projector gave up on (records older than 12 hours), for trackctl rebuild."
+  value       = aws_sqs_queue.projector_dlq.url
+}
+
+output "event_bus_name" {
+  description = "Name of the EventBridge bus carrying the status-change events (created or supplied)."
+  value       = local.event_bus_name
+}
+
+output "event_bus_arn" {
+  description = "ARN of the EventBridge bus carrying the status-change events."
+  value       = local.event_bus_arn
+}
+
+output "status_change_event_pattern" {
+  description = "The event pattern of the status-change events (\"Tracking Status Changed\"), for a consumer's rule on the bus; narrow it on detail fields, for example detail.status."
+  value       = local.status_change_event_pattern
+}
+
 output "maintenance_function_name" {
   description = "Name of the maintenance Lambda function."
   value       = aws_lambda_function.maintenance.function_name
@@ -84,7 +109,7 @@ output "alert_topic_arn" {
 }
 
 output "alarm_names" {
-  description = "Alarm names by role: queue_depth, oldest_message_age, dlq_not_empty, processor_errors, processor_throttles, maintenance_errors, and alert_delivery (the alert path itself)."
+  description = "Alarm names by role: queue_depth, oldest_message_age, dlq_not_empty, processor_errors, processor_throttles, projector_errors, projector_lag, maintenance_errors, and alert_delivery (the alert path itself)."
   value       = merge({ for k, a in aws_cloudwatch_metric_alarm.this : k => a.alarm_name }, { alert_delivery = aws_cloudwatch_metric_alarm.alert_delivery.alarm_name })
 }
 
@@ -99,9 +124,10 @@ output "maintenance_schedule_name" {
 }
 
 output "log_group_names" {
-  description = "Log group names by function: processor, maintenance."
+  description = "Log group names by function: processor, projector, maintenance."
   value = {
     processor   = aws_cloudwatch_log_group.processor.name
+    projector   = aws_cloudwatch_log_group.projector.name
     maintenance = aws_cloudwatch_log_group.maintenance.name
   }
 }

@@ -56,6 +56,17 @@ resource "aws_sqs_queue" "alert_dlq" {
   tags                              = local.tags
 }
 
+# Stream batches the projector could not project within their record age:
+# Lambda's DDBStreamBatchInfo (shard, first and last sequence numbers), for
+# trackctl rebuild.
+resource "aws_sqs_queue" "projector_dlq" {
+  name                              = "${local.name}-projector-dlq"
+  message_retention_seconds         = 1209600
+  kms_master_key_id                 = local.kms_key_arn
+  kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
+  tags                              = local.tags
+}
+
 # Every queue refuses requests that are not over TLS.
 data "aws_iam_policy_document" "queue_tls_only" {
   for_each = {
@@ -63,6 +74,7 @@ data "aws_iam_policy_document" "queue_tls_only" {
     ingest_dlq      = local.ingest_dlq_arn
     maintenance_dlq = local.maintenance_dlq_arn
     alert_dlq       = local.alert_dlq_arn
+    projector_dlq   = local.projector_dlq_arn
   }
 
   statement {
@@ -137,6 +149,11 @@ data "aws_iam_policy_document" "alert_dlq" {
 resource "aws_sqs_queue_policy" "alert_dlq" {
   queue_url = aws_sqs_queue.alert_dlq.id
   policy    = data.aws_iam_policy_document.alert_dlq.json
+}
+
+resource "aws_sqs_queue_policy" "projector_dlq" {
+  queue_url = aws_sqs_queue.projector_dlq.id
+  policy    = data.aws_iam_policy_document.queue_tls_only["projector_dlq"].json
 }
 
 resource "aws_sqs_queue_policy" "maintenance_dlq" {

@@ -54,9 +54,31 @@ variable "maintenance_zip_path" {
   }
 }
 
+variable "projector_zip_path" {
+  type        = string
+  description = "Path of the prebuilt projector zip (a linux `bootstrap` binary, from `make build`): it keeps the latest statuses, the status index and the day counters from the audit table's stream, and puts the status-change events."
+
+  validation {
+    condition     = endswith(var.projector_zip_path, ".zip")
+    error_message = "projector_zip_path must name a .zip file."
+  }
+}
+
+variable "event_bus_name" {
+  type        = string
+  description = "Name of an existing EventBridge bus of this account and region for the status-change events; null creates one, <name_prefix>-<environment>-tracking."
+  default     = null
+
+  validation {
+    # "Event bus names ... [.\-_A-Za-z0-9]+", at most 256 characters (CreateEventBus).
+    condition     = var.event_bus_name == null || can(regex("^[.\\-_A-Za-z0-9]{1,256}$", var.event_bus_name))
+    error_message = "event_bus_name must be 1-256 characters of letters, digits, '.', '-' and '_'."
+  }
+}
+
 variable "lambda_architecture" {
   type        = string
-  description = "CPU architecture of both functions; the zips must be built for it (`make build ARCH=arm64|amd64`)."
+  description = "CPU architecture of the functions; the zips must be built for it (`make build ARCH=arm64|amd64`)."
   default     = "arm64"
   nullable    = false
 
@@ -461,8 +483,10 @@ variable "alarm_thresholds" {
     processor_errors           = optional(number, 5)
     processor_throttles        = optional(number, 5)
     maintenance_errors         = optional(number, 0)
+    projector_errors           = optional(number, 1)
+    projector_lag_seconds      = optional(number, 900)
   })
-  description = "Alarm thresholds: queue depth (visible messages), age of the oldest message in seconds, processor errors and throttles per 5 minutes fire at or above their value; DLQ messages and maintenance errors fire above theirs (0: any)."
+  description = "Alarm thresholds: queue depth (visible messages), age of the oldest message in seconds, processor errors and throttles per 5 minutes fire at or above their value; DLQ messages and maintenance errors fire above theirs (0: any); projector errors per 5 minutes fire at or above theirs, and the projector's lag behind the table's stream (IteratorAge, seconds, well under the stream's 24 hours) above its value."
   default     = {}
   nullable    = false
 

@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 )
 
 // call is one IAM action on one resource that a request needs.
 type call struct {
 	action, resource string
+	context          map[string][]string // condition keys of this call alone (an event's source)
 	policy           string  // the resource's own policy; "" for none
 	defaultPolicy    bool    // the resource has kumo's default policy (read as none)
 	unjudged         bool    // the resource's policy is not judged (README, gap table); the key still is
@@ -137,4 +141,40 @@ func snsCalls(ctx context.Context, form url.Values, res Resources, region string
 		c.key = &keyUse{keyID: t.KeyID, actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, viaService: "sns." + region + ".amazonaws.com", context: map[string]string{"aws:sns:topicArn": arn}}
 	}
 	return []call{c}, nil
+}
+
+// eventsCalls are the actions an EventBridge PutEvents request needs:
+// events:PutEvents on each entry's bus ("arn:${Partition}:events:${Region}:
+// ${Account}:event-bus/${EventBusName}", the name or the ARN the entry
+// gives, default when none), with the entry's events:source and
+// events:detail-type ("Actions, resources, and condition keys for Amazon
+// EventBridge"). Other EventBridge calls of a role are not evaluated.
+func eventsCalls(op string, body []byte, region string) ([]call, error) {
+	if op != "PutEvents" {
+		return nil, fmt.Errorf("the local AWS does not evaluate EventBridge %s of a role", op)
+	}
+	var req struct {
+		Entries []struct{ EventBusName, Source, DetailType string }
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("read the %s request: %w", op, err)
+	}
+	calls := make([]call, 0, len(req.Entries))
+	for _, e := range req.Entries {
+		bus := e.EventBusName
+		switch {
+		case bus == "":
+			bus = "default"
+		case strings.HasPrefix(bus, "arn:"):
+			calls = append(calls, call{action: "events:PutEvents", resource: bus, context: entryContext(e.Source, e.DetailType)})
+			continue
+		}
+		calls = append(calls, call{action: "events:PutEvents", resource: fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", region, awsapi.Account, bus),
+			context: entryContext(e.Source, e.DetailType)})
+	}
+	return calls, nil
+}
+
+func entryContext(source, detailType string) map[string][]string {
+	return map[string][]string{"events:source": {source}, "events:detail-type": {detailType}}
 }

@@ -1,7 +1,7 @@
 // Package access decides, request by request, whether the principal that
 // signed it may do what it asks, with the policies stored in the local
 // AWS, as IAM does (authz). It covers the calls a Lambda function's role
-// makes to DynamoDB, SQS and SNS; any other call of a role is refused in
+// makes to DynamoDB, SQS, SNS and EventBridge (PutEvents); any other call of a role is refused in
 // enforce mode as not evaluated, never allowed unseen. The admin key is the
 // account itself and is not checked. Modes: enforce (refuse with the
 // service's AccessDenied error), log (serve, and log what enforce would
@@ -127,7 +127,17 @@ func (g *Guard) evaluate(ctx context.Context, caller authz.Caller, service strin
 				return g.deny(caller, service, c.action, c.resource, "the local AWS cannot read its resource policy: "+err.Error())
 			}
 		}
-		if d := g.decide(caller, service, c.action, c.resource, reqCtx, pol); d != nil {
+		callCtx := reqCtx
+		if len(c.context) > 0 {
+			callCtx = make(map[string][]string, len(reqCtx)+len(c.context))
+			for k, v := range reqCtx {
+				callCtx[k] = v
+			}
+			for k, v := range c.context {
+				callCtx[k] = v
+			}
+		}
+		if d := g.decide(caller, service, c.action, c.resource, callCtx, pol); d != nil {
 			return d
 		}
 	}
@@ -211,6 +221,9 @@ func (g *Guard) calls(r *http.Request, body []byte) (string, []call, error) {
 	case strings.HasPrefix(target, "AmazonSQS."):
 		c, err := sqsCalls(r.Context(), strings.TrimPrefix(target, "AmazonSQS."), body, g.resources, g.regionOf(r))
 		return "sqs", c, err
+	case strings.HasPrefix(target, "AWSEvents."):
+		c, err := eventsCalls(strings.TrimPrefix(target, "AWSEvents."), body, g.regionOf(r))
+		return "events", c, err
 	}
 	if form, err := url.ParseQuery(string(body)); err == nil && awsapi.SigningService(r) == "sns" {
 		c, err := snsCalls(r.Context(), form, g.resources, g.regionOf(r))
@@ -335,6 +348,10 @@ func (g *Guard) deny(caller authz.Caller, service, action, resource, reason stri
 // accessDenied are the services' errors for a refused action.
 var accessDenied = map[string]Denial{
 	"dynamodb": {Status: http.StatusBadRequest, Code: "AccessDeniedException"},
+	// A role without events:PutEvents: the whole call, 400 (seen:
+	// "... is not authorized to perform: events:PutEvents on resource:
+	// arn:aws:events:...:event-bus/... because no identity-based policy allows ...").
+	"events": {Status: http.StatusBadRequest, Code: "AccessDeniedException"},
 	"sns":      {Status: http.StatusForbidden, Code: "AuthorizationError"},
 	"sqs":      {Status: http.StatusForbidden, Code: "AccessDenied"},
 }

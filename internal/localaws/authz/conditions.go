@@ -14,6 +14,7 @@ var knownKeys = []string{
 	"aws:SourceAccount", "aws:SourceArn", "aws:SecureTransport", "aws:PrincipalArn",
 	"aws:PrincipalAccount", "aws:CurrentTime", "aws:TagKeys",
 	"kms:ViaService", "kms:CallerAccount", "kms:EncryptionContext:",
+	"events:source", "events:detail-type", // each PutEvents entry's (access.eventsCalls)
 }
 
 func knownKey(key string) bool {

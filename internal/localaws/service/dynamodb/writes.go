@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 )
 
 // writeOp is a single-item write.
@@ -46,6 +48,14 @@ func (s *Service) writeItem(op writeOp) http.HandlerFunc {
 		olds, unlock := s.lockAndRead(r.Context(), []itemRef{{t.Name, key}})
 		defer unlock()
 		old := olds[0]
+		if op == opUpdate {
+			bound, err := bindSetOperands(body, old)
+			if err != nil {
+				awsapi.WriteProtocolError(w, r, http.StatusBadRequest, "ValidationException", err.Error())
+				return
+			}
+			body = bound
+		}
 		status, h, out, ok := s.kumo.Exchange(w, r, body)
 		if !ok {
 			return

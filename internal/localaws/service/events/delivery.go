@@ -20,7 +20,7 @@ import (
 // ("Using resource-based policies for Amazon EventBridge").
 const eventsPrincipal = "events.amazonaws.com"
 
-// delivery is one event on its way to one SNS target of one rule.
+// delivery is one event on its way to one SNS or SQS target of one rule.
 type delivery struct {
 	bus, rule, ruleARN string
 	target             eventTarget
@@ -36,11 +36,17 @@ type delivery struct {
 func (e *Service) deliver(d delivery) {
 	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
 	defer cancel()
-	err := e.auth.ServicePublish(ctx, eventsPrincipal, d.ruleARN, accountOf(d.ruleARN), d.target.Arn)
-	code := "NO_PERMISSIONS"
-	if err == nil {
-		code = "NO_RESOURCE"
-		err = e.publisher.Publish(ctx, d.target.Arn, "", transform(d.target, d.event))
+	var code string
+	var err error
+	if strings.Contains(d.target.Arn, ":sqs:") {
+		code, err = e.send(ctx, d)
+	} else {
+		err = e.auth.ServicePublish(ctx, eventsPrincipal, d.ruleARN, accountOf(d.ruleARN), d.target.Arn)
+		code = "NO_PERMISSIONS"
+		if err == nil {
+			code = "NO_RESOURCE"
+			err = e.publisher.Publish(ctx, d.target.Arn, "", transform(d.target, d.event))
+		}
 	}
 	// "Invocations: ... This includes successful and failed invocations";
 	// "FailedInvocations: The number of invocations that failed
@@ -50,7 +56,7 @@ func (e *Service) deliver(d delivery) {
 		return
 	}
 	e.record(d.bus, d.rule, "FailedInvocations", 1)
-	e.log.Warn("event not delivered to SNS target", zap.String("rule", d.rule), zap.String("topic", d.target.Arn), zap.String("code", code), zap.Error(err))
+	e.log.Warn("event not delivered to its target", zap.String("rule", d.rule), zap.String("target", d.target.Arn), zap.String("code", code), zap.Error(err))
 	if d.target.DeadLetterConfig == nil || d.target.DeadLetterConfig.Arn == "" {
 		return
 	}
@@ -61,6 +67,26 @@ func (e *Service) deliver(d delivery) {
 		return
 	}
 	e.record(d.bus, d.rule, "InvocationsSentToDlq", 1)
+}
+
+// send delivers the event to an SQS target as EventBridge: under the
+// queue's policy (sqs:SendMessage for events.amazonaws.com, aws:SourceArn
+// the rule) and, for an encrypted queue, the key policy ("If your Amazon
+// SQS queue is encrypted, you must create a customer-managed KMS key" that
+// lets events.amazonaws.com kms:Decrypt and kms:GenerateDataKey;
+// "Troubleshooting Amazon EventBridge", "Using resource-based policies for
+// Amazon EventBridge"). The body is the whole event unless the target
+// shapes it. It returns the DLQ error code of a failure.
+func (e *Service) send(ctx context.Context, d delivery) (string, error) {
+	url, err := e.kumo.QueueURL(ctx, d.target.Arn)
+	if err != nil {
+		return "NO_RESOURCE", err //nolint:wrapcheck // QueueURL names the queue
+	}
+	if err := e.auth.ServiceSend(ctx, eventsPrincipal, d.ruleARN, accountOf(d.ruleARN), url); err != nil {
+		return "NO_PERMISSIONS", err //nolint:wrapcheck // the guard's refusal names the call
+	}
+	_, err = e.kumo.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(transform(d.target, d.event))})
+	return "NO_RESOURCE", err //nolint:wrapcheck // the SDK's error names the call
 }
 
 // park sends the event to the target's dead-letter queue as EventBridge,

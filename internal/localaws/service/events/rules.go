@@ -1,5 +1,6 @@
-// Package events fills kumo's EventBridge gaps: delivery to SNS targets,
-// with event patterns and input transformers.
+// Package events fills kumo's EventBridge gaps: PutEvents checked as
+// EventBridge checks it, and delivery to SNS and SQS targets as
+// events.amazonaws.com, with event patterns and input transformers.
 package events
 
 import (
@@ -9,9 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
@@ -113,10 +112,6 @@ type eventsRequest struct {
 	EventPattern string
 	Targets      []eventTarget
 	Ids          []string
-	Entries      []struct {
-		Source, DetailType, Detail, EventBusName string
-		Resources                                []string
-	}
 }
 
 // patternOf reads a PutRule's event pattern: nil when it has none, or
@@ -143,6 +138,10 @@ func patternOf(req eventsRequest) (*eventpattern.Pattern, string) {
 func (e *Service) handle(w http.ResponseWriter, r *http.Request, op string) {
 	body, ok := awsapi.ReadOrReject(w, r)
 	if !ok {
+		return
+	}
+	if op == "PutEvents" {
+		e.putEvents(w, r, body)
 		return
 	}
 	var req eventsRequest
@@ -192,21 +191,6 @@ func (e *Service) apply(op string, req eventsRequest, pattern *eventpattern.Patt
 				delete(rule.targets, id)
 			}
 		}
-	case "PutEvents":
-		for _, entry := range req.Entries {
-			event := map[string]any{
-				"version": "0", "id": uuid.NewString(), "detail-type": entry.DetailType, "source": entry.Source,
-				"account": awsapi.Account, "time": time.Now().UTC().Format(time.RFC3339), "region": e.region,
-				"resources": nonNil(entry.Resources), "detail": map[string]any{},
-			}
-			if entry.Detail != "" {
-				var detail any
-				if json.Unmarshal([]byte(entry.Detail), &detail) == nil {
-					event["detail"] = detail
-				}
-			}
-			e.deliverLocked(entry.EventBusName, event)
-		}
 	}
 }
 
@@ -234,7 +218,8 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// deliverLocked delivers event to the SNS targets of every matching rule.
+// deliverLocked delivers event to the SNS and SQS targets of every
+// matching rule (Lambda targets are not delivered: README, gap table).
 func (e *Service) deliverLocked(bus string, event map[string]any) {
 	prefix := ruleKey(bus, "")
 	for key, rule := range e.rules {
@@ -243,8 +228,9 @@ func (e *Service) deliverLocked(bus string, event map[string]any) {
 		}
 		e.record(bus, key, "TriggeredRules", 1)
 		for _, t := range rule.targets {
-			if !strings.Contains(t.Arn, ":sns:") {
-				continue // kumo delivers SQS and Lambda targets itself
+			if !strings.Contains(t.Arn, ":sns:") && !strings.Contains(t.Arn, ":sqs:") {
+				e.log.Warn("event not delivered: the local AWS delivers to SNS and SQS targets only", zap.String("rule", key), zap.String("target", t.Arn))
+				continue
 			}
 			d := delivery{bus: bus, rule: key, ruleARN: rule.arn, target: t, event: event}
 			e.wg.Go(func() { e.deliver(d) })
