@@ -196,15 +196,16 @@ func TestDailyStatsStoredAndReplaced(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 	day := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
-	record := func(tid string) {
-		body := fmt.Sprintf(`{"tracking_id":%q,"status":"DELIVERED","event_time":"2026-11-24T10:00:00Z"}`, tid)
-		u, err := contract.Parse([]byte(body))
-		require.NoError(t, err)
-		_, err = f.store.Record(ctx, audit.Entry{Update: u, Payload: body, MessageID: tid, SentAt: day.Add(10 * time.Hour)})
-		require.NoError(t, err)
+	// The projector counts each row from the stream.
+	seq := 100
+	record := func() {
+		seq++
+		require.NoError(t, f.store.AddCounts(ctx, "shardId-1", []audit.Counted{{
+			Seq: fmt.Sprintf("%021d", seq), Day: day.Format(audit.DayLayout), Counters: []string{audit.CounterTotal, audit.StatusCounter("DELIVERED")},
+		}}))
 	}
-	record("A")
-	record("B")
+	record()
+	record()
 	run := func() audit.DayStats {
 		res, err := f.job(t, false).Run(ctx, maintenance.Request{Tasks: []string{maintenance.TaskDailyStats}, Day: "2026-11-24"})
 		require.NoError(t, err)
@@ -217,11 +218,11 @@ func TestDailyStatsStoredAndReplaced(t *testing.T) {
 		return stored
 	}
 	assert.Equal(t, int64(2), run().ByStatus["DELIVERED"])
-	record("C")
+	record()
 	assert.Equal(t, int64(3), run().Total, "a re-run replaces the day's record")
 }
 
-// TestDailyDigestReportsStuckPackages records packages, some stuck in a
+// TestDailyDigestReportsStuckPackages moves packages' latest statuses, some stuck in a
 // non-final status for longer than the threshold, and checks the daily run
 // stores and announces exactly those, per status.
 func TestDailyDigestReportsStuckPackages(t *testing.T) {
@@ -229,12 +230,19 @@ func TestDailyDigestReportsStuckPackages(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
+	seq := 0
 	record := func(tid, status string, at time.Time) {
 		body := fmt.Sprintf(`{"tracking_id":%q,"status":%q,"event_time":%q}`, tid, status, at.Format(time.RFC3339))
 		u, err := contract.Parse([]byte(body))
 		require.NoError(t, err)
-		_, err = f.store.Record(ctx, audit.Entry{Update: u, Payload: body, MessageID: tid + status, SentAt: now.Add(-time.Hour)})
+		// As the projector does for each row: the latest status, and the
+		// day's counters (which say which statuses exist).
+		_, _, err = f.store.AdvanceLatest(ctx, u)
 		require.NoError(t, err)
+		seq++
+		require.NoError(t, f.store.AddCounts(ctx, "shardId-1", []audit.Counted{{
+			Seq: fmt.Sprintf("%021d", seq), Day: now.Format(audit.DayLayout), Counters: []string{audit.StatusCounter(status)},
+		}}))
 	}
 	record("OLD1", "IN_TRANSIT", now.Add(-100*time.Hour))
 	record("OLD2", "EXCEPTION", now.Add(-80*time.Hour))

@@ -418,8 +418,8 @@ func TestHandleWritesValidRecordsInGroups(t *testing.T) {
 		wantGroups [][]string
 	}{
 		{"in order, invalid records left out", recs, 3, [][]string{{"m0", "m1", "m3"}, {"m4", "m5", "m6"}}},
-		{"a group per batch of writes by default", many, 0, [][]string{messageIDs(many[:audit.MaxBatchWrites]), messageIDs(many[audit.MaxBatchWrites:])}},
-		{"a group size over the writes limit is capped", many, 1000, [][]string{messageIDs(many[:audit.MaxBatchWrites]), messageIDs(many[audit.MaxBatchWrites:])}},
+		{"a group per batch of writes by default", many, 0, [][]string{messageIDs(many[:audit.MaxBatchWrites]), messageIDs(many[audit.MaxBatchWrites : 2*audit.MaxBatchWrites]), messageIDs(many[2*audit.MaxBatchWrites:])}},
+		{"a group size over the writes limit is capped", many, 1000, [][]string{messageIDs(many[:audit.MaxBatchWrites]), messageIDs(many[audit.MaxBatchWrites : 2*audit.MaxBatchWrites]), messageIDs(many[2*audit.MaxBatchWrites:])}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
