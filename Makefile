@@ -13,7 +13,7 @@ export GOFLAGS := -buildvcs=false
 # ARCH=amd64 (or `make build-host`) for this machine's local AWS.
 ARCH ?= arm64
 HOST_ARCH := $(shell go env GOARCH)
-LAMBDAS := processor maintenance
+LAMBDAS := processor projector maintenance
 
 # Terraform binary: `terraform` when it is on PATH at the version in
 # .terraform-version, else the pinned OpenTofu from `make tools`.
@@ -59,7 +59,7 @@ test: $(TEST_TOOLS) build-host ## Run every Go test (unit, integration, e2e, Ter
 ZIPS = $(foreach l,$(LAMBDAS),$(DIST)/$(l).zip)
 
 .PHONY: build
-build: $(ZIPS) ## Build dist/processor.zip and dist/maintenance.zip (ARCH=arm64|amd64)
+build: $(ZIPS) ## Build dist/processor.zip, dist/projector.zip and dist/maintenance.zip (ARCH=arm64|amd64)
 
 .PHONY: build-host
 build-host: ## Build the Lambda zips for this machine into dist/<arch>/ (for the local AWS)

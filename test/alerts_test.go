@@ -25,7 +25,7 @@ func TestAlarmTransitionsReachTheTopicOnce(t *testing.T) {
 	t.Parallel()
 	const topic = "arn:aws:sns:us-east-1:000000000000:tp-byo-alerts"
 	dir := tfharness.LocalRoot(t, "test/fixtures/pipeline")
-	processor, maintenance := tfharness.HostZips(t)
+	zips := tfharness.HostZips(t)
 
 	tests := []struct {
 		name string
@@ -37,14 +37,12 @@ func TestAlarmTransitionsReachTheTopicOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := tfharness.Options(dir, map[string]any{
-				"name_prefix":             "plan-" + testenv.Unique("a"),
-				"processor_zip_path":      processor,
-				"maintenance_zip_path":    maintenance,
-				"lambda_architecture":     tfharness.LambdaArchitecture(),
-				"alert_topic_arn":         topic,
-				"alarm_raw_notifications": tt.raw,
-			})
+			vars := zips.Vars()
+			vars["name_prefix"] = "plan-" + testenv.Unique("a")
+			vars["lambda_architecture"] = tfharness.LambdaArchitecture()
+			vars["alert_topic_arn"] = topic
+			vars["alarm_raw_notifications"] = tt.raw
+			opts := tfharness.Options(dir, vars)
 			opts.PlanFilePath = filepath.Join(t.TempDir(), "plan")
 			plan, err := terraform.InitAndPlanAndShowWithStructE(t, opts)
 			require.NoError(t, err)

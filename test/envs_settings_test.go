@@ -15,7 +15,7 @@ import (
 )
 
 // envOwned are the module inputs an env sets itself rather than passing through.
-var envOwned = map[string]bool{"name_prefix": true, "environment": true, "processor_zip_path": true, "maintenance_zip_path": true}
+var envOwned = map[string]bool{"name_prefix": true, "environment": true, "processor_zip_path": true, "projector_zip_path": true, "maintenance_zip_path": true}
 
 // TestEnvsExposeEveryModuleSetting reads the module and both envs (no
 // provider needed): each env declares every module input an operator may

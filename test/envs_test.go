@@ -1,7 +1,6 @@
 package test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/gruntwork-io/terratest/modules/terraform"
@@ -25,9 +24,9 @@ func TestEnvsValidateAndPlan(t *testing.T) {
 			tfharness.WriteLocalOverride(t, dir, testenv.Start(t).URL)
 			opts := tfharness.Options(dir, nil)
 			tfharness.Init(t, opts)
-			processor, _ := tfharness.HostZips(t)
+			zips := tfharness.HostZips(t)
 			opts.Vars = map[string]any{
-				"lambda_zip_dir":      filepath.Dir(processor),
+				"lambda_zip_dir":      zips.Dir(),
 				"lambda_architecture": tfharness.LambdaArchitecture(),
 			}
 

@@ -31,8 +31,8 @@ func TestExamplesPlan(t *testing.T) {
 			t.Parallel()
 			dir := tfharness.LocalRoot(t, filepath.Join("modules", "tracking-pipeline", "examples", tt.example))
 			opts := tfharness.Options(dir, nil)
-			processor, _ := tfharness.HostZips(t)
-			opts.Vars = map[string]any{"name_prefix": "ex-" + testenv.Unique("e")[2:], "lambda_zip_dir": filepath.Dir(processor)}
+			zips := tfharness.HostZips(t)
+			opts.Vars = map[string]any{"name_prefix": "ex-" + testenv.Unique("e")[2:], "lambda_zip_dir": zips.Dir()}
 			out, err := terraform.RunTerraformCommandE(t, opts, "validate", "-no-color")
 			require.NoError(t, err, out)
 

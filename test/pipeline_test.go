@@ -103,12 +103,8 @@ func TestPipelineModule(t *testing.T) {
 		}
 		opts := tfharness.Options(dir, nil)
 		tfharness.Init(t, opts)
-		processor, maintenance := zipsFor(t, tgt)
-		if filepath.Dir(processor) != filepath.Dir(maintenance) {
-			t.Fatalf("the zips must share a folder: %s, %s", processor, maintenance)
-		}
 		opts.Vars = map[string]any{
-			"name_prefix": "tp-" + strings.ToLower(random.UniqueId()), "lambda_zip_dir": filepath.Dir(processor),
+			"name_prefix": "tp-" + strings.ToLower(random.UniqueId()), "lambda_zip_dir": zipsFor(t, tgt).Dir(),
 			"lambda_architecture": tgt.arch, "max_receive_count": 2, "processor_timeout_seconds": 10,
 			// No e-mail subscriptions: nobody would confirm them.
 			"alert_email_addresses": []string{},
@@ -138,18 +134,12 @@ func TestPipelineModule(t *testing.T) {
 
 // zipsFor returns zips the target can run: the host's for the local AWS,
 // arm64 from `make build` for AWS.
-func zipsFor(t *testing.T, tgt target) (string, string) {
+func zipsFor(t *testing.T, tgt target) tfharness.Zips {
 	t.Helper()
 	if tgt.name == "local" {
 		return tfharness.HostZips(t)
 	}
-	p, m := tfharness.RepoRoot()+"/dist/processor.zip", tfharness.RepoRoot()+"/dist/maintenance.zip"
-	for _, z := range []string{p, m} {
-		if _, err := os.Stat(z); err != nil {
-			t.Fatalf("%s is missing: run make build", z)
-		}
-	}
-	return p, m
+	return tfharness.ZipsIn(t, filepath.Join(tfharness.RepoRoot(), "dist"), "make build")
 }
 
 func validateOutputs(t *testing.T, out outputs.Stack, prefix string) {

@@ -51,14 +51,12 @@ func TestProducerAccess(t *testing.T) {
 	const key = "arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555"
 	producers := []any{"arn:aws:iam::111122223333:role/label-printer", "444455556666"}
 	dir := tfharness.LocalRoot(t, "test/fixtures/pipeline")
-	processor, maintenance := tfharness.HostZips(t)
+	zips := tfharness.HostZips(t)
 	plan := func(t *testing.T, vars map[string]any) *terraform.PlanStruct {
 		t.Helper()
 		prefix := "plan-" + testenv.Unique("p")
-		all := map[string]any{
-			"name_prefix": prefix, "processor_zip_path": processor, "maintenance_zip_path": maintenance,
-			"lambda_architecture": tfharness.LambdaArchitecture(),
-		}
+		all := zips.Vars()
+		all["name_prefix"], all["lambda_architecture"] = prefix, tfharness.LambdaArchitecture()
 		for k, v := range vars {
 			all[k] = v
 		}

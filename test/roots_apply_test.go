@@ -24,7 +24,7 @@ import (
 func TestRootsApplyWithEmptySecondPlan(t *testing.T) {
 	t.Parallel()
 	srv := localawstest.New(t, localaws.Options{Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))})
-	processor, _ := tfharness.HostZips(t)
+	zips := tfharness.HostZips(t)
 	for _, root := range []struct {
 		dir  string
 		vars map[string]any
@@ -42,7 +42,7 @@ func TestRootsApplyWithEmptySecondPlan(t *testing.T) {
 			tfharness.WriteLocalOverride(t, dir, srv.URL)
 			vars := map[string]any{
 				"name_prefix":    "ra-" + strings.ToLower(random.UniqueId()),
-				"lambda_zip_dir": filepath.Dir(processor),
+				"lambda_zip_dir": zips.Dir(),
 				// The local AWS is one region (its README, "Known differences left").
 				"region": srv.ClientConfig().Region,
 			}

@@ -50,15 +50,11 @@ func TestModuleRejectsInvalidSettingsAtPlan(t *testing.T) {
 		},
 	}
 	dir := tfharness.LocalRoot(t, "test/fixtures/pipeline")
-	processor, maintenance := tfharness.HostZips(t)
+	zips := tfharness.HostZips(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			vars := map[string]any{
-				"name_prefix":          "plan-" + testenv.Unique("v"),
-				"processor_zip_path":   processor,
-				"maintenance_zip_path": maintenance,
-				"lambda_architecture":  tfharness.LambdaArchitecture(),
-			}
+			vars := zips.Vars()
+			vars["name_prefix"], vars["lambda_architecture"] = "plan-"+testenv.Unique("v"), tfharness.LambdaArchitecture()
 			for k, v := range tt.vars {
 				vars[k] = v
 			}

@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	zips := flag.String("zips", "dist/amd64", "folder with the host-architecture processor.zip and maintenance.zip")
+	zips := flag.String("zips", "dist/amd64", "folder with the host-architecture processor.zip, projector.zip and maintenance.zip")
 	count := flag.Int("count", 2500, "tracking updates to send")
 	seed := flag.Uint64("seed", 42, "seed of the synthetic stream")
 	timeout := flag.Duration("timeout", 150*time.Second, "how long to wait for the queue to drain")

@@ -4,6 +4,7 @@ module "pipeline" {
   name_prefix          = var.name_prefix
   environment          = var.environment
   processor_zip_path   = "${var.lambda_zip_dir}/processor.zip"
+  projector_zip_path   = "${var.lambda_zip_dir}/projector.zip"
   maintenance_zip_path = "${var.lambda_zip_dir}/maintenance.zip"
 
   tags                              = var.tags
@@ -44,4 +45,5 @@ module "pipeline" {
   alarm_raw_notifications           = var.alarm_raw_notifications
   alarm_thresholds                  = var.alarm_thresholds
   create_dashboard                  = var.create_dashboard
+  event_bus_name                    = var.event_bus_name
 }

@@ -103,3 +103,33 @@ output "log_group_names" {
   description = "Log group names by function: processor, maintenance."
   value       = module.pipeline.log_group_names
 }
+
+output "projector_function_name" {
+  description = "Name of the projector Lambda function (the audit table's stream to latest statuses, day counters and status-change events)."
+  value       = module.pipeline.projector_function_name
+}
+
+output "projector_dlq_url" {
+  description = "URL of the queue holding the stream batches the projector gave up on (records older than 12 hours), for trackctl rebuild."
+  value       = module.pipeline.projector_dlq_url
+}
+
+output "projector_dlq_arn" {
+  description = "ARN of the queue holding the stream batches the projector gave up on."
+  value       = module.pipeline.projector_dlq_arn
+}
+
+output "event_bus_name" {
+  description = "Name of the EventBridge bus carrying the status-change events (created or supplied)."
+  value       = module.pipeline.event_bus_name
+}
+
+output "event_bus_arn" {
+  description = "ARN of the EventBridge bus carrying the status-change events."
+  value       = module.pipeline.event_bus_arn
+}
+
+output "status_change_event_pattern" {
+  description = "The event pattern of the status-change events (\"Tracking Status Changed\"), for a consumer's rule on the bus; narrow it on detail fields, for example detail.status."
+  value       = module.pipeline.status_change_event_pattern
+}

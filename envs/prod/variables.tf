@@ -259,3 +259,9 @@ variable "create_dashboard" {
   description = "Create the CloudWatch dashboard. null: the module's default."
   default     = null
 }
+
+variable "event_bus_name" {
+  type        = string
+  description = "Name of an existing EventBridge bus of this account and region for the status-change events; null creates one. null: the module's default."
+  default     = null
+}

@@ -107,7 +107,7 @@ func trackPK(trackingID string) string { return prefixTrack + trackingID }
 
 // TrackingIDOf is the tracking id of a package item's partition key.
 func TrackingIDOf(pk string) (string, bool) { return strings.CutPrefix(pk, prefixTrack) }
-func eventSK(eventID string) string    { return prefixEvent + eventID }
+func eventSK(eventID string) string         { return prefixEvent + eventID }
 func conflictSK(eventID, hash string) string {
 	return prefixConflict + eventID + "#" + hash
 }

@@ -237,7 +237,7 @@ func send(ctx context.Context, w io.Writer, q *sqs.Client, url string, msgs []sy
 func waitForDrain(ctx context.Context, w io.Writer, q *sqs.Client, url string, store *audit.Store, sent int, timeout time.Duration) (audit.DayStats, error) {
 	deadline := time.Now().Add(timeout)
 	var st audit.DayStats
-	emptyPolls, last := 0, ""
+	emptyPolls, last, lastHandled := 0, "", int64(-1)
 	for {
 		var err error
 		if st, err = store.DailyStats(ctx, time.Now()); err != nil {
@@ -254,13 +254,16 @@ func waitForDrain(ctx context.Context, w io.Writer, q *sqs.Client, url string, s
 			fmt.Fprint(w, line)
 			last = line
 		}
-		if waiting == 0 {
+		if waiting == 0 && handled == lastHandled {
 			emptyPolls++
 		} else {
 			emptyPolls = 0
 		}
+		lastHandled = handled
 		// Done when every message is accounted for, or the queue has stayed
-		// empty for 3 s (a message can be handled without a counter).
+		// empty and the counters still for 3 s (a message can be handled
+		// without a counter). The counters follow the rows from the table's
+		// stream: they still move for a moment after the queue is empty.
 		if (waiting == 0 && handled >= int64(sent)) || emptyPolls >= 12 {
 			fmt.Fprintln(w)
 			return st, nil

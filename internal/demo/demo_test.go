@@ -23,7 +23,7 @@ func TestDemoRunsEndToEnd(t *testing.T) {
 		t.Skip("runs the whole pipeline; skipped with -short")
 	}
 	zips := t.TempDir()
-	for _, name := range []string{"processor", "maintenance"} {
+	for _, name := range []string{"processor", "projector", "maintenance"} {
 		data, err := os.ReadFile(testenv.LambdaZip(t, name))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(zips, name+".zip"), data, 0o600))

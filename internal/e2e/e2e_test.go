@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,6 +164,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("rows, duplicates, conflicts and out-of-order events", func(t *testing.T) {
+		c, err := newConsumer(ctx, s)
+		require.NoError(t, err)
 		s.send(t,
 			update("P1", "e2", "IN_TRANSIT", "2026-11-25T10:00:00Z"),
 			update("P1", "e3", "DELIVERED", "2026-11-25T12:00:00Z"),
@@ -180,10 +184,33 @@ func TestPipelineEndToEnd(t *testing.T) {
 			}
 			return nil
 		})
-		latest, ok, err := s.store.LatestStatus(ctx, "P1")
-		require.NoError(t, err)
-		require.True(t, ok)
-		assert.Equal(t, "DELIVERED", latest.Status)
+		// The latest status and the status-change events follow from the
+		// table's stream: the newest event wins whatever the arrival order,
+		// and each event moves the status on from the one before it.
+		var changes []string
+		eventually(t, "latest status projected, its change on the bus", func() error {
+			latest, ok, err := s.store.LatestStatus(ctx, "P1")
+			if err != nil || !ok || latest.Status != "DELIVERED" {
+				return fmt.Errorf("latest status %+v (%v)", latest, err)
+			}
+			got, err := c.changes(ctx)
+			if changes = append(changes, got...); err != nil {
+				return err
+			}
+			if len(changes) == 0 || !strings.HasSuffix(changes[len(changes)-1], ">DELIVERED") {
+				return fmt.Errorf("status changes %v", changes)
+			}
+			return nil
+		})
+		prev := "-"
+		for _, ch := range slices.Compact(of(changes, "P1")) { // at least once: a copy may follow its original
+			from, to, _ := strings.Cut(strings.TrimPrefix(ch, "P1:"), ">")
+			assert.Equal(t, prev, from, "each change moves on from the status before it: %v", changes)
+			if to == "PICKED_UP" {
+				assert.Equal(t, "-", from, "the oldest event moves the status only when it comes first: %v", changes)
+			}
+			prev = to
+		}
 		rows, err := s.store.Trail(ctx, "P1")
 		require.NoError(t, err)
 		assert.Equal(t, "IN_TRANSIT", rows[1].Status, "the conflicting resend did not overwrite")

@@ -40,9 +40,10 @@ type mutation struct {
 	deny                bool   // the statement denies: without it a refusal goes missing
 }
 
-// mutatedPolicies are the documents mutated: the two execution roles',
+// mutatedPolicies are the documents mutated: the three execution roles',
 // the key policy, the queue policies and the topic policy.
-var mutatedPolicies = []string{"processor", "maintenance", "scheduler", "kms", "ingest", `queue_tls_only["ingest_dlq"]`, `queue_tls_only["maintenance_dlq"]`, "alert_dlq", "alerts"}
+var mutatedPolicies = []string{"processor", "projector", "maintenance", "scheduler", "kms", "ingest", `queue_tls_only["ingest_dlq"]`, `queue_tls_only["maintenance_dlq"]`,
+	`queue_tls_only["projector_dlq"]`, "alert_dlq", "alerts"}
 
 func (m mutation) String() string {
 	if m.action == "" {
@@ -118,6 +119,36 @@ var iamScenarios = []scenario{
 				return err
 			case st.Total != 1 || st.Duplicates != 1 || st.Invalid != 1:
 				return fmt.Errorf("day counters %+v", st)
+			}
+			return nil
+		})
+	}},
+	{"projection (latest status, status index, a status-change event on the bus)", func(ctx context.Context, s *stack) error {
+		c, err := newConsumer(ctx, s)
+		if err != nil {
+			return err
+		}
+		for _, b := range []string{update("P1", "e1", "IN_TRANSIT", "2026-11-25T10:00:00Z"), update("P1", "e2", "DELIVERED", "2026-11-25T12:00:00Z")} {
+			if _, err := s.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &s.out.IngestQueueURL, MessageBody: aws.String(b)}); err != nil {
+				return err
+			}
+		}
+		var seen []string
+		return within(20*time.Second, func() error {
+			latest, ok, err := s.store.LatestStatus(ctx, "P1")
+			if err != nil || !ok || latest.Status != "DELIVERED" {
+				return fmt.Errorf("latest status %+v (%v)", latest, err)
+			}
+			delivered, err := s.store.InStatus(ctx, "DELIVERED", time.Time{}, 10)
+			if err != nil || len(delivered) != 1 {
+				return fmt.Errorf("packages delivered %+v (%v)", delivered, err)
+			}
+			got, err := c.changes(ctx)
+			if seen = append(seen, got...); err != nil {
+				return err
+			}
+			if !slices.Contains(seen, "P1:IN_TRANSIT>DELIVERED") && !slices.Contains(seen, "P1:->DELIVERED") {
+				return fmt.Errorf("status changes on the bus: %v", seen)
 			}
 			return nil
 		})

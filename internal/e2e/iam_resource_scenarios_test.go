@@ -139,7 +139,7 @@ var resourcePolicyScenarios = []scenario{
 	{"plain HTTP refused by every queue and the topic (an operator allowed otherwise)", func(ctx context.Context, s *stack) error {
 		name := "operator-" + s.out.AuditTableName
 		doc := `{"Version":"2012-10-17","Statement":[` +
-			`{"Effect":"Allow","Action":"sqs:GetQueueAttributes","Resource":["` + s.out.IngestQueueARN + `","` + s.out.IngestDLQARN + `","` + s.out.MaintenanceDLQARN + `","` + s.out.AlertDLQARN + `"]},` +
+			`{"Effect":"Allow","Action":"sqs:GetQueueAttributes","Resource":["` + s.out.IngestQueueARN + `","` + s.out.IngestDLQARN + `","` + s.out.MaintenanceDLQARN + `","` + s.out.AlertDLQARN + `","` + s.out.ProjectorDLQARN + `"]},` +
 			`{"Effect":"Allow","Action":"sns:Publish","Resource":"` + s.out.AlertTopicARN + `"},` +
 			`{"Effect":"Allow","Action":["kms:GenerateDataKey","kms:Decrypt"],"Resource":"` + s.out.KMSKeyARN + `"}]}`
 		for _, secure := range []bool{true, false} {
@@ -156,7 +156,7 @@ var resourcePolicyScenarios = []scenario{
 				}
 				return refused(what+" over plain HTTP", err, code)
 			}
-			for _, url := range []string{s.out.IngestQueueURL, s.out.IngestDLQURL, s.out.MaintenanceDLQURL, s.out.AlertDLQURL} {
+			for _, url := range []string{s.out.IngestQueueURL, s.out.IngestDLQURL, s.out.MaintenanceDLQURL, s.out.AlertDLQURL, s.out.ProjectorDLQURL} {
 				_, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url)})
 				if err := check("GetQueueAttributes of "+url[strings.LastIndex(url, "/")+1:], err, "AccessDenied"); err != nil {
 					return err

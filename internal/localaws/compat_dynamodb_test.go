@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -86,6 +87,37 @@ var dynamoDBChecks = []compatCheck{
 		for name, v := range want {
 			if a, ok := got.Item[name].(*ddbtypes.AttributeValueMemberS); !ok || a.Value != v {
 				return fmt.Errorf("after the update %s is %v, want %s (the item before the update)", name, got.Item[name], v)
+			}
+		}
+		return nil
+	}},
+	{"DynamoDB expression attribute names and values are whole tokens: #a and #aa are two names, whichever order they are read in", func(ctx context.Context, _ *testing.T, url string) error {
+		db := dynamodb.NewFromConfig(configFor(url), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+		in := tableWith(false, "pk")
+		if _, err := db.CreateTable(ctx, in); err != nil {
+			return err
+		}
+		// Twenty names, each the beginning of the next: #a, #aa, #aaa, ...
+		names, values := map[string]string{}, map[string]ddbtypes.AttributeValue{}
+		var actions []string
+		for i := 1; i <= 20; i++ {
+			ref := strings.Repeat("a", i)
+			names["#"+ref] = fmt.Sprintf("counter_%02d", i)
+			values[":"+ref] = &ddbtypes.AttributeValueMemberN{Value: fmt.Sprint(i)}
+			actions = append(actions, "#"+ref+" :"+ref)
+		}
+		k := map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "a"}}
+		if _, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: in.TableName, Key: k, UpdateExpression: aws.String("ADD " + strings.Join(actions, ", ")),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values}); err != nil {
+			return err
+		}
+		got, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: in.TableName, Key: k, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return err
+		}
+		for i := 1; i <= 20; i++ {
+			if n, ok := got.Item[fmt.Sprintf("counter_%02d", i)].(*ddbtypes.AttributeValueMemberN); !ok || n.Value != fmt.Sprint(i) {
+				return fmt.Errorf("counter_%02d is %v, want %d (the item: %d attributes)", i, got.Item[fmt.Sprintf("counter_%02d", i)], i, len(got.Item))
 			}
 		}
 		return nil

@@ -26,6 +26,7 @@ type Stack struct {
 	ProcessorFunctionARN     string            `json:"processor_function_arn"`
 	ProjectorFunctionName    string            `json:"projector_function_name"`
 	ProjectorDLQURL          string            `json:"projector_dlq_url"`
+	ProjectorDLQARN          string            `json:"projector_dlq_arn"`
 	EventBusName             string            `json:"event_bus_name"`
 	EventBusARN              string            `json:"event_bus_arn"`
 	StatusChangeEventPattern string            `json:"status_change_event_pattern"`

@@ -89,8 +89,8 @@ func newRolePolicies(s Settings, out outputs.Stack, tableARN, streamARN, project
 			"aws_cloudwatch_event_bus": cty.ObjectVal(map[string]cty.Value{"status": cty.TupleVal([]cty.Value{
 				cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(out.EventBusName)}),
 			})}),
-			"aws_kms_key":              cty.ObjectVal(map[string]cty.Value{"this": cty.TupleVal([]cty.Value{arn(out.KMSKeyARN)})}),
-			"aws_sns_topic":            cty.ObjectVal(map[string]cty.Value{"alerts": cty.TupleVal([]cty.Value{arn(out.AlertTopicARN)})}),
+			"aws_kms_key":   cty.ObjectVal(map[string]cty.Value{"this": cty.TupleVal([]cty.Value{arn(out.KMSKeyARN)})}),
+			"aws_sns_topic": cty.ObjectVal(map[string]cty.Value{"alerts": cty.TupleVal([]cty.Value{arn(out.AlertTopicARN)})}),
 			"aws_cloudwatch_log_group": cty.ObjectVal(map[string]cty.Value{
 				"processor": logGroup(out.ProcessorFunctionName), "projector": logGroup(out.ProjectorFunctionName), "maintenance": logGroup(out.MaintenanceFunctionName),
 			}),

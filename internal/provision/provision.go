@@ -190,8 +190,7 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 		return out, err
 	}
 
-	var projectorDLQARN string
-	if out.ProjectorDLQURL, projectorDLQARN, err = createQueue(ctx, q, name+"-projector-dlq", map[string]string{
+	if out.ProjectorDLQURL, out.ProjectorDLQARN, err = createQueue(ctx, q, name+"-projector-dlq", map[string]string{
 		"MessageRetentionPeriod": "1209600", "KmsMasterKeyId": keyARN,
 		"KmsDataKeyReusePeriodSeconds": strconv.Itoa(s.KMSDataKeyReusePeriodSeconds),
 	}); err != nil {
@@ -222,7 +221,7 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	out.ProcessorFunctionName = name + "-processor"
 	out.ProjectorFunctionName = name + "-projector"
 	out.MaintenanceFunctionName = name + "-maintenance"
-	policies, err := newRolePolicies(s, out, tableARN, streamARN, projectorDLQARN)
+	policies, err := newRolePolicies(s, out, tableARN, streamARN, out.ProjectorDLQARN)
 	if err != nil {
 		return out, err
 	}
@@ -248,7 +247,7 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 		return out, fmt.Errorf("create the event source mapping: %w", err)
 	}
 
-	if err := st.projector(ctx, fns, zips.Projector, &out, streamARN, projectorDLQARN); err != nil {
+	if err := st.projector(ctx, fns, zips.Projector, &out, streamARN, out.ProjectorDLQARN); err != nil {
 		return out, err
 	}
 

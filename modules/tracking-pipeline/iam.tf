@@ -132,6 +132,7 @@ data "aws_iam_policy_document" "projector" {
   statement {
     sid = "FailedBatchesToQueue"
     # Lambda sends the record of a batch it gave up on to the mapping's on-failure destination as this role.
+    # Needed on AWS: a batch is given up on only when its records are 12 hours old, which no scenario here waits for (the local AWS does send it as the role, under this statement).
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.projector_dlq.arn]
   }

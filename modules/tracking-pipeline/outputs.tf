@@ -63,6 +63,11 @@ output "projector_dlq_url" {
   value       = aws_sqs_queue.projector_dlq.url
 }
 
+output "projector_dlq_arn" {
+  description = "ARN of the queue holding the stream batches the projector gave up on."
+  value       = aws_sqs_queue.projector_dlq.arn
+}
+
 output "event_bus_name" {
   description = "Name of the EventBridge bus carrying the status-change events (created or supplied)."
   value       = local.event_bus_name

@@ -70,18 +70,34 @@ func WriteLocalOverride(t testing.TB, dir, endpoint string) {
 	}
 }
 
-// HostZips returns the host-architecture Lambda zips from `make build-host`,
-// failing with the command to run when they are missing.
-func HostZips(t testing.TB) (processor, maintenance string) {
+// Zips are the Lambda packages of one build, in one folder.
+type Zips struct{ Processor, Projector, Maintenance string }
+
+// ZipsIn are the packages make build puts in dir, failing with cmd (the
+// command that builds them) when one is missing.
+func ZipsIn(t testing.TB, dir, cmd string) Zips {
 	t.Helper()
-	dir := filepath.Join(RepoRoot(), "dist", runtime.GOARCH)
-	processor, maintenance = filepath.Join(dir, "processor.zip"), filepath.Join(dir, "maintenance.zip")
-	for _, z := range []string{processor, maintenance} {
-		if _, err := os.Stat(z); err != nil {
-			t.Fatalf("%s is missing: run make build-host", z)
+	z := Zips{filepath.Join(dir, "processor.zip"), filepath.Join(dir, "projector.zip"), filepath.Join(dir, "maintenance.zip")}
+	for _, p := range []string{z.Processor, z.Projector, z.Maintenance} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s is missing: run %s", p, cmd)
 		}
 	}
-	return processor, maintenance
+	return z
+}
+
+// Dir is the folder of the packages (an env's lambda_zip_dir).
+func (z Zips) Dir() string { return filepath.Dir(z.Processor) }
+
+// Vars are the module's zip path variables.
+func (z Zips) Vars() map[string]any {
+	return map[string]any{"processor_zip_path": z.Processor, "projector_zip_path": z.Projector, "maintenance_zip_path": z.Maintenance}
+}
+
+// HostZips returns the host-architecture Lambda zips from `make build-host`.
+func HostZips(t testing.TB) Zips {
+	t.Helper()
+	return ZipsIn(t, filepath.Join(RepoRoot(), "dist", runtime.GOARCH), "make build-host")
 }
 
 // LambdaArchitecture is the module's name for the host architecture.

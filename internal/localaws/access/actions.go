@@ -14,10 +14,10 @@ import (
 type call struct {
 	action, resource string
 	context          map[string][]string // condition keys of this call alone (an event's source)
-	policy           string  // the resource's own policy; "" for none
-	defaultPolicy    bool    // the resource has kumo's default policy (read as none)
-	unjudged         bool    // the resource's policy is not judged (README, gap table); the key still is
-	key              *keyUse // the KMS key the service uses on the caller's behalf; nil for none
+	policy           string              // the resource's own policy; "" for none
+	defaultPolicy    bool                // the resource has kumo's default policy (read as none)
+	unjudged         bool                // the resource's policy is not judged (README, gap table); the key still is
+	key              *keyUse             // the KMS key the service uses on the caller's behalf; nil for none
 }
 
 // keyUse is a service's use of a KMS key on the caller's behalf: the

@@ -352,8 +352,8 @@ var accessDenied = map[string]Denial{
 	// "... is not authorized to perform: events:PutEvents on resource:
 	// arn:aws:events:...:event-bus/... because no identity-based policy allows ...").
 	"events": {Status: http.StatusBadRequest, Code: "AccessDeniedException"},
-	"sns":      {Status: http.StatusForbidden, Code: "AuthorizationError"},
-	"sqs":      {Status: http.StatusForbidden, Code: "AccessDenied"},
+	"sns":    {Status: http.StatusForbidden, Code: "AuthorizationError"},
+	"sqs":    {Status: http.StatusForbidden, Code: "AccessDenied"},
 }
 
 // keyDenied are the services' errors when the key refuses the caller: SQS

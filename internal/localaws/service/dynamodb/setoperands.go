@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -90,7 +89,7 @@ func bindSetOperands(body []byte, old item) ([]byte, error) {
 				return body, nil // kumo refuses the unknown value
 			}
 		}
-		ph := setOperandPrefix + strconv.Itoa(bound)
+		ph := fmt.Sprintf("%s%04d", setOperandPrefix, bound) // fixed width, as placeholders.go explains
 		bound++
 		values[ph] = v
 		assignments[i] = target + "= " + ph

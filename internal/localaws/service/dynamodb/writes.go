@@ -48,6 +48,7 @@ func (s *Service) writeItem(op writeOp) http.HandlerFunc {
 		olds, unlock := s.lockAndRead(r.Context(), []itemRef{{t.Name, key}})
 		defer unlock()
 		old := olds[0]
+		body = fixedWidthPlaceholders(body)
 		if op == opUpdate {
 			bound, err := bindSetOperands(body, old)
 			if err != nil {

@@ -39,6 +39,7 @@ module "tracking_pipeline" {
   name_prefix          = var.name_prefix
   environment          = "example"
   processor_zip_path   = "${var.lambda_zip_dir}/processor.zip"
+  projector_zip_path   = "${var.lambda_zip_dir}/projector.zip"
   maintenance_zip_path = "${var.lambda_zip_dir}/maintenance.zip"
   lambda_architecture  = var.lambda_architecture
 

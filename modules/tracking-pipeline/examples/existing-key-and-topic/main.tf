@@ -178,6 +178,7 @@ module "tracking_pipeline" {
   name_prefix          = var.name_prefix
   environment          = "example"
   processor_zip_path   = "${var.lambda_zip_dir}/processor.zip"
+  projector_zip_path   = "${var.lambda_zip_dir}/projector.zip"
   maintenance_zip_path = "${var.lambda_zip_dir}/maintenance.zip"
 
   # Created in this root, so their ARNs are unknown at plan: say so.
