@@ -98,7 +98,8 @@ type Server struct {
 	CloudWatch *cloudwatch.Service
 	// SNS keeps what e-mail subscribers receive.
 	SNS *sns.Service
-	// Faults injects failures into DynamoDB and SQS calls (off by default).
+	// Faults injects failures into DynamoDB and SQS calls, stream mappings'
+	// reads and Lambda invocations (off by default).
 	Faults *faults.Injector
 	// Principals maps access keys to who calls: the admin key, and each
 	// function's execution-role session.
@@ -192,7 +193,7 @@ func Start(opts Options) (*Server, error) {
 	s.Executor.SendLogsTo(logsSvc)
 	ddbSvc := dynamodb.New(s.kumo, dynamodb.Options{Region: opts.Region, Metrics: s.CloudWatch, Clock: s.Clock})
 	lambdaSvc := lambda.New(s.kumo, s.Executor, s.log.Named("lambda"), lambda.Options{Region: opts.Region, PublicURL: s.TLSURL, CABundle: s.CABundle,
-		Instances: opts.Instances, Principals: s.Principals, Access: s.Access, Streams: ddbSvc, Metrics: s.CloudWatch, Now: s.Clock.Now})
+		Instances: opts.Instances, Principals: s.Principals, Access: s.Access, Streams: ddbSvc, Metrics: s.CloudWatch, Now: s.Clock.Now, Faults: s.Faults})
 	sqsSvc.SampleMetrics(s.Clock, s.CloudWatch)
 	schedulerSvc := scheduler.New(s.kumo, s.log.Named("scheduler"), lambdaSvc, s.Access, s.Clock)
 	for _, svc := range []interface{ Register(*awsapi.Router) }{

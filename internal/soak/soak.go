@@ -20,19 +20,20 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/synth"
 )
 
-// DefaultFaults are the faults a soak injects: DynamoDB throttling,
-// internal errors and transaction conflicts; SQS receive and delete errors
-// (the poller's: a failed delete makes SQS deliver a settled message
-// again); latency; the function's process dying mid-batch or as it answers;
+// DefaultFaults are the faults a soak injects: DynamoDB throttling and
+// internal errors; failed reads of the table's stream (the projector's
+// mapping); SQS receive and delete errors (the poller's: a failed delete
+// makes SQS deliver a settled message again); latency; a function's process
+// (the processor's or the projector's) dying mid-batch or as it answers;
 // invocations whose time runs out (a 2.1 s limit against the processor's
 // 2 s margin: late groups are deferred).
-const DefaultFaults = "dynamodb:*:throttle:0.05,dynamodb:*:server:0.03,dynamodb:TransactWriteItems:conflict:0.1," +
+const DefaultFaults = "dynamodb:*:throttle:0.05,dynamodb:*:server:0.03,dynamodb:GetRecords:server:0.05," +
 	"sqs:ReceiveMessage:server:0.1,sqs:DeleteMessageBatch:server:0.1,*:*:latency=2ms:0.2," +
 	"lambda:*:crash=50ms:0.03,lambda:*:timeout=2100ms:0.03"
 
 // ShortFaults are DefaultFaults with the rarer faults made common enough
 // that a short run (a few dozen invocations) meets each of them.
-const ShortFaults = "dynamodb:*:throttle:0.05,dynamodb:*:server:0.03,dynamodb:TransactWriteItems:conflict:0.1," +
+const ShortFaults = "dynamodb:*:throttle:0.05,dynamodb:*:server:0.03,dynamodb:GetRecords:server:0.1," +
 	"sqs:ReceiveMessage:server:0.1,sqs:DeleteMessageBatch:server:0.2,*:*:latency=2ms:0.2," +
 	"lambda:*:crash=50ms:0.2,lambda:*:timeout=2100ms:0.15"
 

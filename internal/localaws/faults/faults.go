@@ -179,6 +179,26 @@ func (i *Injector) DecideInvocation(function string) Invocation {
 	}
 }
 
+// Fails decides for one call of service.op that the local AWS makes inside
+// itself (a stream mapping's read of its stream, which no HTTP request
+// carries): it waits out any latency and reports whether the call fails. A
+// nil Injector fails nothing.
+func (i *Injector) Fails(ctx context.Context, service, op string) bool {
+	if i == nil {
+		return false
+	}
+	delay, rule := i.decide(service, op)
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	return rule != nil
+}
+
 // Answer is an injected fault's HTTP answer.
 type Answer struct {
 	Status int

@@ -36,6 +36,14 @@ type Options struct {
 	Metrics Metrics
 	// Now is the local AWS's clock; default time.Now.
 	Now func() time.Time
+	// Faults fail a share of the stream mappings' reads (dynamodb:GetRecords
+	// rules); nil fails none.
+	Faults Faults
+}
+
+// Faults decides whether a call the local AWS makes inside itself fails.
+type Faults interface {
+	Fails(ctx context.Context, service, op string) bool
 }
 
 // RoleChecker decides whether a role's session may call an SQS operation
@@ -61,6 +69,7 @@ type Service struct {
 	access    RoleChecker
 	streams   Streams
 	metrics   Metrics
+	faults    Faults
 	now       func() time.Time
 
 	ctx  context.Context // ends when the service closes
@@ -85,7 +94,7 @@ func New(k *upstream.Kumo, exec *executor.Executor, log *zap.Logger, opts Option
 	}
 	s := &Service{
 		kumo: k, exec: exec, log: log, region: opts.Region, publicURL: opts.PublicURL, caBundle: opts.CABundle, instances: opts.Instances, keys: opts.Principals, access: opts.Access,
-		streams: opts.Streams, metrics: opts.Metrics, now: opts.Now,
+		streams: opts.Streams, metrics: opts.Metrics, faults: opts.Faults, now: opts.Now,
 		ctx: ctx, stop: stop, lambdas: map[string]*lambdaExtras{}, sessions: map[string]roleSession{},
 	}
 	s.poller = newPoller(s)

@@ -67,6 +67,12 @@ func (p *poller) pollStream(ctx context.Context, m mapping) {
 // step reads and processes one batch; it reports whether it found work.
 func (r *streamReader) step(ctx context.Context) bool {
 	now := r.p.s.now()
+	// A read that fails (an injected fault) is tried again at the next
+	// poll, from the same checkpoint: nothing is skipped.
+	if r.p.s.faults != nil && r.p.s.faults.Fails(ctx, "dynamodb", "GetRecords") {
+		r.log.Debug("stream read failed (injected fault)")
+		return false
+	}
 	batch, ok := r.p.s.streams.ReadStream(r.m.EventSourceArn, r.checkpoint, r.m.BatchSize)
 	if !ok || len(batch) == 0 {
 		return r.closeWindow(ctx, now, nil)
