@@ -1,9 +1,10 @@
-// Package writecost measures what the processor's DynamoDB calls consume
-// per update, by outcome, with the local AWS's capacity accounting: the
-// processor's handler runs against a table made as the module makes it,
-// fed SQS batches of each outcome, and the units are read back from the
-// AWS/DynamoDB metrics the local AWS publishes (the table's, which hold its
-// local index's, and its global indexes').
+// Package writecost measures what an update costs in DynamoDB units, by
+// outcome, with the local AWS's capacity accounting: the processor's
+// handler runs against a table made as the module makes it, fed SQS batches
+// of each outcome; the projector's handler then reads the table's stream as
+// its mapping would (batches of 100); the units of both are read back from
+// the AWS/DynamoDB metrics the local AWS publishes (the table's and its
+// global index's).
 package writecost
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.uber.org/zap"
 
@@ -27,6 +29,7 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/deadletter"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/emf"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/processor"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/projection"
 )
 
 // BodyBytes is the size of each update's body: the cost model's typical
@@ -57,6 +60,7 @@ type Figure struct {
 // Clients are the local AWS's clients the measurement uses.
 type Clients struct {
 	DynamoDB   *dynamodb.Client
+	Streams    *dynamodbstreams.Client
 	SQS        *sqs.Client
 	CloudWatch *cloudwatch.Client
 }
@@ -67,15 +71,22 @@ type Clients struct {
 func Measure(ctx context.Context, c Clients, n int) ([]Figure, error) {
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	table := "writecost-" + suffix
-	if _, err := c.DynamoDB.CreateTable(ctx, audit.CreateTableInput(table)); err != nil {
+	created, err := c.DynamoDB.CreateTable(ctx, audit.CreateTableInput(table))
+	if err != nil {
 		return nil, fmt.Errorf("create table: %w", err)
 	}
 	dlq, err := c.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("writecost-dlq-" + suffix)})
 	if err != nil {
 		return nil, fmt.Errorf("create DLQ: %w", err)
 	}
-	h := processor.New(audit.NewStore(c.DynamoDB, table, 90), deadletter.NewSender(c.SQS, aws.ToString(dlq.QueueUrl)),
+	store := audit.NewStore(c.DynamoDB, table, 90)
+	h := processor.New(store, deadletter.NewSender(c.SQS, aws.ToString(dlq.QueueUrl)),
 		emf.NewWriter(io.Discard, "writecost", nil), zap.NewNop(), processor.Config{MaxConcurrency: 10})
+	stream, err := newStreamProjector(ctx, c.Streams, aws.ToString(created.TableDescription.LatestStreamArn),
+		projection.New(store, noBus{}, emf.NewWriter(io.Discard, "writecost", nil), zap.NewNop(), 10))
+	if err != nil {
+		return nil, err
+	}
 	m := &meter{cw: c.CloudWatch, table: table, since: time.Now().Add(-time.Hour)}
 
 	first, firstOfTen := updates(suffix, "a", n), updates(suffix, "b", n)
@@ -109,7 +120,7 @@ func Measure(ctx context.Context, c Clients, n int) ([]Figure, error) {
 					return fmt.Errorf("%s batch: %d records failed: %w", run.outcome, len(resp.BatchItemFailures), err)
 				}
 			}
-			return nil
+			return stream.drain(ctx)
 		}, len(run.msgs))
 		if err != nil {
 			return nil, err

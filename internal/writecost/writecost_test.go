@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,14 +17,15 @@ import (
 )
 
 // TestMeasure runs the measurement on a few updates: every outcome is
-// measured, each consumed write units, and a new update at batch 10 costs
-// less than one on its own (the batch shares its day counter).
+// measured, and each meets the write path's targets (#24): a new update at
+// most 2.2 units on the table and 4.5 with its index, a duplicate about 2,
+// a redelivery 1.
 func TestMeasure(t *testing.T) {
 	t.Parallel()
 	srv := localawstest.New(t, localaws.Options{})
 	cfg := srv.ClientConfig()
 	figures, err := writecost.Measure(context.Background(), writecost.Clients{
-		DynamoDB: dynamodb.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), CloudWatch: cloudwatch.NewFromConfig(cfg),
+		DynamoDB: dynamodb.NewFromConfig(cfg), Streams: dynamodbstreams.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), CloudWatch: cloudwatch.NewFromConfig(cfg),
 	}, 20)
 	require.NoError(t, err)
 	byRun := map[string]writecost.Figure{}
@@ -33,7 +35,13 @@ func TestMeasure(t *testing.T) {
 		byRun[f.Outcome+string(rune('0'+f.Batch/10))] = f
 	}
 	require.Len(t, byRun, 8)
-	assert.Less(t, byRun[writecost.OutcomeNew+"1"].WriteUnits, byRun[writecost.OutcomeNew+"0"].WriteUnits, "a batch of 10 shares its day counter")
+	for _, batch := range []string{"0", "1"} {
+		f := byRun[writecost.OutcomeNew+batch]
+		assert.LessOrEqual(t, f.WriteUnits-f.IndexWriteUnits, 2.2, "a new update on the table (batch %s)", batch)
+		assert.LessOrEqual(t, f.WriteUnits, 4.5, "a new update with its index (batch %s)", batch)
+	}
+	// 2 by the processor; the day counter's share of a projector batch on top.
+	assert.LessOrEqual(t, byRun[writecost.OutcomeDuplicate+"0"].WriteUnits, 2.1, "a duplicate")
+	assert.InDelta(t, 1.0, byRun[writecost.OutcomeRedelivery+"0"].WriteUnits, 0.001, "a redelivery: its refused put alone")
 	assert.Less(t, byRun[writecost.OutcomeFirst+"0"].IndexWriteUnits, byRun[writecost.OutcomeNew+"0"].IndexWriteUnits, "a next status moves the package's status-index entry")
-	assert.Less(t, byRun[writecost.OutcomeRedelivery+"0"].WriteUnits, byRun[writecost.OutcomeNew+"0"].WriteUnits, "a redelivery writes less than a new update")
 }
