@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/contract"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
@@ -123,7 +125,7 @@ func TestPipelineModule(t *testing.T) {
 		out, err := outputs.FromMap(terraform.OutputAll(t, opts))
 		require.NoError(t, err)
 		validateOutputs(t, out, opts.Vars["name_prefix"].(string))
-		validatePipeline(t, tgt, out)
+		validatePipeline(t, tgt, out, terraform.Output(t, opts, "delivered_queue_url"))
 		validateConfiguration(t, tgt, out)
 		validateAlerts(t, tgt, out)
 		validateProducers(t, tgt, out, opts.Vars["name_prefix"].(string))
@@ -158,7 +160,7 @@ func validateOutputs(t *testing.T, out outputs.Stack, prefix string) {
 	assert.Regexp(t, `^https?://`, out.AlertDLQURL)
 }
 
-func validatePipeline(t *testing.T, tgt target, out outputs.Stack) {
+func validatePipeline(t *testing.T, tgt target, out outputs.Stack, deliveredQueue string) {
 	t.Helper()
 	ctx := context.Background()
 	q := sqs.NewFromConfig(tgt.cfg)
@@ -184,10 +186,41 @@ func validatePipeline(t *testing.T, tgt target, out outputs.Stack) {
 		}
 		return "", nil
 	})
-	latest, ok, err := store.LatestStatus(ctx, "T1")
-	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, "DELIVERED", latest.Status, "out-of-order arrival keeps the newest status")
+	// The projector follows the rows from the table's stream: the latest
+	// status (the newest event, whatever the arrival order), the day's
+	// counters, and the change to DELIVERED on the bus, which the example's
+	// consumer rule routes to its queue.
+	retry.DoWithRetry(t, "T1's latest status projected", 30, 2*time.Second, func() (string, error) {
+		latest, ok, err := store.LatestStatus(ctx, "T1")
+		if err != nil || !ok || latest.Status != "DELIVERED" {
+			return "", fmt.Errorf("latest status %+v (%v)", latest, err)
+		}
+		return "", nil
+	})
+	retry.DoWithRetry(t, "the day's counters projected", 30, 2*time.Second, func() (string, error) {
+		st, err := store.DailyStats(ctx, time.Now())
+		if err != nil || st.Total != 3 || st.Duplicates != 1 || st.Invalid != 1 {
+			return "", fmt.Errorf("counters %+v (%v)", st, err)
+		}
+		return "", nil
+	})
+	retry.DoWithRetry(t, "T1's delivery at the example consumer", 30, 2*time.Second, func() (string, error) {
+		got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &deliveredQueue, MaxNumberOfMessages: 10})
+		if err != nil {
+			return "", fmt.Errorf("receive: %w", err)
+		}
+		for _, m := range got.Messages {
+			var ev struct {
+				DetailType string                 `json:"detail-type"`
+				Detail     contract.StatusChanged `json:"detail"`
+			}
+			if json.Unmarshal([]byte(aws.ToString(m.Body)), &ev) == nil && ev.DetailType == contract.StatusChangedDetailType &&
+				ev.Detail.TrackingID == "T1" && ev.Detail.Status == "DELIVERED" && ev.Detail.IdempotencyKey == "T1/e3" {
+				return "", nil
+			}
+		}
+		return "", fmt.Errorf("%d messages, none T1's delivery", len(got.Messages))
+	})
 	// The status index (eventually consistent, as every GSI) lists T1 under DELIVERED only.
 	retry.DoWithRetry(t, "T1 in the status index", 30, 2*time.Second, func() (string, error) {
 		delivered, err := store.InStatus(ctx, "DELIVERED", time.Time{}, 100)

@@ -54,6 +54,36 @@ output "processor_function_arn" {
   value       = module.tracking_pipeline.processor_function_arn
 }
 
+output "projector_function_name" {
+  description = "Name of the projector Lambda function (the audit table's stream to latest statuses, day counters and status-change events)."
+  value       = module.tracking_pipeline.projector_function_name
+}
+
+output "projector_dlq_url" {
+  description = "URL of the queue holding the stream batches the projector gave up on (records older than 12 hours), for trackctl rebuild."
+  value       = module.tracking_pipeline.projector_dlq_url
+}
+
+output "projector_dlq_arn" {
+  description = "ARN of the queue holding the stream batches the projector gave up on."
+  value       = module.tracking_pipeline.projector_dlq_arn
+}
+
+output "event_bus_name" {
+  description = "Name of the EventBridge bus carrying the status-change events (created or supplied)."
+  value       = module.tracking_pipeline.event_bus_name
+}
+
+output "event_bus_arn" {
+  description = "ARN of the EventBridge bus carrying the status-change events."
+  value       = module.tracking_pipeline.event_bus_arn
+}
+
+output "status_change_event_pattern" {
+  description = "The event pattern of the status-change events (\"Tracking Status Changed\"), for a consumer's rule on the bus; narrow it on detail fields, for example detail.status."
+  value       = module.tracking_pipeline.status_change_event_pattern
+}
+
 output "maintenance_function_name" {
   description = "Name of the maintenance Lambda function."
   value       = module.tracking_pipeline.maintenance_function_name
@@ -85,7 +115,7 @@ output "alert_topic_arn" {
 }
 
 output "alarm_names" {
-  description = "Alarm names by role: queue_depth, oldest_message_age, dlq_not_empty, processor_errors, processor_throttles, maintenance_errors, and alert_delivery (the alert path itself)."
+  description = "Alarm names by role: queue_depth, oldest_message_age, dlq_not_empty, processor_errors, processor_throttles, projector_errors, projector_lag, maintenance_errors, and alert_delivery (the alert path itself)."
   value       = module.tracking_pipeline.alarm_names
 }
 
@@ -100,6 +130,12 @@ output "maintenance_schedule_name" {
 }
 
 output "log_group_names" {
-  description = "Log group names by function: processor, maintenance."
+  description = "Log group names by function: processor, projector, maintenance."
   value       = module.tracking_pipeline.log_group_names
+}
+
+# The example's own consumer (consumer.tf).
+output "delivered_queue_url" {
+  description = "URL of the example consumer's queue: a status-change event for each package whose latest status became DELIVERED."
+  value       = aws_sqs_queue.delivered.url
 }
