@@ -370,3 +370,45 @@ func TestRecordBatchAgainstKumo(t *testing.T) {
 	assert.Equal(t, "IN_TRANSIT", rows[0].Status, "the first of two conflicting updates in one batch is kept")
 	assert.Equal(t, map[string]int{"EVT": 63, "CONFLICT": 1, "SETTLED/duplicate": 1}, inserted(t, db, table))
 }
+
+// TestRebuildRepairsTheProjection loses the projection of a package and of
+// a day, as a record given up on would, and rebuilds both from the rows,
+// twice: the same result.
+func TestRebuildRepairsTheProjection(t *testing.T) {
+	t.Parallel()
+	store, _, _ := newStore(t)
+	ctx := context.Background()
+	bodies := []string{
+		`{"tracking_id":"RB1","event_id":"e1","status":"PICKED_UP","event_time":"2026-11-25T08:00:00Z"}`,
+		`{"tracking_id":"RB1","event_id":"e3","status":"DELIVERED","event_time":"2026-11-25T12:00:00Z"}`,
+		`{"tracking_id":"RB1","event_id":"e2","status":"IN_TRANSIT","event_time":"2026-11-25T10:00:00Z"}`,
+		`{"tracking_id":"RB2","event_id":"e1","status":"IN_TRANSIT","event_time":"2026-11-25T10:00:00Z"}`,
+	}
+	for i, b := range bodies {
+		_, err := store.Record(ctx, entry(t, fmt.Sprint("m", i), b))
+		require.NoError(t, err)
+	}
+	_, err := store.Record(ctx, entry(t, "dup", bodies[0])) // a duplicate
+	require.NoError(t, err)
+	_, err = store.Record(ctx, entry(t, "x", strings.Replace(bodies[3], "IN_TRANSIT", "LOST", 1))) // a conflict
+	require.NoError(t, err)
+	_, err = store.CountInvalid(ctx, sentAt, "bad")
+	require.NoError(t, err)
+	// The projector saw only RB1's first row, and counted one row on a shard.
+	_, _, err = store.AdvanceLatest(ctx, entry(t, "", bodies[0]).Update)
+	require.NoError(t, err)
+	require.NoError(t, store.AddCounts(ctx, "shardId-1", []audit.Counted{{Seq: "100000000000000000001", Day: "2026-11-25", Counters: []string{audit.CounterTotal}}}))
+
+	want := audit.DayStats{Day: "2026-11-25", Total: 4, Duplicates: 1, Conflicts: 1, Invalid: 1,
+		ByStatus: map[string]int64{"PICKED_UP": 1, "IN_TRANSIT": 2, "DELIVERED": 1}}
+	for range 2 {
+		l, err := store.RebuildLatest(ctx, "RB1")
+		require.NoError(t, err)
+		assert.Equal(t, "DELIVERED", l.Status)
+		st, err := store.RebuildDay(ctx, sentAt)
+		require.NoError(t, err)
+		assert.Equal(t, want, st)
+	}
+	_, err = store.RebuildLatest(ctx, "NOPE")
+	require.ErrorIs(t, err, audit.ErrNoRows)
+}

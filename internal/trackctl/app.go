@@ -29,13 +29,15 @@ Commands:
   dlq redrive          move DLQ messages back to the ingest queue
   stats                daily statistics of a UTC day
   packages --status S  packages whose latest status is S, oldest first (--stale-for 48h: only stuck ones)
+  lag                  how far the projection (latest statuses, counters, events) is behind the rows
+  rebuild              recompute a package's latest status (--package ID) or a day's counters (--day D) from the rows
   maintenance run      invoke the maintenance function now
 
 Finding the stack (every command):
   --env-dir DIR        read "terraform output -json" of an env directory (e.g. envs/dev)
   --outputs FILE       read a saved "terraform output -json" file
-  --ingest-queue-url, --ingest-queue-arn, --dlq-url, --dlq-arn, --table, --maintenance-function
-                       name resources directly (override the above)
+  --ingest-queue-url, --ingest-queue-arn, --dlq-url, --dlq-arn, --table, --maintenance-function,
+  --projector-function name resources directly (override the above)
   --endpoint URL       a local AWS, e.g. http://127.0.0.1:4566
 
 Examples:
@@ -46,6 +48,9 @@ Examples:
   trackctl dlq redrive --env-dir envs/dev --reason MAX_RECEIVES_EXCEEDED --rate 20 --dry-run
   trackctl stats --env-dir envs/dev --day 2026-11-24
   trackctl packages --env-dir envs/dev --status EXCEPTION --stale-for 48h --limit 50
+  trackctl lag --env-dir envs/dev
+  trackctl rebuild --env-dir envs/dev --package 1Z999AA10123456784
+  trackctl rebuild --env-dir envs/dev --day 2026-11-24
   trackctl maintenance run --env-dir envs/dev --day 2026-11-24
 `
 
@@ -89,6 +94,8 @@ var commands = map[string]func(context.Context, []string, IO) error{
 	"dlq redrive":     runDLQRedrive,
 	"stats":           runStats,
 	"packages":        runPackages,
+	"lag":             runLag,
+	"rebuild":         runRebuild,
 	"maintenance run": runMaintenance,
 }
 
@@ -110,6 +117,7 @@ func newFlags(name string, io IO, c *common, withOutput bool) *flag.FlagSet {
 	fs.StringVar(&c.stack.IngestDLQARN, "dlq-arn", "", "dead-letter queue ARN")
 	fs.StringVar(&c.stack.AuditTableName, "table", "", "audit table name")
 	fs.StringVar(&c.stack.MaintenanceFunctionName, "maintenance-function", "", "maintenance function name")
+	fs.StringVar(&c.stack.ProjectorFunctionName, "projector-function", "", "projector function name")
 	if withOutput {
 		fs.StringVar(&c.output, "output", "table", "output format: table or json")
 	}

@@ -1,5 +1,6 @@
 // Package trackctl is the operator CLI: send updates, read a package's
-// audit trail, list and redrive the DLQ, read daily stats, run maintenance.
+// audit trail, list and redrive the DLQ, read daily stats, see and repair
+// the projection, run maintenance.
 package trackctl
 
 import (
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -66,6 +68,7 @@ func (f StackFlags) resolve(ctx context.Context) (Stack, error) {
 	override(&s.IngestDLQARN, f.IngestDLQARN)
 	override(&s.AuditTableName, f.AuditTableName)
 	override(&s.MaintenanceFunctionName, f.MaintenanceFunctionName)
+	override(&s.ProjectorFunctionName, f.ProjectorFunctionName)
 	return s, nil
 }
 
@@ -81,6 +84,7 @@ type clients struct {
 	sqs    *sqs.Client
 	ddb    *dynamodb.Client
 	lambda *lambda.Client
+	cw     *cloudwatch.Client
 }
 
 func newClients(ctx context.Context, endpoint string) (*clients, error) {
@@ -98,7 +102,7 @@ func newClients(ctx context.Context, endpoint string) (*clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return &clients{sqs: sqs.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg)}, nil
+	return &clients{sqs: sqs.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg), cw: cloudwatch.NewFromConfig(cfg)}, nil
 }
 
 func (c *clients) store(s Stack) *audit.Store { return audit.NewStore(c.ddb, s.AuditTableName, 90) }

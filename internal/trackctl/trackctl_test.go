@@ -48,6 +48,10 @@ func TestArgumentHandling(t *testing.T) {
 		{"bad output format", []string{"audit", "T1", "--table", "t", "--output", "yaml"}, "", 2, "", "--output must be table or json"},
 		{"bad day", []string{"stats", "--table", "t", "--day", "24/11/2026"}, "", 2, "", "--day must be YYYY-MM-DD"},
 		{"no stack", []string{"stats"}, "", 2, "", "pass --env-dir, --outputs or --table"},
+		{"rebuild what", []string{"rebuild", "--table", "t"}, "", 2, "", "pass one of --package or --day"},
+		{"rebuild both", []string{"rebuild", "--table", "t", "--package", "p", "--day", "2026-11-24"}, "", 2, "", "pass one of --package or --day"},
+		{"rebuild a day still projected", []string{"rebuild", "--table", "t", "--day", time.Now().UTC().Format("2006-01-02")}, "", 2, "", "ended less than 24 hours ago"},
+		{"lag without the projector", []string{"lag", "--table", "t"}, "", 2, "", "--projector-function"},
 		{"bad flag", []string{"send", "--sped", "3"}, "", 2, "", "flag provided but not defined: -sped"},
 		{"packages without status", []string{"packages", "--table", "t"}, "", 2, "", "--status is required"},
 		{"packages limit out of range", []string{"packages", "--table", "t", "--status", "X", "--limit", "0"}, "", 2, "", "--limit must be 1-1000"},
@@ -172,6 +176,34 @@ func TestOperatorWorkflow(t *testing.T) {
 		}
 		return "", nil
 	})
+
+	// The projection's lag: the projector delivered batches, so it has one.
+	var lag struct {
+		LagMS *float64 `json:"lag_ms"`
+	}
+	retry.DoWithRetry(t, "the projector's lag", 60, 250*time.Millisecond, func() (string, error) {
+		o, _ := ctl("", "lag", "--output", "json")
+		if err := json.Unmarshal([]byte(o), &lag); err != nil || lag.LagMS == nil {
+			return "", fmt.Errorf("lag %s: %w", o, err)
+		}
+		return "", nil
+	})
+	o, _ = ctl("", "lag")
+	assert.Contains(t, o, "lag")
+
+	// Repairs from the rows: the same projection again.
+	o, _ = ctl("", "rebuild", "--package", "OPS1")
+	assert.Contains(t, o, "DELIVERED")
+	o, _ = ctl("", "rebuild", "--day", time.Now().UTC().Format("2006-01-02"), "--force", "--output", "json")
+	var rebuilt struct {
+		Day struct {
+			Total, Duplicates, Invalid int64
+		} `json:"day"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(o), &rebuilt), o)
+	assert.Equal(t, int64(2), rebuilt.Day.Total)
+	assert.Equal(t, int64(1), rebuilt.Day.Duplicates)
+	assert.Equal(t, int64(2), rebuilt.Day.Invalid)
 
 	o, _ = ctl("", "maintenance", "run", "--day", time.Now().UTC().Format("2006-01-02"), "--tasks", "daily-stats")
 	var res struct {
