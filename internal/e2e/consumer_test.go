@@ -75,7 +75,7 @@ func (c *consumer) changes(ctx context.Context) ([]string, error) {
 				Detail     contract.StatusChanged `json:"detail"`
 			}
 			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil || ev.DetailType != contract.StatusChangedDetailType {
-				return out, fmt.Errorf("not a status change: %s (%v)", aws.ToString(m.Body), err)
+				return out, fmt.Errorf("not a status change: %s (%w)", aws.ToString(m.Body), err)
 			}
 			prev := "-"
 			if ev.Detail.PreviousStatus != nil {

@@ -191,7 +191,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		eventually(t, "latest status projected, its change on the bus", func() error {
 			latest, ok, err := s.store.LatestStatus(ctx, "P1")
 			if err != nil || !ok || latest.Status != "DELIVERED" {
-				return fmt.Errorf("latest status %+v (%v)", latest, err)
+				return fmt.Errorf("latest status %+v (%w)", latest, err)
 			}
 			got, err := c.changes(ctx)
 			if changes = append(changes, got...); err != nil {

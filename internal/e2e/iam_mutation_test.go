@@ -137,11 +137,11 @@ var iamScenarios = []scenario{
 		return within(20*time.Second, func() error {
 			latest, ok, err := s.store.LatestStatus(ctx, "P1")
 			if err != nil || !ok || latest.Status != "DELIVERED" {
-				return fmt.Errorf("latest status %+v (%v)", latest, err)
+				return fmt.Errorf("latest status %+v (%w)", latest, err)
 			}
 			delivered, err := s.store.InStatus(ctx, "DELIVERED", time.Time{}, 10)
 			if err != nil || len(delivered) != 1 {
-				return fmt.Errorf("packages delivered %+v (%v)", delivered, err)
+				return fmt.Errorf("packages delivered %+v (%w)", delivered, err)
 			}
 			got, err := c.changes(ctx)
 			if seen = append(seen, got...); err != nil {

@@ -33,11 +33,11 @@ var eventsChecks = []compatCheck{
 			eleven[i] = entry("compat.test", "t", "{}")
 		}
 		if _, err := ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: eleven}); !isCode(err, "ValidationException") {
-			return fmt.Errorf("11 entries: %v, want ValidationException", err)
+			return fmt.Errorf("11 entries: %w, want ValidationException", err)
 		}
 		big := `{"a":"` + strings.Repeat("x", 256*1024) + `"}`
 		if _, err := ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{entry("compat.test", "t", big)}}); !isCode(err, "ValidationException") {
-			return fmt.Errorf("a 256 KB detail: %v, want ValidationException", err)
+			return fmt.Errorf("a 256 KB detail: %w, want ValidationException", err)
 		}
 		out, err := ev.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
 			entry("compat.test", "t", `{"ok":true}`), {DetailType: aws.String("t"), Detail: aws.String("{}")},

@@ -203,13 +203,13 @@ func TestProjectFailures(t *testing.T) {
 		store, bus := newFakeStore(), &fakeBus{}
 		store.failLate["e1"] = true // A's and B's first rows
 		p := projection.New(store, bus, discard{}, zaptest.NewLogger(t), 2)
-		resp, err := p.Handle(ctx, records())
+		_, err := p.Handle(ctx, records())
 		require.ErrorIs(t, err, projection.ErrBatchFailed, "the first record failed: the invocation fails")
 		assert.Empty(t, store.counts)
 		assert.Empty(t, bus.events, "A's later row waits for its first")
 
 		delete(store.failLate, "e1")
-		resp, err = p.Handle(ctx, records())
+		resp, err := p.Handle(ctx, records())
 		require.NoError(t, err)
 		assert.Empty(t, resp.BatchItemFailures)
 		assert.Equal(t, []string{"A:->IN_TRANSIT", "A:IN_TRANSIT>DELIVERED", "B:->IN_TRANSIT"}, slices.Sorted(slices.Values(statuses(bus.events))))

@@ -100,7 +100,7 @@ func TestAlarmsMatchTheModule(t *testing.T) {
 			threshold, diags := hcl.AbsTraversalForExpr(thresholdExpr)
 			require.False(t, diags.HasErrors(), "threshold is not a reference")
 			assert.Equal(t, []string{"var", "alarm_thresholds", a.ThresholdVar}, traversalNames(threshold))
-			assert.Equal(t, a.ThresholdScale(), float64(scale), "the threshold's unit")
+			assert.InDelta(t, a.ThresholdScale(), float64(scale), 0, "the threshold's unit")
 
 			call, ok := m["dimensions"].(*hclsyntax.FunctionCallExpr)
 			require.True(t, ok && call.Name == "tomap" && len(call.Args) == 1, "dimensions is not tomap({...})")

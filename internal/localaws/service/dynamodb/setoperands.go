@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -32,19 +33,16 @@ var (
 // errNoSuchAttribute is DynamoDB's refusal of an operand that reads an
 // attribute the item lacks ("The provided expression refers to an
 // attribute that does not exist in the item").
-var errNoSuchAttribute = fmt.Errorf("The provided expression refers to an attribute that does not exist in the item")
+var errNoSuchAttribute = errors.New("The provided expression refers to an attribute that does not exist in the item") //nolint:staticcheck // DynamoDB's message, as it answers it
 
 // bindSetOperands rewrites body's UpdateExpression so that its SET
 // operands that read the item read old (nil for none). It returns body
 // unchanged when there is nothing to bind.
 func bindSetOperands(body []byte, old item) ([]byte, error) {
 	var req map[string]json.RawMessage
-	if json.Unmarshal(body, &req) != nil {
-		return body, nil
-	}
 	var expr string
-	if json.Unmarshal(req["UpdateExpression"], &expr) != nil || expr == "" {
-		return body, nil
+	if !decodes(body, &req) || !decodes(req["UpdateExpression"], &expr) || expr == "" {
+		return body, nil // kumo answers what is not an update expression
 	}
 	var names map[string]string
 	values := map[string]json.RawMessage{}
@@ -146,3 +144,6 @@ func splitTopLevel(s string) []string {
 	}
 	return append(out, s[from:])
 }
+
+// decodes reports whether raw is JSON for v.
+func decodes(raw []byte, v any) bool { return json.Unmarshal(raw, v) == nil }
