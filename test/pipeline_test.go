@@ -193,14 +193,14 @@ func validatePipeline(t *testing.T, tgt target, out outputs.Stack, deliveredQueu
 	retry.DoWithRetry(t, "T1's latest status projected", 30, 2*time.Second, func() (string, error) {
 		latest, ok, err := store.LatestStatus(ctx, "T1")
 		if err != nil || !ok || latest.Status != "DELIVERED" {
-			return "", fmt.Errorf("latest status %+v (%v)", latest, err)
+			return "", fmt.Errorf("latest status %+v (%w)", latest, err)
 		}
 		return "", nil
 	})
 	retry.DoWithRetry(t, "the day's counters projected", 30, 2*time.Second, func() (string, error) {
 		st, err := store.DailyStats(ctx, time.Now())
 		if err != nil || st.Total != 3 || st.Duplicates != 1 || st.Invalid != 1 {
-			return "", fmt.Errorf("counters %+v (%v)", st, err)
+			return "", fmt.Errorf("counters %+v (%w)", st, err)
 		}
 		return "", nil
 	})

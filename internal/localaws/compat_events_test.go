@@ -92,7 +92,7 @@ var eventsChecks = []compatCheck{
 		}
 		got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &allowed, WaitTimeSeconds: 2})
 		if err != nil || len(got.Messages) != 1 || !strings.Contains(aws.ToString(got.Messages[0].Body), `"detail":{"n":1}`) {
-			return fmt.Errorf("the allowed queue got %v (%v), want the event with its detail", got, err)
+			return fmt.Errorf("the allowed queue got %v (%w), want the event with its detail", got, err)
 		}
 		if got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &refused, WaitTimeSeconds: 1}); err != nil || len(got.Messages) != 0 {
 			return fmt.Errorf("a queue whose policy allows another rule got %d messages (%v)", len(got.Messages), err)
