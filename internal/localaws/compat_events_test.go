@@ -95,7 +95,7 @@ var eventsChecks = []compatCheck{
 			return fmt.Errorf("the allowed queue got %v (%w), want the event with its detail", got, err)
 		}
 		if got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &refused, WaitTimeSeconds: 1}); err != nil || len(got.Messages) != 0 {
-			return fmt.Errorf("a queue whose policy allows another rule got %d messages (%v)", len(got.Messages), err)
+			return fmt.Errorf("a queue whose policy allows another rule got %d messages (%w)", len(got.Messages), err)
 		}
 		return nil
 	}},
