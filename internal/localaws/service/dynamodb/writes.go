@@ -25,12 +25,19 @@ type itemRequest struct {
 	ReturnValuesOnConditionCheckFailure string
 }
 
+// applied detaches a write from its caller: a write DynamoDB has received
+// is done, and its stream record written, whether or not the caller is
+// still there for the answer (a function killed mid-call). Without this a
+// write kumo applied as the caller went away would have no stream record.
+func applied(r *http.Request) *http.Request { return r.WithContext(context.WithoutCancel(r.Context())) }
+
 // writeItem lets kumo run a PutItem, UpdateItem or DeleteItem and counts
 // what it consumed: the item is read before and after the write, under the
 // item's lock, and its capacity is answered (ReturnConsumedCapacity) and
 // published as AWS/DynamoDB metrics.
 func (s *Service) writeItem(op writeOp) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		r = applied(r)
 		var req itemRequest
 		body, ok := s.readRequest(w, r, &req)
 		if !ok {
@@ -108,6 +115,7 @@ type transactWriteRequest struct {
 // transaction answers no ConsumedCapacity; the layer counts its prepare
 // phase, the one underlying write of each item that was done.
 func (s *Service) transactWriteItems(w http.ResponseWriter, r *http.Request) {
+	r = applied(r)
 	var req transactWriteRequest
 	body, ok := s.readRequest(w, r, &req)
 	if !ok {
@@ -220,6 +228,7 @@ type batchWriteRequest struct {
 // as an individual PutItem or DeleteItem request" (Developer Guide,
 // "DynamoDB read/write capacity mode"); unprocessed items cost nothing.
 func (s *Service) batchWriteItem(w http.ResponseWriter, r *http.Request) {
+	r = applied(r)
 	var req batchWriteRequest
 	body, ok := s.readRequest(w, r, &req)
 	if !ok {
