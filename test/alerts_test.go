@@ -70,7 +70,7 @@ func TestAlarmTransitionsReachTheTopicOnce(t *testing.T) {
 					assert.Len(t, dlq, 1, "undelivered sentences go to the alert DLQ")
 				}
 			}
-			assert.Equal(t, 6, alarms)
+			assert.Equal(t, 8, alarms, "the queues', the processor's, the projector's and the maintenance job's")
 			assert.Equal(t, 1, rules)
 			assert.Equal(t, 1, watchers)
 		})

@@ -297,7 +297,7 @@ func validateConfiguration(t *testing.T, tgt target, out outputs.Stack) {
 	}
 	alarms, err := cloudwatch.NewFromConfig(tgt.cfg).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: alarmNames})
 	require.NoError(t, err)
-	require.Len(t, alarms.MetricAlarms, 7)
+	require.Len(t, alarms.MetricAlarms, 9)
 	thresholds := map[string]float64{}
 	for _, a := range alarms.MetricAlarms {
 		thresholds[strings.TrimPrefix(aws.ToString(a.AlarmName), strings.TrimSuffix(out.ProcessorFunctionName, "processor"))] = aws.ToFloat64(a.Threshold)
@@ -314,6 +314,7 @@ func validateConfiguration(t *testing.T, tgt target, out outputs.Stack) {
 	assert.Equal(t, map[string]float64{
 		"queue-depth": 5000, "oldest-message-age": 600, "dlq-not-empty": 0, // the complete example's
 		"processor-errors": 5, "processor-throttles": 5, "maintenance-errors": 0, "alert-delivery": 0,
+		"projector-errors": 1, "projector-lag": 900000, // IteratorAge is in milliseconds
 	}, thresholds)
 
 	tags, err := sqs.NewFromConfig(tgt.cfg).ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: aws.String(out.IngestQueueURL)})

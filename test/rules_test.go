@@ -31,7 +31,7 @@ func TestModuleRulesWithoutProvider(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok, "a root with no provider requirements must initialise offline")
 
-	base := map[string]any{"name_prefix": "tp-rules", "environment": "test", "processor_zip_path": "p.zip", "maintenance_zip_path": "m.zip"}
+	base := map[string]any{"name_prefix": "tp-rules", "environment": "test", "processor_zip_path": "p.zip", "projector_zip_path": "j.zip", "maintenance_zip_path": "m.zip"}
 	tests := []struct {
 		name    string
 		vars    map[string]any

@@ -249,6 +249,8 @@ variable "alarm_thresholds" {
     processor_errors           = optional(number, 5)
     processor_throttles        = optional(number, 5)
     maintenance_errors         = optional(number, 0)
+    projector_errors           = optional(number, 1)
+    projector_lag_seconds      = optional(number, 900)
   })
   description = "Alarm thresholds: queue depth (visible messages), age of the oldest message in seconds, processor errors and throttles per 5 minutes fire at or above their value; DLQ messages and maintenance errors fire above theirs (0: any). null: the module's default."
   default     = null
