@@ -23,6 +23,22 @@ import (
 
 // eventsChecks are the EventBridge rows of the gap table.
 var eventsChecks = []compatCheck{
+	{"EventBridge keeps the tags a bus is created with (CreateEventBus Tags)", func(ctx context.Context, _ *testing.T, url string) error {
+		ev := eventbridge.NewFromConfig(configFor(url))
+		bus, err := ev.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(testenv.Unique("bus")),
+			Tags: []ebtypes.Tag{{Key: aws.String("Project"), Value: aws.String("tracking-pipeline")}}})
+		if err != nil {
+			return err
+		}
+		tags, err := ev.ListTagsForResource(ctx, &eventbridge.ListTagsForResourceInput{ResourceARN: bus.EventBusArn})
+		if err != nil {
+			return err
+		}
+		if len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Value) != "tracking-pipeline" {
+			return fmt.Errorf("the bus reads back with tags %v", tags.Tags)
+		}
+		return nil
+	}},
 	{"EventBridge PutEvents refuses what EventBridge refuses: more than 10 entries or over 256 KB (the call), an entry without source, detail-type or detail, or whose detail is not a JSON object (that entry)", func(ctx context.Context, _ *testing.T, url string) error {
 		ev := eventbridge.NewFromConfig(configFor(url))
 		entry := func(source, detailType, detail string) ebtypes.PutEventsRequestEntry {

@@ -90,6 +90,7 @@ func (e *Service) Register(r *awsapi.Router) {
 	for _, op := range []string{"PutRule", "DeleteRule", "PutTargets", "RemoveTargets", "PutEvents"} {
 		r.Target("AWSEvents", op, func(w http.ResponseWriter, r *http.Request) { e.handle(w, r, op) })
 	}
+	r.Target("AWSEvents", "CreateEventBus", e.createEventBus)
 }
 
 // Close ends the deliveries under way and waits for them.
