@@ -11,6 +11,9 @@
 //     processor's sustained messages per second draining a backlog, for
 //     batch sizes 10 and 100, as shares of that ceiling;
 //
+//   - the projection's lag: send to latest status, p50 and p99, at 1,000
+//     updates a second;
+//
 //   - init time, from process start to the first Runtime API poll, of lone
 //     cold starts.
 //
@@ -111,7 +114,7 @@ func run(zip string, messages int, logFile string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("baseline: the processor's write path (audit.Store.RecordBatch, groups of %d: rows, latest statuses, day counter in one transaction) called directly, same concurrency: %.0f records/s = %.0f%% of the ceiling\n",
+	fmt.Printf("baseline: the processor's write path (audit.Store.RecordBatch, groups of %d, one conditional PutItem per row) called directly, same concurrency: %.0f records/s = %.0f%% of the ceiling\n",
 		writeGroup, writePath, 100*writePath/ceiling)
 
 	var function string
@@ -123,6 +126,10 @@ func run(zip string, messages int, logFile string) error {
 		fmt.Printf("processor, batch size %3d: %.0f msgs/s sustained = %.0f%% of the ceiling (target >= 70%%), %.0f%% of its write path\n",
 			batch, rate, 100*rate/ceiling, 100*rate/writePath)
 		function = name
+	}
+
+	if err := printProjectionLag(ctx, cfg, zip); err != nil {
+		return err
 	}
 
 	// Lambda starts each execution environment on its own, so init is
@@ -316,6 +323,80 @@ func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zi
 	// write times, leaving out the start-up and the last partial batches.
 	lo, hi := len(times)/10, len(times)*9/10
 	return float64(hi-lo) / times[hi].Sub(times[lo]).Seconds(), out.ProcessorFunctionName, nil
+}
+
+// lagRate and lagSeconds are the projection-lag run: 1,000 updates a second
+// for 10 seconds, one package each.
+const (
+	lagRate    = 1000
+	lagSeconds = 10
+)
+
+// printProjectionLag deploys a stack, sends lagRate updates a second (one
+// package each) for lagSeconds, and prints how long each took from its send
+// (SQS SentTimestamp, the row's sent_at) to its package's latest status
+// (the projector's updated_at): the latest status's p50 and p99.
+func printProjectionLag(ctx context.Context, cfg aws.Config, zip string) error {
+	s := provision.Defaults("bench-lag")
+	s.LambdaArchitecture = lambdazip.Architecture(runtime.GOARCH)
+	s.EventSourceMaximumConcurrency = instances
+	out, err := provision.New(cfg, s).Apply(ctx, provision.ZipsIn(filepath.Dir(zip)))
+	if err != nil {
+		return fmt.Errorf("deploy: %w", err)
+	}
+	q := sqs.NewFromConfig(cfg)
+	n := lagRate * lagSeconds
+	ids := make([]string, n)
+	tick := time.NewTicker(10 * time.Millisecond) // 10 messages each: lagRate a second
+	defer tick.Stop()
+	for i := 0; i < n; i += 10 {
+		<-tick.C
+		entries := make([]sqstypes.SendMessageBatchRequestEntry, 0, 10)
+		for j := i; j < min(i+10, n); j++ {
+			ids[j] = fmt.Sprintf("LAG%06d", j)
+			body := fmt.Sprintf(`{"tracking_id":%q,"event_id":"e1","status":"IN_TRANSIT","event_time":%q}`, ids[j], time.Now().UTC().Format(time.RFC3339))
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(j - i)), MessageBody: &body})
+		}
+		if _, err := q.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &out.IngestQueueURL, Entries: entries}); err != nil {
+			return fmt.Errorf("send: %w", err)
+		}
+	}
+	store := audit.NewStore(dynamodb.NewFromConfig(cfg), out.AuditTableName, 90)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		st, err := store.DailyStats(ctx, time.Now())
+		if err != nil {
+			return fmt.Errorf("stats: %w", err)
+		}
+		if st.Total >= int64(n) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("projection lag: %d of %d rows projected after 2 minutes", st.Total, n)
+		}
+		time.Sleep(200 * time.Millisecond) // polling the counters; the projection offers no completion signal
+	}
+	var lags []time.Duration
+	for _, id := range ids {
+		l, ok, err := store.LatestStatus(ctx, id)
+		if err != nil || !ok {
+			return fmt.Errorf("latest status of %s: %t, %w", id, ok, err)
+		}
+		rows, err := store.Trail(ctx, id)
+		if err != nil || len(rows) != 1 {
+			return fmt.Errorf("row of %s: %d, %w", id, len(rows), err)
+		}
+		sent, err1 := time.Parse(time.RFC3339Nano, rows[0].SentAt)
+		moved, err2 := time.Parse(time.RFC3339Nano, l.UpdatedAt)
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("times of %s: %q, %q", id, rows[0].SentAt, l.UpdatedAt)
+		}
+		lags = append(lags, moved.Sub(sent))
+	}
+	sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
+	fmt.Printf("projection lag, send to latest status, %d updates/s for %d s (%d packages): p50 %s, p99 %s, max %s (target p99 < 1 s)\n",
+		lagRate, lagSeconds, n, pct(lags, 50).Round(time.Millisecond), pct(lags, 99).Round(time.Millisecond), lags[len(lags)-1].Round(time.Millisecond))
+	return nil
 }
 
 // coldStarts starts n processes of function's code one at a time, each

@@ -34,6 +34,7 @@ type Latest struct {
 	Status     string `json:"status"`
 	EventTime  string `json:"event_time"`
 	EventID    string `json:"event_id"`
+	UpdatedAt  string `json:"updated_at,omitempty"` // when the projector moved it (LatestStatus only)
 }
 
 // ConflictRecord is a delivery that reused an event id with other content.
@@ -111,7 +112,9 @@ func (s *Store) LatestStatus(ctx context.Context, trackingID string) (Latest, bo
 	if len(out.Item) == 0 {
 		return Latest{}, false, nil
 	}
-	return latestOf(trackingID, stringAttr(out.Item, attrStatus), stringAttr(out.Item, AttrLatestOrder)), true, nil
+	l := latestOf(trackingID, stringAttr(out.Item, attrStatus), stringAttr(out.Item, AttrLatestOrder))
+	l.UpdatedAt = stringAttr(out.Item, attrUpdatedAt)
+	return l, true, nil
 }
 
 // latestOf is a latest status from its order.
