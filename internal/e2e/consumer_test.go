@@ -2,91 +2,34 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
-	"github.com/tracking-pipeline/tracking-pipeline/internal/contract"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/soak"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
 // consumer is a downstream team's queue subscribed to the stack's
-// status-change events with the module's event pattern, as
-// examples/status-consumer does: a rule on the bus, and a queue policy that
-// lets EventBridge send for that rule alone.
-type consumer struct {
-	sqs *sqs.Client
-	url string
-}
+// status-change events (soak.Consumer).
+type consumer struct{ c *soak.Consumer }
 
 func newConsumer(ctx context.Context, s *stack) (*consumer, error) {
-	cfg := s.srv.ClientConfig()
-	q := sqs.NewFromConfig(cfg)
-	name := testenv.Unique("consumer")
-	made, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &name})
-	if err != nil {
-		return nil, fmt.Errorf("create the consumer queue: %w", err)
-	}
-	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: made.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		return nil, fmt.Errorf("read the consumer queue: %w", err)
-	}
-	queueARN := attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
-	eb := eventbridge.NewFromConfig(cfg)
-	rule, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: &name, EventBusName: &s.out.EventBusName, EventPattern: &s.out.StatusChangeEventPattern})
-	if err != nil {
-		return nil, fmt.Errorf("create the consumer rule: %w", err)
-	}
-	policy, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []map[string]any{{
-		"Effect": "Allow", "Principal": map[string]string{"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": queueARN,
-		"Condition": map[string]any{"ArnEquals": map[string]string{"aws:SourceArn": aws.ToString(rule.RuleArn)}},
-	}}})
-	if _, err := q.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: made.QueueUrl, Attributes: map[string]string{"Policy": string(policy)}}); err != nil {
-		return nil, fmt.Errorf("put the consumer queue policy: %w", err)
-	}
-	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: &name, EventBusName: &s.out.EventBusName,
-		Targets: []ebtypes.Target{{Id: aws.String("consumer"), Arn: &queueARN}}}); err != nil {
-		return nil, fmt.Errorf("target the consumer queue: %w", err)
-	}
-	return &consumer{sqs: q, url: aws.ToString(made.QueueUrl)}, nil
+	c, err := soak.NewConsumer(ctx, s.srv.ClientConfig(), s.out, testenv.Unique("consumer"))
+	return &consumer{c: c}, err //nolint:wrapcheck // NewConsumer says what failed
 }
 
 // changes receives what has arrived: each change as tracking_id:previous>status
-// ("-" for none), deleting the messages it read.
+// ("-" for none).
 func (c *consumer) changes(ctx context.Context) ([]string, error) {
-	var out []string
-	for {
-		got, err := c.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &c.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
-		if err != nil {
-			return out, fmt.Errorf("receive status changes: %w", err)
+	got, err := c.c.Receive(ctx)
+	out := make([]string, 0, len(got))
+	for _, d := range got {
+		prev := "-"
+		if d.PreviousStatus != nil {
+			prev = *d.PreviousStatus
 		}
-		if len(got.Messages) == 0 {
-			return out, nil
-		}
-		for _, m := range got.Messages {
-			var ev struct {
-				DetailType string                 `json:"detail-type"`
-				Detail     contract.StatusChanged `json:"detail"`
-			}
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &ev); err != nil || ev.DetailType != contract.StatusChangedDetailType {
-				return out, fmt.Errorf("not a status change: %s (%w)", aws.ToString(m.Body), err)
-			}
-			prev := "-"
-			if ev.Detail.PreviousStatus != nil {
-				prev = *ev.Detail.PreviousStatus
-			}
-			out = append(out, ev.Detail.TrackingID+":"+prev+">"+ev.Detail.Status)
-			if _, err := c.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &c.url, ReceiptHandle: m.ReceiptHandle}); err != nil {
-				return out, fmt.Errorf("delete a status change: %w", err)
-			}
-		}
+		out = append(out, d.TrackingID+":"+prev+">"+d.Status)
 	}
+	return out, err //nolint:wrapcheck // Receive says what failed
 }
 
 // of keeps the changes of one package.

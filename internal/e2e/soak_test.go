@@ -12,14 +12,16 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/soak"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/synth"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
 // TestSoakUnderFaultsLosesNothing is `make soak` in short: 400 updates
 // (new events, producer retries, conflicting resends, poison, out of
 // order) through the real processor while the local AWS throttles, fails
-// and conflicts DynamoDB calls, fails the poller's receives and deletes,
-// crashes the function and cuts its time; then every update is checked to
-// be exactly where it belongs.
+// DynamoDB calls and the projector's stream reads, fails the poller's
+// receives and deletes, crashes the functions and cuts their time; then
+// every update is checked to be exactly where it belongs, and every
+// package's newest status change to have reached a consumer.
 func TestSoakUnderFaultsLosesNothing(t *testing.T) {
 	t.Parallel()
 	s := deploy(t, soak.Tune)
@@ -28,6 +30,8 @@ func TestSoakUnderFaultsLosesNothing(t *testing.T) {
 	require.NoError(t, err)
 	s.srv.Faults.Set(rules)
 
+	consumer, err := soak.NewConsumer(ctx, s.srv.ClientConfig(), s.out, testenv.Unique("consumer"))
+	require.NoError(t, err)
 	msgs := synth.Generate(synth.Options{Seed: 7, Count: 400})
 	require.NoError(t, soak.Send(ctx, s.sqs, s.out.IngestQueueURL, msgs))
 	var progress bytes.Buffer
@@ -38,7 +42,9 @@ func TestSoakUnderFaultsLosesNothing(t *testing.T) {
 		t.Logf("injected %-45s %d", r, r.Count)
 		assert.Positive(t, r.Count, "no %s fault was injected: the run proved nothing about it", r)
 	}
-	checks, err := soak.Verify(ctx, s.sqs, s.store, s.out.IngestQueueURL, s.out.IngestDLQURL, msgs, soak.Crashes(injected))
+	changes, err := soak.Received(ctx, consumer)
+	require.NoError(t, err)
+	checks, err := soak.Verify(ctx, s.sqs, s.store, s.out.IngestQueueURL, s.out.IngestDLQURL, msgs, soak.Crashes(injected), changes)
 	require.NoError(t, err)
 	var table bytes.Buffer
 	assert.NoError(t, soak.Print(&table, checks), table.String())

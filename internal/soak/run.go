@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/contract"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
@@ -52,6 +53,10 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("deploy: %w", err)
 	}
 	q := sqs.NewFromConfig(cfg)
+	consumer, err := NewConsumer(ctx, cfg, out, s.NamePrefix+"-consumer")
+	if err != nil {
+		return err
+	}
 	store := audit.NewStore(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true }), out.AuditTableName, 90)
 
 	msgs := synth.Generate(synth.Options{Seed: o.Seed, Count: o.Count})
@@ -76,10 +81,47 @@ func Run(ctx context.Context, o Options) error {
 	for _, r := range injected {
 		fmt.Fprintf(w, "    %-50s %7d\n", r, r.Count)
 	}
-	checks, err := Verify(ctx, q, store, out.IngestQueueURL, out.IngestDLQURL, msgs, Crashes(injected))
+	changes, err := Received(ctx, consumer)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "==> %d status-change events, %d of them copies (at least once)\n", len(changes), copies(changes))
+	checks, err := Verify(ctx, q, store, out.IngestQueueURL, out.IngestDLQURL, msgs, Crashes(injected), changes)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "==> Checks")
 	return Print(w, checks)
+}
+
+// Received reads the consumer's status changes until none has come for a
+// few seconds (the last ones follow the last rows within the projection's
+// lag).
+func Received(ctx context.Context, c *Consumer) ([]contract.StatusChanged, error) {
+	var all []contract.StatusChanged
+	for quiet := 0; quiet < 3; {
+		got, err := c.Receive(ctx) // waits a second when nothing comes
+		if err != nil {
+			return all, err //nolint:wrapcheck // Receive says what failed
+		}
+		if all = append(all, got...); len(got) == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+	}
+	return all, nil
+}
+
+// copies counts the events that repeat one already received.
+func copies(changes []contract.StatusChanged) int {
+	seen := map[string]bool{}
+	n := 0
+	for _, c := range changes {
+		if seen[c.IdempotencyKey] {
+			n++
+		}
+		seen[c.IdempotencyKey] = true
+	}
+	return n
 }

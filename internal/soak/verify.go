@@ -31,12 +31,26 @@ func (c Check) OK() bool {
 	return c.Want == c.Got
 }
 
-// Verify checks the table and the DLQ against the messages sent: one row
-// per (tracking id, event id) and no other, the latest status of every
-// package, the day counters, every poison message in the DLQ with its
+// Verify checks the table, the DLQ and the status-change events a consumer
+// received against the messages sent: one row per (tracking id, event id)
+// and no other, the latest status of every package and its newest status
+// change, the day counters, every poison message in the DLQ with its
 // reason, once, or twice where one of the crashes injected fell between its
 // DLQ send and its count, nothing left on the queue.
-func Verify(ctx context.Context, q *sqs.Client, store *audit.Store, ingestURL, dlqURL string, msgs []synth.Message, crashes int64) ([]Check, error) {
+func Verify(ctx context.Context, q *sqs.Client, store *audit.Store, ingestURL, dlqURL string, msgs []synth.Message, crashes int64,
+	changes []contract.StatusChanged,
+) ([]Check, error) {
+	// The newest status-change event of each package (by event time, then
+	// event id, as the latest status is ordered): it must be its latest
+	// status's. Copies (at least once) change nothing here.
+	lastChange := map[string]contract.StatusChanged{}
+	for _, c := range changes {
+		prev, ok := lastChange[c.TrackingID]
+		if !ok || prev.EventTime+"#"+prev.EventID < c.EventTime+"#"+c.EventID {
+			lastChange[c.TrackingID] = c
+		}
+	}
+	var changeMissing, changeStrangers int64
 	want := map[string]map[string]bool{} // tracking id -> event ids
 	count := map[synth.Kind]int64{}
 	for _, m := range msgs {
@@ -87,6 +101,9 @@ func Verify(ctx context.Context, q *sqs.Client, store *audit.Store, ingestURL, d
 		if newest := trail[len(trail)-1]; !ok || l.EventID != newest.EventID || l.Status != newest.Status {
 			wrongLatest++
 		}
+		if c, seen := lastChange[tid]; !seen || c.Status != l.Status {
+			changeMissing++
+		}
 	}
 	st, err := days(ctx, store)
 	if err != nil {
@@ -125,6 +142,11 @@ func Verify(ctx context.Context, q *sqs.Client, store *audit.Store, ingestURL, d
 	if err != nil {
 		return nil, err
 	}
+	for tid := range lastChange {
+		if want[tid] == nil {
+			changeStrangers++
+		}
+	}
 	return []Check{
 		{"audit rows (one per tracking id and event id)", int64(len(flatten(want))), rows, false},
 		{"updates without their one row", 0, missing, false},
@@ -139,6 +161,8 @@ func Verify(ctx context.Context, q *sqs.Client, store *audit.Store, ingestURL, d
 		{"DLQ messages that are no poison sent", 0, strangers, false},
 		{"poison parked twice (at most one per crash)", crashes, again, true},
 		{"messages left on the ingest queue", 0, int64(waiting), false},
+		{"packages whose newest status change is not their latest status", 0, changeMissing, false},
+		{"status changes of packages never sent", 0, changeStrangers, false},
 	}, nil
 }
 
@@ -165,7 +189,7 @@ func Print(w io.Writer, checks []Check) error {
 		if c.AtMost {
 			want = fmt.Sprintf("max  %7d", c.Want)
 		}
-		fmt.Fprintf(w, "    %s %-56s %s  got %7d\n", mark, c.Name, want, c.Got)
+		fmt.Fprintf(w, "    %s %-64s %s  got %7d\n", mark, c.Name, want, c.Got)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d check(s) failed", failed)
