@@ -37,6 +37,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
@@ -319,6 +320,15 @@ func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zi
 	if err != nil {
 		return 0, "", err
 	}
+	retried, err := metricSum(ctx, cfg, s.MetricsNamespace, "Retried", out.ProcessorFunctionName)
+	if err != nil {
+		return 0, "", err
+	}
+	failed, err := metricSum(ctx, cfg, "AWS/Lambda", "Errors", out.ProcessorFunctionName)
+	if err != nil {
+		return 0, "", err
+	}
+	fmt.Printf("  batch size %3d at %d instances: %.0f records retried, %.0f failed invocations (no transaction: nothing contends)\n", batch, instances, retried, failed)
 	// Sustained: the rows written between the 10th and 90th percentile of
 	// write times, leaving out the start-up and the last partial batches.
 	lo, hi := len(times)/10, len(times)*9/10
@@ -397,6 +407,24 @@ func printProjectionLag(ctx context.Context, cfg aws.Config, zip string) error {
 	fmt.Printf("projection lag, send to latest status, %d updates/s for %d s (%d packages): p50 %s, p99 %s, max %s (target p99 < 1 s)\n",
 		lagRate, lagSeconds, n, pct(lags, 50).Round(time.Millisecond), pct(lags, 99).Round(time.Millisecond), lags[len(lags)-1].Round(time.Millisecond))
 	return nil
+}
+
+// metricSum is the sum of a function's metric over the last hour.
+func metricSum(ctx context.Context, cfg aws.Config, namespace, metric, function string) (float64, error) {
+	got, err := cloudwatch.NewFromConfig(cfg).GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
+		Namespace: &namespace, MetricName: &metric,
+		Dimensions: []cwtypes.Dimension{{Name: aws.String("FunctionName"), Value: &function}},
+		StartTime:  aws.Time(time.Now().Add(-time.Hour)), EndTime: aws.Time(time.Now().Add(time.Minute)),
+		Period: aws.Int32(3600), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read %s %s: %w", namespace, metric, err)
+	}
+	var sum float64
+	for _, p := range got.Datapoints {
+		sum += aws.ToFloat64(p.Sum)
+	}
+	return sum, nil
 }
 
 // coldStarts starts n processes of function's code one at a time, each
