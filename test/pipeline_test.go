@@ -156,7 +156,10 @@ func validateOutputs(t *testing.T, out outputs.Stack, prefix string) {
 	assert.Regexp(t, `^arn:aws[a-z-]*:sns:`, out.AlertTopicARN)
 	assert.Equal(t, prefix+"-processor", out.ProcessorFunctionName)
 	assert.Equal(t, prefix+"-audit", out.AuditTableName)
-	assert.Len(t, out.AlarmNames, 7, "six symptoms and the alert path's own")
+	assert.Len(t, out.AlarmNames, 9, "eight symptoms and the alert path's own")
+	assert.Equal(t, prefix+"-projector", out.ProjectorFunctionName)
+	assert.Equal(t, prefix+"-tracking", out.EventBusName)
+	assert.Contains(t, out.StatusChangeEventPattern, "Tracking Status Changed")
 	assert.Regexp(t, `^https?://`, out.AlertDLQURL)
 }
 

@@ -213,6 +213,9 @@ func TestLatestNeverRegresses(t *testing.T) {
 		got, ok, err := store.LatestStatus(ctx, "T4")
 		require.NoError(t, err)
 		require.True(t, ok)
+		_, err = time.Parse(time.RFC3339Nano, got.UpdatedAt)
+		require.NoError(t, err, "when the projector moved it")
+		got.UpdatedAt = ""
 		if i >= 1 {
 			assert.Equal(t, audit.Latest{TrackingID: "T4", Status: "DELIVERED", EventTime: "2026-11-25T14:00:00.000000000Z", EventID: "e4"}, got, "after arrival %d", i)
 		}
