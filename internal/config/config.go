@@ -26,14 +26,17 @@ type Processor struct {
 // Defaults of the functions' settings. Where lambda.tf sets a variable from a
 // module variable, its default is the module's (TestModuleSetsWhatTheFunctionsRead).
 const (
-	DefaultRetentionDays    = 90
-	DefaultMaxConcurrency   = 10
-	DefaultMetricsNamespace = "TrackingPipeline"
-	DefaultDeadlineMarginMS = 2000
-	DefaultRedriveRate      = 10
-	DefaultLogLevel         = "info"
-	DefaultStuckAfterHours  = 72
-	DefaultFinalStatuses    = "DELIVERED,RETURNED,CANCELLED"
+	DefaultRetentionDays  = 90
+	DefaultMaxConcurrency = 10
+	// DefaultProjectorConcurrency is the projector's: its calls are small
+	// and wait on DynamoDB and EventBridge, one shard's batch at a time.
+	DefaultProjectorConcurrency = 32
+	DefaultMetricsNamespace     = "TrackingPipeline"
+	DefaultDeadlineMarginMS     = 2000
+	DefaultRedriveRate          = 10
+	DefaultLogLevel             = "info"
+	DefaultStuckAfterHours      = 72
+	DefaultFinalStatuses        = "DELIVERED,RETURNED,CANCELLED"
 	// DefaultStatusEventSource is the source of the status-change events
 	// (main.tf's local.status_event_source).
 	DefaultStatusEventSource = "tracking-pipeline"
@@ -66,7 +69,7 @@ type Projector struct {
 	EventBusName     string        // EVENT_BUS_NAME, required: where status changes go
 	EventSource      string        // STATUS_EVENT_SOURCE, default tracking-pipeline: the events' source
 	RetentionDays    int           // RETENTION_DAYS, 1-3650, default 90: the latest statuses' TTL
-	MaxConcurrency   int           // MAX_CONCURRENCY, 1-100, default 10: packages projected at once
+	MaxConcurrency   int           // MAX_CONCURRENCY, 1-100, default 32: latest statuses moved (and PutEvents calls made) at once
 	LogLevel         zapcore.Level // LOG_LEVEL
 	MetricsNamespace string        // METRICS_NAMESPACE
 }
@@ -79,7 +82,7 @@ func LoadProjector(getenv func(string) string) (Projector, error) {
 		EventBusName:     r.required(EnvEventBusName),
 		EventSource:      r.optional(EnvEventSource, DefaultStatusEventSource),
 		RetentionDays:    r.intIn(EnvRetentionDays, DefaultRetentionDays, 1, 3650),
-		MaxConcurrency:   r.intIn(EnvMaxConcurrency, DefaultMaxConcurrency, 1, 100),
+		MaxConcurrency:   r.intIn(EnvMaxConcurrency, DefaultProjectorConcurrency, 1, 100),
 		LogLevel:         r.level(EnvLogLevel),
 		MetricsNamespace: r.optional(EnvMetricsNamespace, DefaultMetricsNamespace),
 	}

@@ -133,12 +133,14 @@ type move struct {
 	latest bool // the row is its package's latest (now, or already)
 }
 
-// project moves each row's package's latest status and puts the event of
-// each move before the package's next row moves it again, packages side by
-// side and each package's rows in order: a move whose event could not be
-// put stays the package's latest, so the retry finds and puts it again. It
-// returns the moves by record and the index of the first record that
-// failed (len(changes) for none).
+// project moves each row's package's latest status and puts the events of
+// the moves, in rounds: each round advances the next row of every package
+// side by side, then puts the round's events together (ten to a PutEvents
+// call). A package whose move or event failed goes no further: a move
+// whose event could not be put stays the package's latest, so the retry
+// finds it and puts it again, and no later row of the package can overtake
+// it first. It returns the moves by record and the index of the first
+// record that failed (len(changes) for none).
 func (p *Projector) project(ctx context.Context, log *zap.Logger, changes []change) ([]move, int) {
 	moves := make([]move, len(changes))
 	var packages [][]int
@@ -155,50 +157,91 @@ func (p *Projector) project(ctx context.Context, log *zap.Logger, changes []chan
 		}
 		packages[k] = append(packages[k], i)
 	}
-	var mu sync.Mutex
 	first := len(changes)
-	next := make(chan []int)
+	stopped := make([]bool, len(packages))
+	for round := 0; ; round++ {
+		var rows []int // this round's row of each package still going
+		var owner []int
+		for k, pkg := range packages {
+			if !stopped[k] && round < len(pkg) {
+				rows, owner = append(rows, pkg[round]), append(owner, k)
+			}
+		}
+		if len(rows) == 0 {
+			return moves, first
+		}
+		failed := p.advance(ctx, changes, rows, moves)
+		var details []contract.StatusChanged
+		var at []int // index into rows of each detail
+		for j, i := range rows {
+			if failed[j] != nil {
+				continue
+			}
+			if m := moves[i]; m.latest && m.change.Changed() {
+				details = append(details, contract.NewStatusChanged(*changes[i].row, m.change.Old))
+				at = append(at, j)
+			}
+		}
+		for d, err := range p.publish(ctx, details) {
+			if err != nil && failed[at[d]] == nil {
+				failed[at[d]] = err
+			}
+		}
+		for j, i := range rows {
+			if failed[j] == nil {
+				continue
+			}
+			u := changes[i].row
+			log.Warn("row not projected: retried from it", zap.String("tracking_id", u.TrackingID),
+				zap.String("event_id", u.EventID), zap.String("sequence_number", changes[i].seq), zap.Error(failed[j]))
+			stopped[owner[j]] = true // the package's later rows wait for the retry
+			first = min(first, i)
+		}
+	}
+}
+
+// advance moves the latest statuses of rows, p.concurrency at a time, and
+// returns each one's error.
+func (p *Projector) advance(ctx context.Context, changes []change, rows []int, moves []move) []error {
+	errs := make([]error, len(rows))
+	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(p.concurrency, len(packages)) {
+	for range min(p.concurrency, len(rows)) {
 		wg.Go(func() {
-			for rows := range next {
-				for _, i := range rows {
-					m, err := p.projectRow(ctx, changes[i])
-					if err != nil {
-						u := changes[i].row
-						log.Warn("row not projected: retried from it", zap.String("tracking_id", u.TrackingID),
-							zap.String("event_id", u.EventID), zap.String("sequence_number", changes[i].seq), zap.Error(err))
-						mu.Lock()
-						first = min(first, i)
-						mu.Unlock()
-						break // the package's later rows wait for the retry
-					}
-					moves[i] = m
-				}
+			for j := range next {
+				i := rows[j]
+				m, latest, err := p.store.AdvanceLatest(ctx, *changes[i].row)
+				errs[j], moves[i] = err, move{change: m, latest: latest}
 			}
 		})
 	}
-	for _, rows := range packages {
-		next <- rows
+	for j := range rows {
+		next <- j
 	}
 	close(next)
 	wg.Wait()
-	return moves, first
+	return errs
 }
 
-// projectRow advances the latest status to c's row and puts the event of
-// the move, if it is one.
-func (p *Projector) projectRow(ctx context.Context, c change) (move, error) {
-	m, latest, err := p.store.AdvanceLatest(ctx, *c.row)
-	if err != nil {
-		return move{}, err //nolint:wrapcheck // the store says which package
+// publishChunk is how many events one Publish call gets: one PutEvents call.
+const publishChunk = 10
+
+// publish puts details, a PutEvents call of publishChunk at a time, the
+// calls side by side, and returns each one's error.
+func (p *Projector) publish(ctx context.Context, details []contract.StatusChanged) []error {
+	errs := make([]error, len(details))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, p.concurrency)
+	for start := 0; start < len(details); start += publishChunk {
+		end := min(start+publishChunk, len(details))
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			copy(errs[start:end], p.bus.Publish(ctx, details[start:end]))
+		})
 	}
-	if latest && m.Changed() {
-		if err := p.bus.Publish(ctx, []contract.StatusChanged{contract.NewStatusChanged(*c.row, m.Old)})[0]; err != nil {
-			return move{}, err
-		}
-	}
-	return move{change: m, latest: latest}, nil
+	wg.Wait()
+	return errs
 }
 
 // writeMetrics writes the batch's EMF line and logs each status change.
