@@ -57,7 +57,7 @@ variable "processor_reserved_concurrency" {
 
 variable "processor_worker_concurrency" {
   type        = number
-  description = "Jobs one processor invocation runs at once (MAX_CONCURRENCY): a job is one invalid record going to the DLQ, or a group of up to 25 valid updates written in one DynamoDB transaction. null: the module's default."
+  description = "Jobs one processor invocation runs at once (MAX_CONCURRENCY): a job is one invalid record going to the DLQ, or a group of up to 10 valid updates written side by side, one conditional PutItem each. null: the module's default."
   default     = null
 }
 
