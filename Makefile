@@ -113,7 +113,7 @@ soak: build-host ## 20,000 updates under injected DynamoDB/SQS/Lambda faults; ch
 .PHONY: test-iam
 test-iam: build-host ## IAM mutation test: each statement of the roles', key, queue and topic policies removed in turn must break a scenario (table in .cache/iam-mutations.md)
 	@mkdir -p .cache
-	TRACKING_IAM_MUTATIONS=all TRACKING_IAM_TABLE=$(CURDIR)/.cache/iam-mutations.md go test -count=1 -run TestEachIAMStatementIsNeeded ./internal/e2e/
+	TRACKING_IAM_MUTATIONS=all TRACKING_IAM_TABLE=$(CURDIR)/.cache/iam-mutations.md go test -count=1 -timeout 45m -run TestEachIAMStatementIsNeeded ./internal/e2e/
 	@cat .cache/iam-mutations.md
 
 .PHONY: test-e2e
