@@ -270,11 +270,21 @@ func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zi
 	}
 	// Fill the queue while the mapping is off, then switch it on: the rate
 	// is the processor draining a backlog, not waiting for the producer.
+	// The projector's mapping stays off meanwhile: the processor's rate is
+	// its own, not shared with the projection on the same cores (on AWS
+	// they run apart; the projection's lag is measured on its own below).
 	setMapping, err := mappingSwitch(ctx, lambda.NewFromConfig(cfg), out.ProcessorFunctionName)
 	if err != nil {
 		return 0, "", err
 	}
 	if err := setMapping(false); err != nil {
+		return 0, "", err
+	}
+	setProjector, err := mappingSwitch(ctx, lambda.NewFromConfig(cfg), out.ProjectorFunctionName)
+	if err != nil {
+		return 0, "", err
+	}
+	if err := setProjector(false); err != nil {
 		return 0, "", err
 	}
 	q := sqs.NewFromConfig(cfg)
@@ -294,20 +304,20 @@ func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zi
 	}
 	store := audit.NewStore(dynamodb.NewFromConfig(cfg), out.AuditTableName, 90)
 	deadline := time.Now().Add(3 * time.Minute)
+	var times []time.Time
 	for {
 		// One cheap call while the stream runs, so the bench does not load
-		// kumo; the 32-Query stats read only once the queue looks empty.
+		// kumo; the rows are read only once the queue looks empty.
 		depth, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &out.IngestQueueURL,
 			AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
 		if err != nil {
 			return 0, "", fmt.Errorf("queue depth: %w", err)
 		}
 		if depth.Attributes["ApproximateNumberOfMessages"] == "0" && depth.Attributes["ApproximateNumberOfMessagesNotVisible"] == "0" {
-			st, err := store.DailyStats(ctx, time.Now())
-			if err != nil {
-				return 0, "", fmt.Errorf("stats: %w", err)
+			if times, err = writeTimes(ctx, store, msgs); err != nil {
+				return 0, "", err
 			}
-			if st.Total >= int64(len(msgs)) {
+			if len(times) >= len(msgs) {
 				break
 			}
 		}
@@ -316,8 +326,7 @@ func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zi
 		}
 		time.Sleep(200 * time.Millisecond) // polling the queue depth; SQS offers no completion signal
 	}
-	times, err := writeTimes(ctx, store, msgs)
-	if err != nil {
+	if err := setProjector(true); err != nil {
 		return 0, "", err
 	}
 	retried, err := metricSum(ctx, cfg, s.MetricsNamespace, "Retried", out.ProcessorFunctionName)
