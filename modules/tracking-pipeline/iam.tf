@@ -139,7 +139,7 @@ data "aws_iam_policy_document" "projector" {
 
   statement {
     sid = "UseKeyThroughQueueAndTable"
-    # Needed on AWS: DynamoDB uses the key on the function's behalf to read the stream and write items (not checked locally); SQS's use of it for the on-failure queue is, see make test-iam.
+    # Needed on AWS: DynamoDB uses the key on the function's behalf to read the stream and write items (not checked locally), and SQS for the on-failure queue when a batch is given up on (12 hours, which no scenario waits for).
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [local.kms_key_arn]
     condition {
