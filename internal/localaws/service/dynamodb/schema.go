@@ -119,7 +119,9 @@ func (s *Service) schemaOf(ctx context.Context, table string) (*schema, error) {
 		return t, nil
 	}
 	req, _ := json.Marshal(map[string]string{"TableName": table})
+	s.describe.Lock()
 	status, out, err := s.kumo.Call(ctx, "DynamoDB_20120810.DescribeTable", req)
+	s.describe.Unlock()
 	if err != nil {
 		return nil, err
 	}

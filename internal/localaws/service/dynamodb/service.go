@@ -23,6 +23,11 @@ type Service struct {
 	clock   func() time.Time
 	locks   itemLocks
 	streams *streams
+	// describe serialises the table operations the layer passes to kumo,
+	// whose DescribeTable writes the table it describes while another
+	// reads it (a data race in kumo, seen under -race with concurrent
+	// writers of a new table); AWS describes a table as often as asked.
+	describe sync.Mutex
 
 	mu      sync.Mutex
 	tables  map[string]*tableExtras // table name -> PITR and SSE

@@ -58,7 +58,9 @@ func (s *Service) ddbTable(op string) http.HandlerFunc {
 				keys = t.keySchema()
 			}
 		}
+		s.describe.Lock()
 		status, h, out, ok := s.kumo.Exchange(w, r, withoutStreamSpec(body))
+		s.describe.Unlock()
 		if !ok {
 			return
 		}
