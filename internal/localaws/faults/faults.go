@@ -179,14 +179,9 @@ func (i *Injector) DecideInvocation(function string) Invocation {
 	}
 }
 
-// Fails decides for one call of service.op that the local AWS makes inside
-// itself (a stream mapping's read of its stream, which no HTTP request
-// carries): it waits out any latency and reports whether the call fails. A
-// nil Injector fails nothing.
-func (i *Injector) Fails(ctx context.Context, service, op string) bool {
-	if i == nil {
-		return false
-	}
+// decideAndWait decides for one call of service.op and waits out its
+// latency (until ctx ends); it returns the fault to inject, or nil.
+func (i *Injector) decideAndWait(ctx context.Context, service, op string) *Rule {
 	delay, rule := i.decide(service, op)
 	if delay > 0 {
 		t := time.NewTimer(delay)
@@ -196,6 +191,18 @@ func (i *Injector) Fails(ctx context.Context, service, op string) bool {
 			t.Stop()
 		}
 	}
+	return rule
+}
+
+// Fails decides for one call of service.op that the local AWS makes inside
+// itself (a stream mapping's read of its stream, which no HTTP request
+// carries): it waits out any latency and reports whether the call fails. A
+// nil Injector fails nothing.
+func (i *Injector) Fails(ctx context.Context, service, op string) bool {
+	if i == nil {
+		return false
+	}
+	rule := i.decideAndWait(ctx, service, op)
 	return rule != nil
 }
 
@@ -214,15 +221,7 @@ func (i *Injector) Decide(ctx context.Context, service, op string, items int) *A
 	if i == nil {
 		return nil
 	}
-	delay, rule := i.decide(service, op)
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-		}
-	}
+	rule := i.decideAndWait(ctx, service, op)
 	if rule == nil {
 		return nil
 	}
