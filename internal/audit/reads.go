@@ -61,15 +61,7 @@ type DayStats struct {
 // its partition's rows, sorted here (the trail of one package is short; an
 // index that sorted it would cost a write unit on every row).
 func (s *Store) Trail(ctx context.Context, trackingID string) ([]Row, error) {
-	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
-		TableName:                &s.table,
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(trackPK(trackingID)), ":prefix": str(prefixEvent),
-		},
-		ConsistentRead: aws.Bool(true),
-	})
+	items, err := s.partition(ctx, trackPK(trackingID), prefixEvent)
 	if err != nil {
 		return nil, fmt.Errorf("query trail of %s: %w", trackingID, err)
 	}
@@ -125,16 +117,7 @@ func latestOf(trackingID, status, order string) Latest {
 
 // Conflicts returns the conflicting deliveries recorded for a package.
 func (s *Store) Conflicts(ctx context.Context, trackingID string) ([]ConflictRecord, error) {
-	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
-		TableName:                &s.table,
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     str(trackPK(trackingID)),
-			":prefix": str(prefixConflict),
-		},
-		ConsistentRead: aws.Bool(true),
-	})
+	items, err := s.partition(ctx, trackPK(trackingID), prefixConflict)
 	if err != nil {
 		return nil, fmt.Errorf("query conflicts of %s: %w", trackingID, err)
 	}
@@ -160,15 +143,7 @@ func (s *Store) Conflicts(ctx context.Context, trackingID string) ([]ConflictRec
 // rows within the projection's lag (a tumbling window and its write).
 func (s *Store) DailyStats(ctx context.Context, day time.Time) (DayStats, error) {
 	st := DayStats{Day: day.UTC().Format(DayLayout), ByStatus: map[string]int64{}}
-	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
-		TableName:                &s.table,
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(dayPK(st.Day)), ":prefix": str(prefixCounts),
-		},
-		ConsistentRead: aws.Bool(true),
-	})
+	items, err := s.partition(ctx, dayPK(st.Day), prefixCounts)
 	if err != nil {
 		return DayStats{}, fmt.Errorf("query stats of %s: %w", st.Day, err)
 	}
@@ -207,6 +182,20 @@ func (st DayStats) Statuses() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// partition reads the items of partition pk whose sort key begins with
+// prefix (consistently, every page).
+func (s *Store) partition(ctx context.Context, pk, prefix string) ([]map[string]types.AttributeValue, error) {
+	return s.queryAll(ctx, &dynamodb.QueryInput{
+		TableName:                &s.table,
+		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(pk), ":prefix": str(prefix),
+		},
+		ConsistentRead: aws.Bool(true),
+	})
 }
 
 func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput) ([]map[string]types.AttributeValue, error) {

@@ -88,15 +88,7 @@ func (s *Store) RebuildDay(ctx context.Context, day time.Time) (DayStats, error)
 			}
 		}
 	}
-	old, err := s.queryAll(ctx, &dynamodb.QueryInput{
-		TableName:                &s.table,
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(dayPK(name)), ":prefix": str(prefixCounts),
-		},
-		ConsistentRead: aws.Bool(true),
-	})
+	old, err := s.partition(ctx, dayPK(name), prefixCounts)
 	if err != nil {
 		return DayStats{}, fmt.Errorf("rebuild %s: %w", name, err)
 	}
