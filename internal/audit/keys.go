@@ -24,8 +24,8 @@
 // The package is cut by concern: keys.go (every key and attribute format),
 // items.go (item builders), record.go (the write path), dedupe.go
 // (duplicates and conflicts), delivery.go (a message settled once, whatever
-// SQS redelivers), projection.go (the writes of the projector), retry.go
-// (error classes), reads.go, reports.go.
+// SQS redelivers), projection.go (the writes of the projector), errors.go
+// (error classes), rebuild.go (repairs from the rows), reads.go, reports.go.
 package audit
 
 import (
