@@ -74,6 +74,32 @@ func (s *Store) AdvanceLatest(ctx context.Context, u contract.Update) (StatusCha
 	return StatusChange{}, false, fmt.Errorf("advance latest status of %s: %w", u.TrackingID, err)
 }
 
+// ErrNotCounted is an item that counts in no day counter (one the
+// processor does not write).
+var ErrNotCounted = errors.New("not an item the day counters count")
+
+// CountOf reads an item the processor writes from its sort key, payload and
+// outcome: the day counters it adds one to (a row its status and the total,
+// a conflict, a settled duplicate or invalid message), and for an audit row
+// its update, read back from the payload. Another item is ErrNotCounted.
+func CountOf(sk, payload, outcome string) ([]string, *contract.Update, error) {
+	switch {
+	case strings.HasPrefix(sk, prefixEvent):
+		u, err := contract.Parse([]byte(payload))
+		if err != nil {
+			return nil, nil, fmt.Errorf("row %s: payload: %w", sk, err)
+		}
+		return []string{CounterTotal, StatusCounter(u.Status)}, &u, nil
+	case strings.HasPrefix(sk, prefixConflict):
+		return []string{CounterConflicts}, nil, nil
+	case sk == skSettled && outcome == SettledDuplicate:
+		return []string{CounterDuplicates}, nil, nil
+	case sk == skSettled && outcome == SettledInvalid:
+		return []string{CounterInvalid}, nil, nil
+	}
+	return nil, nil, fmt.Errorf("%w (sk %q, outcome %q)", ErrNotCounted, sk, outcome)
+}
+
 // Counted is one stream record's contribution to a day's counters.
 type Counted struct {
 	Seq      string   // the record's sequence number

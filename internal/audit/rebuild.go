@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,21 +69,12 @@ func (s *Store) RebuildDay(ctx context.Context, day time.Time) (DayStats, error)
 			return DayStats{}, fmt.Errorf("rebuild %s: scan: %w", name, err)
 		}
 		for _, it := range page.Items {
-			sk := stringAttr(it, AttrSK)
-			switch {
-			case strings.HasPrefix(sk, prefixEvent):
-				u, err := contract.Parse([]byte(stringAttr(it, AttrPayload)))
-				if err != nil {
-					return DayStats{}, fmt.Errorf("rebuild %s: row %s: %w", name, sk, err)
-				}
-				counts[CounterTotal]++
-				counts[StatusCounter(u.Status)]++
-			case strings.HasPrefix(sk, prefixConflict):
-				counts[CounterConflicts]++
-			case stringAttr(it, AttrOutcome) == SettledDuplicate:
-				counts[CounterDuplicates]++
-			case stringAttr(it, AttrOutcome) == SettledInvalid:
-				counts[CounterInvalid]++
+			counters, _, err := CountOf(stringAttr(it, AttrSK), stringAttr(it, AttrPayload), stringAttr(it, AttrOutcome))
+			if err != nil {
+				return DayStats{}, fmt.Errorf("rebuild %s: %w", name, err)
+			}
+			for _, c := range counters {
+				counts[c]++
 			}
 		}
 	}

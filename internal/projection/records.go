@@ -2,7 +2,6 @@ package projection
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -40,22 +39,8 @@ func changeOf(r *events.DynamoDBEventRecord, now time.Time) (change, error) {
 		return c, fmt.Errorf("record %s (%s): sent_at: %w", c.seq, sk, err)
 	}
 	c.day = sentAt.UTC().Format(audit.DayLayout)
-	switch {
-	case strings.HasPrefix(sk, audit.PrefixEvent):
-		u, err := contract.Parse([]byte(stringOf(img, audit.AttrPayload)))
-		if err != nil {
-			return c, fmt.Errorf("record %s (%s): payload: %w", c.seq, sk, err)
-		}
-		c.row = &u
-		c.counters = []string{audit.CounterTotal, audit.StatusCounter(u.Status)}
-	case strings.HasPrefix(sk, audit.PrefixConflict):
-		c.counters = []string{audit.CounterConflicts}
-	case sk == audit.SKSettled && stringOf(img, audit.AttrOutcome) == audit.SettledDuplicate:
-		c.counters = []string{audit.CounterDuplicates}
-	case sk == audit.SKSettled && stringOf(img, audit.AttrOutcome) == audit.SettledInvalid:
-		c.counters = []string{audit.CounterInvalid}
-	default:
-		return c, fmt.Errorf("record %s: not an item the projector reads (sk %q, outcome %q)", c.seq, sk, stringOf(img, audit.AttrOutcome))
+	if c.counters, c.row, err = audit.CountOf(sk, stringOf(img, audit.AttrPayload), stringOf(img, audit.AttrOutcome)); err != nil {
+		return c, fmt.Errorf("record %s: %w", c.seq, err)
 	}
 	return c, nil
 }
