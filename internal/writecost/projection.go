@@ -3,7 +3,6 @@ package writecost
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -89,8 +88,9 @@ func lambdaRecord(r streamtypes.Record) (events.DynamoDBEventRecord, bool) {
 			img[k] = events.NewNumberAttribute(a.Value)
 		}
 	}
-	sk := img[audit.AttrSK].String()
-	if !strings.HasPrefix(sk, audit.PrefixEvent) && !strings.HasPrefix(sk, audit.PrefixConflict) && sk != audit.SKSettled {
+	// The mapping's filter passes the items the processor writes: those
+	// the day counters count.
+	if _, _, err := audit.CountOf(str(img, audit.AttrSK), str(img, audit.AttrPayload), str(img, audit.AttrOutcome)); err != nil {
 		return events.DynamoDBEventRecord{}, false
 	}
 	rec := events.DynamoDBEventRecord{EventName: string(r.EventName), Change: events.DynamoDBStreamRecord{
@@ -107,4 +107,12 @@ type noBus struct{}
 
 func (noBus) Publish(_ context.Context, changes []contract.StatusChanged) []error {
 	return make([]error, len(changes))
+}
+
+// str is a string attribute of an image, or "".
+func str(img map[string]events.DynamoDBAttributeValue, name string) string {
+	if v, ok := img[name]; ok && v.DataType() == events.DataTypeString {
+		return v.String()
+	}
+	return ""
 }
