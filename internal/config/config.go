@@ -17,7 +17,7 @@ type Processor struct {
 	AuditTable       string        // AUDIT_TABLE_NAME, required
 	DLQURL           string        // DLQ_URL, required
 	RetentionDays    int           // RETENTION_DAYS, 1-3650, default 90
-	MaxConcurrency   int           // MAX_CONCURRENCY, 1-100, default 10
+	MaxConcurrency   int           // MAX_CONCURRENCY, 1-100, default 10: writes in flight per invocation
 	LogLevel         zapcore.Level // LOG_LEVEL, debug|info|warn|error, default info
 	MetricsNamespace string        // METRICS_NAMESPACE, default TrackingPipeline
 	DeadlineMargin   time.Duration // DEADLINE_MARGIN_MS, 100-60000, default 2000

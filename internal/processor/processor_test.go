@@ -33,15 +33,15 @@ type fakeAuditor struct {
 	invalid  int
 	parked   map[string]bool // message ids counted invalid
 	parkErr  error           // Parked's answer when set
-	inFlight atomic.Int32
+	inFlight atomic.Int32    // entries being recorded
 	peak     atomic.Int32
 	hold     chan struct{} // when set, RecordBatch waits for it or for ctx
 	entered  chan struct{} // when set, RecordBatch signals it on entry
 }
 
 func (f *fakeAuditor) RecordBatch(ctx context.Context, entries []audit.Entry) []audit.Recorded {
-	n := f.inFlight.Add(1)
-	defer f.inFlight.Add(-1)
+	n := f.inFlight.Add(int32(len(entries))) //nolint:gosec // a batch holds at most 10,000 records
+	defer f.inFlight.Add(-int32(len(entries)))
 	for {
 		p := f.peak.Load()
 		if n <= p || f.peak.CompareAndSwap(p, n) {
@@ -365,36 +365,61 @@ func TestHandleLogsCorrelationFields(t *testing.T) {
 	assert.Equal(t, "e-9", fields["event_id"])
 }
 
-func TestHandleBoundsConcurrency(t *testing.T) {
+func TestHandleBoundsWritesInFlight(t *testing.T) {
 	t.Parallel()
-	const n, limit = 40, 4
-	aud := &fakeAuditor{hold: make(chan struct{}), entered: make(chan struct{}, n)}
-	h := processor.New(aud, &fakeDLQ{}, &fakeMetrics{}, zap.NewNop(), processor.Config{MaxConcurrency: limit, GroupSize: 1})
-	var recs []events.SQSMessage
-	for i := range n {
-		recs = append(recs, record(fmt.Sprint("m", i), body(fmt.Sprint("T", i))))
+	tests := []struct {
+		name                 string
+		records, limit, size int // size: GroupSize
+		wantPerCall          int // entries per RecordBatch call
+	}{
+		{"one row per job", 40, 4, 1, 1},
+		{"a batch of 100 in groups of 10: one group at a time", 100, 10, 0, 10},
+		{"two groups at a time", 100, 20, 0, 10},
+		{"a group never holds more writes than the limit", 30, 3, 10, 3},
 	}
-	done := make(chan events.SQSEventResponse)
-	go func() {
-		resp, _ := h.Handle(context.Background(), events.SQSEvent{Records: recs})
-		done <- resp
-	}()
-	// Fill every worker, then release one record per new entry: the pool is
-	// always full, and the peak shows whether it ever went past the limit.
-	for range limit {
-		<-aud.entered
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			calls, atOnce := tt.records/tt.wantPerCall, tt.limit/tt.wantPerCall
+			aud := &fakeAuditor{hold: make(chan struct{}), entered: make(chan struct{}, calls)}
+			h := processor.New(aud, &fakeDLQ{}, &fakeMetrics{}, zap.NewNop(), processor.Config{MaxConcurrency: tt.limit, GroupSize: tt.size})
+			var recs []events.SQSMessage
+			for i := range tt.records {
+				recs = append(recs, record(fmt.Sprint("m", i), body(fmt.Sprint("T", i))))
+			}
+			done := make(chan events.SQSEventResponse, 1)
+			go func() {
+				resp, _ := h.Handle(context.Background(), events.SQSEvent{Records: recs})
+				done <- resp
+			}()
+			release := sync.OnceFunc(func() { close(aud.hold) })
+			t.Cleanup(release)
+			entered := func(k int) {
+				select {
+				case <-aud.entered:
+				case <-time.After(10 * time.Second): // a guard, not a wait: the call comes at once or never
+					t.Fatalf("RecordBatch call %d of %d never came (groups so far: %d)", k+1, calls, len(aud.groups))
+				}
+			}
+			// Fill the pool, then release one call per new one: the pool is
+			// always full, and the peak shows whether it ever went past the limit.
+			for k := range atOnce {
+				entered(k)
+			}
+			for k := range calls - atOnce {
+				aud.hold <- struct{}{}
+				entered(atOnce + k)
+			}
+			release() // the last calls, and any the pool should not have let in
+			resp := <-done
+			assert.Empty(t, resp.BatchItemFailures)
+			assert.Equal(t, int32(tt.limit), aud.peak.Load(), "writes in flight at the peak")
+			assert.Len(t, aud.entries, tt.records)
+			for _, g := range aud.groups {
+				assert.Len(t, g, tt.wantPerCall)
+			}
+		})
 	}
-	for range n - limit {
-		aud.hold <- struct{}{}
-		<-aud.entered
-	}
-	for range limit {
-		aud.hold <- struct{}{}
-	}
-	resp := <-done
-	assert.Empty(t, resp.BatchItemFailures)
-	assert.Equal(t, int32(limit), aud.peak.Load())
-	assert.Len(t, aud.entries, n)
 }
 
 func TestHandleWritesValidRecordsInGroups(t *testing.T) {
@@ -426,11 +451,11 @@ func TestHandleWritesValidRecordsInGroups(t *testing.T) {
 			t.Parallel()
 			aud := &fakeAuditor{}
 			dlq := &fakeDLQ{}
-			h := processor.New(aud, dlq, &fakeMetrics{}, zap.NewNop(), processor.Config{MaxConcurrency: 1, GroupSize: tt.groupSize})
+			h := processor.New(aud, dlq, &fakeMetrics{}, zap.NewNop(), processor.Config{MaxConcurrency: 1000, GroupSize: tt.groupSize})
 			resp, err := h.Handle(context.Background(), events.SQSEvent{Records: tt.records})
 			require.NoError(t, err)
 			assert.Empty(t, resp.BatchItemFailures)
-			assert.Equal(t, tt.wantGroups, aud.groups)
+			assert.ElementsMatch(t, tt.wantGroups, aud.groups)
 			assert.Len(t, dlq.sent, len(tt.records)-len(aud.entries), "every invalid record went to the DLQ")
 		})
 	}

@@ -125,7 +125,7 @@ variable "processor_reserved_concurrency" {
 
 variable "processor_worker_concurrency" {
   type        = number
-  description = "Jobs one processor invocation runs at once (MAX_CONCURRENCY): a job is one invalid record going to the DLQ, or a group of up to 10 valid updates written side by side, one conditional PutItem each."
+  description = "Writes one processor invocation has in flight at once (MAX_CONCURRENCY), whatever the batch size: a conditional PutItem of a valid update (written in groups of up to 10 side by side) or an invalid record going to the DLQ."
   default     = 10
   nullable    = false
 
