@@ -126,11 +126,16 @@ resource "aws_lambda_event_source_mapping" "projector" {
   event_source_arn  = aws_dynamodb_table.audit.stream_arn
   function_name     = aws_lambda_function.projector.arn
   starting_position = "TRIM_HORIZON"
-  # Up to 100 records a batch, waiting at most 1 s to fill it: the day
-  # counters are written once per batch, the latest statuses follow within
-  # about a second.
-  batch_size                         = 100
-  maximum_batching_window_in_seconds = 1
+  # No batching window: a batch is whatever the shard holds when the
+  # previous one is done, up to 1,000 records, so a busy shard gets large
+  # batches (the day counters are written once per batch) and a quiet one
+  # gets its record within a poll (4 a second). Measured in make bench: send
+  # to latest status p99 0.37 s at 1,000 updates/s, against 1.5 s with a
+  # 1-second window and 4.2 s with batches of 100. parallelization_factor
+  # stays 1: the counters' high-water mark needs each shard read in order;
+  # a busier table has more partitions, so more shards, each read apart.
+  batch_size                         = 1000
+  maximum_batching_window_in_seconds = 0
   # The window's event names the stream shard whose counters a batch adds to
   # (internal/projection); nothing is kept in the window's state.
   tumbling_window_in_seconds     = 60
