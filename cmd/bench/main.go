@@ -12,12 +12,12 @@
 //     batch sizes 10 and 100, as shares of that ceiling;
 //
 //   - the projection's lag: send to latest status, p50 and p99, at 1,000
-//     updates a second;
+//     updates a second, split into send to row and row to latest status;
 //
 //   - init time, from process start to the first Runtime API poll, of lone
 //     cold starts.
 //
-//     bench -zip dist/amd64/processor.zip
+//     bench -zip dist/amd64/processor.zip [-only processor|lag]
 package main
 
 import (
@@ -65,6 +65,7 @@ func main() {
 	messages := flag.Int("messages", 10000, "messages per batch-size run")
 	logFile := flag.String("log", "", "write function output here (default: discard)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (kumo, the layer, the poller) here")
+	only := flag.String("only", "", "run only one part: processor (both batch sizes) or lag")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile) //nolint:gosec // the caller names its own file
@@ -72,13 +73,13 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*zip, *messages, *logFile); err != nil {
+	if err := run(*zip, *messages, *logFile, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1) //nolint:gocritic // the profile is not needed on failure
 	}
 }
 
-func run(zip string, messages int, logFile string) error {
+func run(zip string, messages int, logFile, only string) error {
 	ctx := context.Background()
 	info, err := os.Stat(zip)
 	if err != nil {
@@ -101,32 +102,23 @@ func run(zip string, messages int, logFile string) error {
 	}
 	defer srv.Close()
 	cfg := srv.ClientConfig()
-	ddb := dynamodb.NewFromConfig(cfg)
+	switch only {
+	case "":
+	case "processor":
+		_, err := printProcessorRates(ctx, srv, cfg, zip, messages)
+		return err
+	case "lag":
+		return printProjectionLag(ctx, cfg, zip)
+	default:
+		return fmt.Errorf("-only %q: processor or lag", only)
+	}
 	if err := printWriteCost(ctx, cfg); err != nil {
 		return err
 	}
 
-	ceiling, err := putItemCeiling(ctx, ddb, instances*workers, 5*time.Second)
+	function, err := printProcessorRates(ctx, srv, cfg, zip, messages)
 	if err != nil {
 		return err
-	}
-	fmt.Printf("ceiling: kumo conditional PutItem, %d concurrent writers, 1 KB items: %.0f items/s\n", instances*workers, ceiling)
-	writePath, err := writePathRate(ctx, ddb, instances*workers, 5*time.Second)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("baseline: the processor's write path (audit.Store.RecordBatch, groups of %d, one conditional PutItem per row) called directly, same concurrency: %.0f records/s = %.0f%% of the ceiling\n",
-		writeGroup, writePath, 100*writePath/ceiling)
-
-	var function string
-	for _, batch := range []int{10, 100} {
-		rate, name, err := processorRate(ctx, srv, cfg, zip, batch, messages)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("processor, batch size %3d: %.0f msgs/s sustained = %.0f%% of the ceiling (target >= 70%%), %.0f%% of its write path\n",
-			batch, rate, 100*rate/ceiling, 100*rate/writePath)
-		function = name
 	}
 
 	if err := printProjectionLag(ctx, cfg, zip); err != nil {
@@ -273,6 +265,8 @@ func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zi
 	// The projector's mapping stays off meanwhile: the processor's rate is
 	// its own, not shared with the projection on the same cores (on AWS
 	// they run apart; the projection's lag is measured on its own below).
+	// It stays off after the run too: switched on, it would project this
+	// run's rows while the next run is measured, on the same cores.
 	setMapping, err := mappingSwitch(ctx, lambda.NewFromConfig(cfg), out.ProcessorFunctionName)
 	if err != nil {
 		return 0, "", err
@@ -326,9 +320,6 @@ func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zi
 		}
 		time.Sleep(200 * time.Millisecond) // polling the queue depth; SQS offers no completion signal
 	}
-	if err := setProjector(true); err != nil {
-		return 0, "", err
-	}
 	retried, err := metricSum(ctx, cfg, s.MetricsNamespace, "Retried", out.ProcessorFunctionName)
 	if err != nil {
 		return 0, "", err
@@ -342,6 +333,38 @@ func processorRate(ctx context.Context, srv *localaws.Server, cfg aws.Config, zi
 	// write times, leaving out the start-up and the last partial batches.
 	lo, hi := len(times)/10, len(times)*9/10
 	return float64(hi-lo) / times[hi].Sub(times[lo]).Seconds(), out.ProcessorFunctionName, nil
+}
+
+// printProcessorRates measures the ceiling (kumo's conditional PutItem at
+// the processor's concurrency) and the processor's write path called
+// directly, then prints the processor's sustained rate for batch sizes 10
+// and 100 as shares of both. It returns the processor function's name.
+func printProcessorRates(ctx context.Context, srv *localaws.Server, cfg aws.Config, zip string, messages int) (string, error) {
+	ddb := dynamodb.NewFromConfig(cfg)
+	ceiling, err := putItemCeiling(ctx, ddb, instances*workers, 5*time.Second)
+	if err != nil {
+		return "", err
+	}
+	fmt.Printf("ceiling: kumo conditional PutItem, %d concurrent writers, 1 KB items: %.0f items/s\n", instances*workers, ceiling)
+	writePath, err := writePathRate(ctx, ddb, instances*workers, 5*time.Second)
+	if err != nil {
+		return "", err
+	}
+	fmt.Printf("baseline: the processor's write path (audit.Store.RecordBatch, groups of %d, one conditional PutItem per row) called directly, same concurrency: %.0f records/s = %.0f%% of the ceiling\n",
+		writeGroup, writePath, 100*writePath/ceiling)
+
+	var function string
+	for _, batch := range []int{10, 100} {
+		rate, name, err := processorRate(ctx, srv, cfg, zip, batch, messages)
+		if err != nil {
+			return "", err
+		}
+		fmt.Printf("processor, batch size %3d: %.0f msgs/s sustained = %.0f%% of the ceiling (target >= 70%%), %.0f%% of its write path\n",
+			batch, rate, 100*rate/ceiling, 100*rate/writePath)
+		function = name
+	}
+
+	return function, nil
 }
 
 // lagRate and lagSeconds are the projection-lag run: 1,000 updates a second
@@ -395,7 +418,7 @@ func printProjectionLag(ctx context.Context, cfg aws.Config, zip string) error {
 		}
 		time.Sleep(200 * time.Millisecond) // polling the counters; the projection offers no completion signal
 	}
-	var lags []time.Duration
+	var lags, toRow, toLatest []time.Duration
 	for _, id := range ids {
 		l, ok, err := store.LatestStatus(ctx, id)
 		if err != nil || !ok {
@@ -410,11 +433,32 @@ func printProjectionLag(ctx context.Context, cfg aws.Config, zip string) error {
 		if err1 != nil || err2 != nil {
 			return fmt.Errorf("times of %s: %q, %q", id, rows[0].SentAt, l.UpdatedAt)
 		}
+		received, err3 := time.Parse(time.RFC3339Nano, rows[0].ReceivedAt)
+		if err3 != nil {
+			return fmt.Errorf("received_at of %s: %q", id, rows[0].ReceivedAt)
+		}
 		lags = append(lags, moved.Sub(sent))
+		toRow = append(toRow, received.Sub(sent))
+		toLatest = append(toLatest, moved.Sub(received))
+	}
+	for _, l := range [][]time.Duration{toRow, toLatest} {
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 	}
 	sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
+	invocations, err := metricSum(ctx, cfg, "AWS/Lambda", "Invocations", out.ProjectorFunctionName)
+	if err != nil {
+		return err
+	}
+	busy, err := metricSum(ctx, cfg, "AWS/Lambda", "Duration", out.ProjectorFunctionName)
+	if err != nil {
+		return err
+	}
 	fmt.Printf("projection lag, send to latest status, %d updates/s for %d s (%d packages): p50 %s, p99 %s, max %s (target p99 < 1 s)\n",
 		lagRate, lagSeconds, n, pct(lags, 50).Round(time.Millisecond), pct(lags, 99).Round(time.Millisecond), lags[len(lags)-1].Round(time.Millisecond))
+	fmt.Printf("  of which send to row (the processor): p50 %s, p99 %s; row to latest status (the stream and the projector): p50 %s, p99 %s\n",
+		pct(toRow, 50).Round(time.Millisecond), pct(toRow, 99).Round(time.Millisecond), pct(toLatest, 50).Round(time.Millisecond), pct(toLatest, 99).Round(time.Millisecond))
+	fmt.Printf("  projector: %.0f invocations, %.0f rows and %.0f ms each on average (one stream shard, one batch at a time)\n",
+		invocations, float64(n)/invocations, busy/invocations)
 	return nil
 }
 
