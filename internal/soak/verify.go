@@ -34,9 +34,10 @@ func (c Check) OK() bool {
 // Verify checks the table, the DLQ and the status-change events a consumer
 // received against the messages sent: one row per (tracking id, event id)
 // and no other, the latest status of every package and its newest status
-// change, the day counters, every poison message in the DLQ with its
-// reason, once, or twice where one of the crashes injected fell between its
-// DLQ send and its count, nothing left on the queue.
+// change, no change missing and no copy unlike its first (checkChanges),
+// the day counters, every poison message in the DLQ with its reason, once,
+// or twice where one of the crashes injected fell between its DLQ send and
+// its count, nothing left on the queue.
 func Verify(ctx context.Context, q *sqs.Client, store *audit.Store, ingestURL, dlqURL string, msgs []synth.Message, crashes int64,
 	changes []contract.StatusChanged,
 ) ([]Check, error) {
@@ -46,7 +47,7 @@ func Verify(ctx context.Context, q *sqs.Client, store *audit.Store, ingestURL, d
 	lastChange := map[string]contract.StatusChanged{}
 	for _, c := range changes {
 		prev, ok := lastChange[c.TrackingID]
-		if !ok || prev.EventTime+"#"+prev.EventID < c.EventTime+"#"+c.EventID {
+		if !ok || changeOrder(prev) < changeOrder(c) {
 			lastChange[c.TrackingID] = c
 		}
 	}
@@ -142,6 +143,7 @@ func Verify(ctx context.Context, q *sqs.Client, store *audit.Store, ingestURL, d
 	if err != nil {
 		return nil, err
 	}
+	faults := checkChanges(changes)
 	for tid := range lastChange {
 		if want[tid] == nil {
 			changeStrangers++
@@ -163,6 +165,8 @@ func Verify(ctx context.Context, q *sqs.Client, store *audit.Store, ingestURL, d
 		{"messages left on the ingest queue", 0, int64(waiting), false},
 		{"packages whose newest status change is not their latest status", 0, changeMissing, false},
 		{"status changes of packages never sent", 0, changeStrangers, false},
+		{"packages with a status change missing (a broken chain)", 0, faults.brokenChains, false},
+		{"status changes unlike the first with their idempotency key", 0, faults.differing, false},
 	}, nil
 }
 
