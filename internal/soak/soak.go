@@ -27,13 +27,17 @@ import (
 // (the processor's or the projector's) dying mid-batch or as it answers;
 // invocations whose time runs out (a 2.1 s limit against the processor's
 // 2 s margin: late groups are deferred).
-const DefaultFaults = "dynamodb:*:throttle:0.05,dynamodb:*:server:0.03,dynamodb:GetRecords:server:0.05," +
+const DefaultFaults = "dynamodb:GetRecords:server:0.05,dynamodb:*:throttle:0.05,dynamodb:*:server:0.03," +
 	"sqs:ReceiveMessage:server:0.1,sqs:DeleteMessageBatch:server:0.1,*:*:latency=2ms:0.2," +
 	"lambda:*:crash=50ms:0.03,lambda:*:timeout=2100ms:0.03"
 
 // ShortFaults are DefaultFaults with the rarer faults made common enough
-// that a short run (a few dozen invocations) meets each of them.
-const ShortFaults = "dynamodb:*:throttle:0.05,dynamodb:*:server:0.03,dynamodb:GetRecords:server:0.1," +
+// that a short run (a few dozen invocations, a few dozen stream reads: the
+// projector drains 400 updates in seconds) meets each of them.
+//
+// The first rule that fires decides a call, so the stream-read rule comes
+// before the wildcard DynamoDB rules, which would otherwise take its reads.
+const ShortFaults = "dynamodb:GetRecords:server:0.3,dynamodb:*:throttle:0.05,dynamodb:*:server:0.03," +
 	"sqs:ReceiveMessage:server:0.1,sqs:DeleteMessageBatch:server:0.2,*:*:latency=2ms:0.2," +
 	"lambda:*:crash=50ms:0.2,lambda:*:timeout=2100ms:0.15"
 
