@@ -29,6 +29,7 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/deadletter"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 )
 
@@ -233,6 +234,61 @@ var iamScenarios = []scenario{
 			return errors.New("no record of the failed run on the maintenance DLQ (Lambda sends it as the function's role)")
 		})
 	}},
+	{"a stream batch the projector gives up on is described in the projector DLQ (Lambda sends it as the function's role)", projectorGivesUp},
+}
+
+// projectorGivesUp makes the projector fail every invocation and its
+// mapping give up after the first attempt (MaximumRetryAttempts 0, where
+// the module's -1 gives up only at 12 hours of record age: the same path
+// to the on-failure destination, without the wait), sends an update, and
+// waits for the description of its record's batch in the projector DLQ.
+// The mapping and the faults are restored whatever happens.
+func projectorGivesUp(ctx context.Context, s *stack) error {
+	fns := lambda.NewFromConfig(s.srv.ClientConfig())
+	list, err := fns.ListEventSourceMappings(ctx, &lambda.ListEventSourceMappingsInput{FunctionName: &s.out.ProjectorFunctionName})
+	if err != nil {
+		return err
+	}
+	if len(list.EventSourceMappings) != 1 {
+		return fmt.Errorf("%d projector mappings", len(list.EventSourceMappings))
+	}
+	m := list.EventSourceMappings[0]
+	retries := func(n int32) error {
+		_, err := fns.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: m.UUID, MaximumRetryAttempts: &n})
+		return err
+	}
+	if err := retries(0); err != nil {
+		return err
+	}
+	defer func() { _ = retries(aws.ToInt32(m.MaximumRetryAttempts)) }()
+	rules, err := faults.Parse("lambda:" + s.out.ProjectorFunctionName + ":crash=1ms:1")
+	if err != nil {
+		return err
+	}
+	s.srv.Faults.Set(rules)
+	defer s.srv.Faults.Set(nil)
+
+	if _, err := s.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &s.out.IngestQueueURL,
+		MessageBody: aws.String(update("G1", "e1", "IN_TRANSIT", "2026-11-25T10:00:00Z"))}); err != nil {
+		return err
+	}
+	return within(20*time.Second, func() error {
+		out, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &s.out.ProjectorDLQURL, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			return err
+		}
+		for _, msg := range out.Messages {
+			var d struct {
+				Info struct {
+					StreamArn string `json:"streamArn"`
+				} `json:"DDBStreamBatchInfo"`
+			}
+			if json.Unmarshal([]byte(aws.ToString(msg.Body)), &d) == nil && d.Info.StreamArn == aws.ToString(m.EventSourceArn) {
+				return nil
+			}
+		}
+		return errors.New("no description of the given-up batch in the projector DLQ")
+	})
 }
 
 func within(d time.Duration, check func() error) error {

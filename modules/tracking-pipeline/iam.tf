@@ -132,14 +132,14 @@ data "aws_iam_policy_document" "projector" {
   statement {
     sid = "FailedBatchesToQueue"
     # Lambda sends the record of a batch it gave up on to the mapping's on-failure destination as this role.
-    # Needed on AWS: a batch is given up on only when its records are 12 hours old, which no scenario here waits for (the local AWS does send it as the role, under this statement).
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.projector_dlq.arn]
   }
 
   statement {
     sid = "UseKeyThroughQueueAndTable"
-    # Needed on AWS: DynamoDB uses the key on the function's behalf to read the stream and write items (not checked locally), and SQS for the on-failure queue when a batch is given up on (12 hours, which no scenario waits for).
+    # SQS uses it as this role for the on-failure queue when a batch is given up on (checked locally).
+    # Needed on AWS: DynamoDB uses the key on the function's behalf to read the stream and write items too (not checked locally).
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [local.kms_key_arn]
     condition {
