@@ -33,10 +33,12 @@ mode=${1:-test}
 if [ "$mode" = test ]; then
   # The two longest packages first (go test starts packages in the order
   # given): the Terraform suites and the end-to-end package then run beside
-  # the rest instead of after it.
+  # the rest instead of after it. Three packages at once, not GOMAXPROCS:
+  # the Terraform suites mostly wait on tofu and the local AWS, so a third
+  # package uses the cores they leave idle.
   step "go test (unit, integration, e2e, Terraform)" \
     "$BIN/gotestsum" --format pkgname-and-test-fails --format-hide-empty-pkg --jsonfile "$REPORT/go-test.json" \
-    -- -race -count=1 -timeout 30m ./test/... ./internal/e2e/... ./...
+    -- -race -count=1 -p 3 -timeout 30m ./test/... ./internal/e2e/... ./...
 else
   step "go vet" go vet ./...
   step "golangci-lint" "$BIN/golangci-lint" run ./...
