@@ -483,7 +483,7 @@ func runScenarios(t *testing.T, m *mutation) mutationResult {
 		}
 	}
 	for _, d := range s.srv.Access.Denials() { // every one, repeats too: see without
-		r.denials = append(r.denials, d.Action+" on "+prefixPattern.ReplaceAllString(d.Resource[strings.LastIndex(d.Resource, ":")+1:], "<prefix>"))
+		r.denials = append(r.denials, denial(d.Action, d.Resource))
 	}
 	return r
 }
@@ -509,8 +509,23 @@ func without(list, drop []string) []string {
 	return out
 }
 
-// prefixPattern is a stack's name prefix, left out of the table.
-var prefixPattern = regexp.MustCompile(`e2e-[0-9a-f]{8}`)
+// prefixPattern is a stack's name prefix, left out of the table; a
+// stream's label (its creation time) is left out too.
+var (
+	prefixPattern      = regexp.MustCompile(`e2e-[0-9a-f]{8}`)
+	streamLabelPattern = regexp.MustCompile(`/stream/[0-9T:.-]+$`)
+)
+
+// denial is a refusal as the table shows it: the action on the ARN's
+// resource part (after its fifth colon: a stream's label holds colons
+// too), without the stack's prefix or the stream's label.
+func denial(action, resource string) string {
+	if parts := strings.SplitN(resource, ":", 6); len(parts) == 6 {
+		resource = parts[5]
+	}
+	resource = streamLabelPattern.ReplaceAllString(resource, "/stream/<label>")
+	return action + " on " + prefixPattern.ReplaceAllString(resource, "<prefix>")
+}
 
 // deployScenario names the failure of the deployment itself: AWS refuses
 // to create part of the stack (an event source mapping whose role may not
@@ -529,4 +544,18 @@ func deployEdited(t *testing.T, edit func(policy, doc string) string) (*stack, e
 		st.AlertEmailAddresses = []string{alertSubscriber}
 		withNamedProducer(st)
 	}, edit, createProducerRole)
+}
+
+func TestDenialShowsTheResourceWithoutPrefixOrLabel(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ action, resource, want string }{
+		{"sqs:SendMessage", "arn:aws:sqs:us-east-1:000000000000:e2e-0123abcd-projector-dlq", "sqs:SendMessage on <prefix>-projector-dlq"},
+		{"dynamodb:GetRecords", "arn:aws:dynamodb:us-east-1:000000000000:table/e2e-0123abcd-audit/stream/2026-12-05T03:21:35.664",
+			"dynamodb:GetRecords on table/<prefix>-audit/stream/<label>"},
+		{"dynamodb:ListStreams", "arn:aws:dynamodb:us-east-1:000000000000:table/e2e-0123abcd-audit/stream/*", "dynamodb:ListStreams on table/<prefix>-audit/stream/*"},
+		{"kms:Decrypt", "arn:aws:kms:us-east-1:000000000000:key/a9f78cf3", "kms:Decrypt on key/a9f78cf3"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, denial(tt.action, tt.resource))
+	}
 }
