@@ -76,8 +76,10 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	switch only {
 	case "":
 	case "processor":
-		_, err := printProcessorRates(ctx, w, srv, cfg, zip, messages)
-		return err
+		if _, err := printProcessorRates(ctx, w, srv, cfg, zip, messages); err != nil {
+			return err
+		}
+		return printContention(ctx, w, srv, cfg, zip, messages)
 	case "lag":
 		return printProjectionLag(ctx, w, cfg, zip)
 	default:
@@ -107,5 +109,5 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	}
 	fmt.Fprintf(w, "init, process start to first Runtime API poll: p50 %s, max %s over %d cold starts one at a time (target < 30 ms); %d started at once on %d cores: p50 %s\n",
 		pct(alone, 50), alone[len(alone)-1].Round(100*time.Microsecond), len(alone), len(together), runtime.NumCPU(), pct(together, 50))
-	return nil
+	return printContention(ctx, w, srv, cfg, zip, messages)
 }
