@@ -13,20 +13,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-)
 
-// maxIdlePerHost is MAX_CONCURRENCY's upper bound (internal/config).
-const maxIdlePerHost = 100
+	settings "github.com/tracking-pipeline/tracking-pipeline/internal/config"
+)
 
 // Load reads the SDK's standard configuration chain. The SDK honours
 // AWS_ENDPOINT_URL itself, which is how local runs reach the local AWS.
-// Its HTTP client keeps up to maxIdlePerHost idle connections to a host,
-// not the SDK's 10: a function with more calls in flight than that (the
+// Its HTTP client keeps as many idle connections to a host as
+// MAX_CONCURRENCY allows calls in flight, not the SDK's 10: a function
+// with more calls in flight than that (the
 // projector moves 32 latest statuses at once) would otherwise close the
 // rest after each burst and open new TLS connections for the next one.
 func Load(ctx context.Context) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.MaxIdleConnsPerHost = maxIdlePerHost
+		tr.MaxIdleConnsPerHost = settings.MaxConcurrencyLimit
 	})))
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS SDK configuration: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/awsclient"
+	settings "github.com/tracking-pipeline/tracking-pipeline/internal/config"
 )
 
 // A function with more calls in flight than the SDK's default of 10 idle
@@ -19,5 +20,5 @@ func TestLoadKeepsAConnectionPerCallInFlight(t *testing.T) {
 	require.NoError(t, err)
 	client, ok := cfg.HTTPClient.(*awshttp.BuildableClient)
 	require.True(t, ok, "HTTP client %T", cfg.HTTPClient)
-	assert.Equal(t, 100, client.GetTransport().MaxIdleConnsPerHost)
+	assert.Equal(t, settings.MaxConcurrencyLimit, client.GetTransport().MaxIdleConnsPerHost)
 }

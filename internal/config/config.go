@@ -31,12 +31,14 @@ const (
 	// DefaultProjectorConcurrency is the projector's: its calls are small
 	// and wait on DynamoDB and EventBridge, one shard's batch at a time.
 	DefaultProjectorConcurrency = 32
-	DefaultMetricsNamespace     = "TrackingPipeline"
-	DefaultDeadlineMarginMS     = 2000
-	DefaultRedriveRate          = 10
-	DefaultLogLevel             = "info"
-	DefaultStuckAfterHours      = 72
-	DefaultFinalStatuses        = "DELIVERED,RETURNED,CANCELLED"
+	// MaxConcurrencyLimit is the largest MAX_CONCURRENCY a function accepts.
+	MaxConcurrencyLimit     = 100
+	DefaultMetricsNamespace = "TrackingPipeline"
+	DefaultDeadlineMarginMS = 2000
+	DefaultRedriveRate      = 10
+	DefaultLogLevel         = "info"
+	DefaultStuckAfterHours  = 72
+	DefaultFinalStatuses    = "DELIVERED,RETURNED,CANCELLED"
 	// DefaultStatusEventSource is the source of the status-change events
 	// (main.tf's local.status_event_source).
 	DefaultStatusEventSource = "tracking-pipeline"
@@ -49,7 +51,7 @@ func LoadProcessor(getenv func(string) string) (Processor, error) {
 		AuditTable:       r.required(EnvAuditTable),
 		DLQURL:           r.required(EnvDLQURL),
 		RetentionDays:    r.intIn(EnvRetentionDays, DefaultRetentionDays, 1, 3650),
-		MaxConcurrency:   r.intIn(EnvMaxConcurrency, DefaultMaxConcurrency, 1, 100),
+		MaxConcurrency:   r.intIn(EnvMaxConcurrency, DefaultMaxConcurrency, 1, MaxConcurrencyLimit),
 		LogLevel:         r.level(EnvLogLevel),
 		MetricsNamespace: r.optional(EnvMetricsNamespace, DefaultMetricsNamespace),
 		DeadlineMargin:   time.Duration(r.intIn(EnvDeadlineMarginMS, DefaultDeadlineMarginMS, 100, 60000)) * time.Millisecond,
@@ -82,7 +84,7 @@ func LoadProjector(getenv func(string) string) (Projector, error) {
 		EventBusName:     r.required(EnvEventBusName),
 		EventSource:      r.optional(EnvEventSource, DefaultStatusEventSource),
 		RetentionDays:    r.intIn(EnvRetentionDays, DefaultRetentionDays, 1, 3650),
-		MaxConcurrency:   r.intIn(EnvMaxConcurrency, DefaultProjectorConcurrency, 1, 100),
+		MaxConcurrency:   r.intIn(EnvMaxConcurrency, DefaultProjectorConcurrency, 1, MaxConcurrencyLimit),
 		LogLevel:         r.level(EnvLogLevel),
 		MetricsNamespace: r.optional(EnvMetricsNamespace, DefaultMetricsNamespace),
 	}
