@@ -129,9 +129,10 @@ resource "aws_lambda_event_source_mapping" "projector" {
   # No batching window: a batch is whatever the shard holds when the
   # previous one is done, up to 1,000 records, so a busy shard gets large
   # batches (the day counters are written once per batch) and a quiet one
-  # gets its record within a poll (4 a second). Measured in make bench: send
-  # to latest status p99 0.37 s at 1,000 updates/s, against 1.5 s with a
-  # 1-second window and 4.2 s with batches of 100. parallelization_factor
+  # gets its record within a poll (4 a second). Chosen by `make bench -only
+  # lag` (2026-12-05): send to latest status at 1,000 updates/s, p99 0.37 s
+  # this way, 1.5 s with a 1-second window, 4.2 s with batches of 100 (the
+  # current figure: README, Performance). parallelization_factor
   # stays 1: the counters' high-water mark needs each shard read in order;
   # a busier table has more partitions, so more shards, each read apart.
   batch_size                         = 1000
