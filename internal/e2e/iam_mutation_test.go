@@ -221,18 +221,8 @@ var iamScenarios = []scenario{
 			InvocationType: lambdatypes.InvocationTypeEvent, Payload: []byte(`{"tasks":["` + task + `"]}`)}); err != nil {
 			return err
 		}
-		return within(20*time.Second, func() error {
-			out, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &s.out.MaintenanceDLQURL, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
-			if err != nil {
-				return err
-			}
-			for _, m := range out.Messages {
-				if strings.Contains(aws.ToString(m.Body), task) {
-					return nil
-				}
-			}
-			return errors.New("no record of the failed run on the maintenance DLQ (Lambda sends it as the function's role)")
-		})
+		return queueGets(ctx, s, s.out.MaintenanceDLQURL, func(body string) bool { return strings.Contains(body, task) },
+			"no record of the failed run on the maintenance DLQ (Lambda sends it as the function's role)")
 	}},
 	{"a stream batch the projector gives up on is described in the projector DLQ (Lambda sends it as the function's role)", projectorGivesUp},
 }
@@ -272,22 +262,30 @@ func projectorGivesUp(ctx context.Context, s *stack) error {
 		MessageBody: aws.String(update("G1", "e1", "IN_TRANSIT", "2026-11-25T10:00:00Z"))}); err != nil {
 		return err
 	}
+	return queueGets(ctx, s, s.out.ProjectorDLQURL, func(body string) bool {
+		var d struct {
+			Info struct {
+				StreamArn string `json:"streamArn"`
+			} `json:"DDBStreamBatchInfo"`
+		}
+		return json.Unmarshal([]byte(body), &d) == nil && d.Info.StreamArn == aws.ToString(m.EventSourceArn)
+	}, "no description of the given-up batch in the projector DLQ")
+}
+
+// queueGets waits up to 20 s for a message on queue whose body matches;
+// it fails with missing when none came.
+func queueGets(ctx context.Context, s *stack, queue string, matches func(body string) bool, missing string) error {
 	return within(20*time.Second, func() error {
-		out, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &s.out.ProjectorDLQURL, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		out, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
 		if err != nil {
 			return err
 		}
-		for _, msg := range out.Messages {
-			var d struct {
-				Info struct {
-					StreamArn string `json:"streamArn"`
-				} `json:"DDBStreamBatchInfo"`
-			}
-			if json.Unmarshal([]byte(aws.ToString(msg.Body)), &d) == nil && d.Info.StreamArn == aws.ToString(m.EventSourceArn) {
+		for _, m := range out.Messages {
+			if matches(aws.ToString(m.Body)) {
 				return nil
 			}
 		}
-		return errors.New("no description of the given-up batch in the projector DLQ")
+		return errors.New(missing)
 	})
 }
 
