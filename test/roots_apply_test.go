@@ -1,12 +1,14 @@
 package test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/gruntwork-io/terratest/modules/terraform"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
@@ -26,20 +28,25 @@ func TestRootsApplyWithEmptySecondPlan(t *testing.T) {
 	srv := localawstest.New(t, localaws.Options{Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))})
 	zips := tfharness.HostZips(t)
 	for _, root := range []struct {
-		dir  string
-		vars map[string]any
+		dir      string
+		vars     map[string]any
+		override string // a Terraform override file's module block, if any
 	}{
-		{"modules/tracking-pipeline/examples/minimal", nil},
-		{"modules/tracking-pipeline/examples/existing-key-and-topic", nil},
-		{"envs/dev", map[string]any{"lambda_architecture": tfharness.LambdaArchitecture()}},
+		{"modules/tracking-pipeline/examples/minimal", nil, ""},
+		{"modules/tracking-pipeline/examples/existing-key-and-topic", nil, ""},
+		{"envs/dev", map[string]any{"lambda_architecture": tfharness.LambdaArchitecture()}, ""},
 		// prod protects its table from deletion (AWS, and so the local AWS,
-		// refuse to destroy it): off here, so that the test can clean up.
-		{"envs/prod", map[string]any{"lambda_architecture": tfharness.LambdaArchitecture(), "deletion_protection": false}},
+		// refuse to destroy it): off in the copy, so that the test can clean up.
+		{"envs/prod", map[string]any{"lambda_architecture": tfharness.LambdaArchitecture()},
+			"module \"pipeline\" {\n  deletion_protection = false\n}\n"},
 	} {
 		t.Run(filepath.Base(root.dir), func(t *testing.T) {
 			t.Parallel()
 			dir := tfharness.CopyRoots(t, root.dir)
 			tfharness.WriteLocalOverride(t, dir, srv.URL)
+			if root.override != "" {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "test_override.tf"), []byte(root.override), 0o600))
+			}
 			vars := map[string]any{
 				"name_prefix":    "ra-" + strings.ToLower(random.UniqueId()),
 				"lambda_zip_dir": zips.Dir(),

@@ -1,49 +1,31 @@
+# The prod stack: the module's defaults but for the original specification's
+# production settings below (TestProdCarriesTheSpecification; the module
+# README says, per setting, where and why the module's own default differs).
+# A module setting appears here only where prod overrides it
+# (TestEnvsStateOnlyWhatDiffers).
+locals {
+  environment = "prod"
+}
+
 module "pipeline" {
   source = "../../modules/tracking-pipeline"
 
-  name_prefix          = var.name_prefix
-  environment          = var.environment
-  processor_zip_path   = "${var.lambda_zip_dir}/processor.zip"
-  projector_zip_path   = "${var.lambda_zip_dir}/projector.zip"
-  maintenance_zip_path = "${var.lambda_zip_dir}/maintenance.zip"
+  name_prefix           = var.name_prefix
+  environment           = local.environment
+  processor_zip_path    = "${var.lambda_zip_dir}/processor.zip"
+  projector_zip_path    = "${var.lambda_zip_dir}/projector.zip"
+  maintenance_zip_path  = "${var.lambda_zip_dir}/maintenance.zip"
+  lambda_architecture   = var.lambda_architecture
+  alert_email_addresses = var.alert_email_addresses
 
-  tags                              = var.tags
-  lambda_architecture               = var.lambda_architecture
-  processor_timeout_seconds         = var.processor_timeout_seconds
-  processor_memory_mb               = var.processor_memory_mb
-  processor_reserved_concurrency    = var.processor_reserved_concurrency
-  processor_worker_concurrency      = var.processor_worker_concurrency
-  log_level                         = var.log_level
-  log_retention_days                = var.log_retention_days
-  metrics_namespace                 = var.metrics_namespace
-  batch_size                        = var.batch_size
-  maximum_batching_window_seconds   = var.maximum_batching_window_seconds
-  event_source_maximum_concurrency  = var.event_source_maximum_concurrency
-  event_filter_patterns             = var.event_filter_patterns
-  visibility_timeout_seconds        = var.visibility_timeout_seconds
-  message_retention_seconds         = var.message_retention_seconds
-  dlq_message_retention_seconds     = var.dlq_message_retention_seconds
-  max_receive_count                 = var.max_receive_count
-  kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
-  create_kms_key                    = var.create_kms_key
-  kms_key_arn                       = var.kms_key_arn
-  kms_deletion_window_in_days       = var.kms_deletion_window_in_days
-  retention_days                    = var.retention_days
-  point_in_time_recovery            = var.point_in_time_recovery
-  deletion_protection               = var.deletion_protection
-  maintenance_timeout_seconds       = var.maintenance_timeout_seconds
-  maintenance_schedule_expression   = var.maintenance_schedule_expression
-  maintenance_schedule_timezone     = var.maintenance_schedule_timezone
-  maintenance_redrive_transient     = var.maintenance_redrive_transient
-  maintenance_redrive_rate          = var.maintenance_redrive_rate
-  stuck_after_hours                 = var.stuck_after_hours
-  final_statuses                    = var.final_statuses
-  producer_principal_arns           = var.producer_principal_arns
-  create_alert_topic                = var.create_alert_topic
-  alert_topic_arn                   = var.alert_topic_arn
-  alert_email_addresses             = var.alert_email_addresses
-  alarm_raw_notifications           = var.alarm_raw_notifications
-  alarm_thresholds                  = var.alarm_thresholds
-  create_dashboard                  = var.create_dashboard
-  event_bus_name                    = var.event_bus_name
+  processor_timeout_seconds        = 60 # the ingest queue's visibility timeout follows: 6 x 60 + 30 = 390 s
+  processor_memory_mb              = 512
+  max_receive_count                = 3
+  maximum_batching_window_seconds  = 30
+  event_source_maximum_concurrency = 50
+  message_retention_seconds        = 604800 # 7 days
+  maintenance_schedule_expression  = "cron(0 1 * * ? *)"
+  retention_days                   = 400
+  log_retention_days               = 365
+  deletion_protection              = true
 }

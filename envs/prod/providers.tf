@@ -1,10 +1,11 @@
 provider "aws" {
-  region = var.region
+  region              = var.region
+  allowed_account_ids = var.account_id == null ? null : [var.account_id]
 
   default_tags {
     tags = {
       Project     = "tracking-pipeline"
-      Environment = var.environment
+      Environment = local.environment
       ManagedBy   = "terraform"
     }
   }

@@ -160,6 +160,11 @@ func (m *Module) ModuleCall(name string) *hclsyntax.Body {
 	return m.block("module", name)
 }
 
+// Output returns the body of output block name, or nil.
+func (m *Module) Output(name string) *hclsyntax.Body {
+	return m.block("output", name)
+}
+
 // NotNullable reports whether variable name says nullable = false.
 func (m *Module) NotNullable(name string) bool {
 	v := m.block("variable", name)

@@ -9,9 +9,12 @@ import (
 	"fmt"
 )
 
-// Stack is a deployed stack as the module's outputs name it. A root that
-// passes only some outputs through (envs/dev, envs/prod) leaves the others
-// empty.
+// Root is the output under which a root module passes the module's outputs
+// whole (`output "pipeline" { value = module.pipeline }` in envs/dev,
+// envs/prod and examples/complete), so that no root repeats them one by one.
+const Root = "pipeline"
+
+// Stack is a deployed stack as the module's outputs name it.
 type Stack struct {
 	IngestQueueURL           string            `json:"ingest_queue_url"`
 	IngestQueueARN           string            `json:"ingest_queue_arn"`
@@ -46,7 +49,8 @@ type Stack struct {
 var ErrNotOutputs = errors.New("not a JSON object of outputs")
 
 // Decode reads `terraform output -json` ({"name": {"value": ...}, ...}) or
-// a plain {"name": value, ...} object. Outputs the type does not know are
+// a plain {"name": value, ...} object, of the module itself or of a root
+// that outputs it whole under Root. Outputs the type does not know are
 // ignored, so a root may output more.
 func Decode(raw []byte) (Stack, error) {
 	var wrapped map[string]json.RawMessage
@@ -81,7 +85,16 @@ func FromMap(m map[string]any) (Stack, error) {
 	return unmarshal(b)
 }
 
+// unmarshal decodes a flat object of outputs, or the module's outputs
+// nested under Root.
 func unmarshal(b []byte) (Stack, error) {
+	var root map[string]json.RawMessage
+	if err := json.Unmarshal(b, &root); err != nil {
+		return Stack{}, fmt.Errorf("decode outputs: %w", err)
+	}
+	if nested, ok := root[Root]; ok {
+		b = nested
+	}
 	var s Stack
 	if err := json.Unmarshal(b, &s); err != nil {
 		return Stack{}, fmt.Errorf("decode outputs: %w", err)

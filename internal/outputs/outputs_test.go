@@ -46,7 +46,11 @@ func TestDecode(t *testing.T) {
 			outputs.Stack{IngestDLQURL: "http://q/dlq", AlarmNames: map[string]string{"dlq_not_empty": "a"}}, false},
 		{"plain object", `{"audit_table_name":"tp-audit","extra":1}`, outputs.Stack{AuditTableName: "tp-audit"}, false},
 		{"a null output", `{"dashboard_name":{"value":null},"ingest_dlq_arn":"arn"}`, outputs.Stack{IngestDLQARN: "arn"}, false},
+		{"a root's outputs, the module's whole under pipeline",
+			`{"pipeline":{"sensitive":false,"type":["object",{}],"value":{"audit_table_name":"tp-audit","dashboard_name":null}},"delivered_queue_url":{"value":"http://q/d"}}`,
+			outputs.Stack{AuditTableName: "tp-audit"}, false},
 		{"not an object", `[1]`, outputs.Stack{}, true},
+		{"pipeline not an object", `{"pipeline":{"value":"x"}}`, outputs.Stack{}, true},
 		{"a field of the wrong type", `{"ingest_dlq_url":3}`, outputs.Stack{}, true},
 	}
 	for _, tt := range tests {
@@ -68,4 +72,8 @@ func TestFromMap(t *testing.T) {
 	got, err := outputs.FromMap(map[string]any{"ingest_queue_url": "http://q/i", "log_group_names": map[string]any{"processor": "/aws/lambda/p"}})
 	require.NoError(t, err)
 	assert.Equal(t, outputs.Stack{IngestQueueURL: "http://q/i", LogGroupNames: map[string]string{"processor": "/aws/lambda/p"}}, got)
+
+	got, err = outputs.FromMap(map[string]any{outputs.Root: map[string]any{"ingest_queue_url": "http://q/i"}, "delivered_queue_url": "http://q/d"})
+	require.NoError(t, err)
+	assert.Equal(t, outputs.Stack{IngestQueueURL: "http://q/i"}, got)
 }

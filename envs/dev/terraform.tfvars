@@ -1,2 +1,0 @@
-environment = "dev"
-name_prefix = "tracking-dev"
