@@ -12,10 +12,12 @@ import (
 	"runtime/pprof"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/bench"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 )
 
 func main() {
 	var o bench.Options
+	flag.StringVar(&o.Module, "module", provision.ModuleDir, "the module's folder: settings, policies and alarms are read from it")
 	flag.StringVar(&o.Zip, "zip", "dist/amd64/processor.zip", "host-architecture processor zip")
 	flag.IntVar(&o.Messages, "messages", 10000, "messages per batch-size run")
 	flag.StringVar(&o.LogFile, "log", "", "write function output here (default: discard)")

@@ -11,10 +11,12 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/soak"
 )
 
 func main() {
+	module := flag.String("module", provision.ModuleDir, "the module's folder: settings, policies and alarms are read from it")
 	zips := flag.String("zips", "dist/amd64", "folder with the host-architecture processor.zip and maintenance.zip")
 	count := flag.Int("count", 20000, "tracking updates to send")
 	seed := flag.Uint64("seed", 11, "seed of the synthetic stream")
@@ -36,7 +38,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	err := soak.Run(ctx, soak.Options{ZipDir: *zips, Count: *count, Seed: *seed, Faults: *faultSpec, Timeout: *timeout, Out: os.Stdout, Log: log})
+	err := soak.Run(ctx, soak.Options{Module: *module, ZipDir: *zips, Count: *count, Seed: *seed, Faults: *faultSpec, Timeout: *timeout, Out: os.Stdout, Log: log})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "\nsoak failed:", err)
 		os.Exit(1) //nolint:gocritic // stop() only releases the signal handler

@@ -26,11 +26,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"time"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 )
 
 const (
@@ -42,10 +45,25 @@ const (
 
 // Options are a run's inputs.
 type Options struct {
+	Module   string // the module's folder (provision.Load)
 	Zip      string // the host-architecture processor zip; the projector's is beside it
 	Messages int    // messages per batch-size run
 	LogFile  string // where the functions' output goes ("": discarded)
 	Only     string // "" for every part, "processor" or "lag" for one
+}
+
+// deployment is what each measured stack is made from: the module's
+// defaults for the host's architecture, and the zips.
+type deployment struct {
+	base provision.Settings
+	zips provision.Zips
+}
+
+// settings are the base settings for a stack named prefix.
+func (d deployment) settings(prefix string) provision.Settings {
+	s := d.base
+	s.NamePrefix = prefix
+	return s
 }
 
 // Run measures what o asks for on a local AWS of its own and writes the
@@ -73,15 +91,21 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	}
 	defer srv.Close()
 	cfg := srv.ClientConfig()
+	base, err := provision.Load(o.Module, "bench")
+	if err != nil {
+		return err
+	}
+	base.LambdaArchitecture = lambdazip.Architecture(runtime.GOARCH)
+	d := deployment{base: base, zips: provision.ZipsIn(filepath.Dir(zip))}
 	switch only {
 	case "":
 	case "processor":
-		if _, err := printProcessorRates(ctx, w, srv, cfg, zip, messages); err != nil {
+		if _, err := printProcessorRates(ctx, w, srv, cfg, d, messages); err != nil {
 			return err
 		}
-		return printContention(ctx, w, srv, cfg, zip, messages)
+		return printContention(ctx, w, srv, cfg, d, messages)
 	case "lag":
-		return printProjectionLag(ctx, w, cfg, zip)
+		return printProjectionLag(ctx, w, cfg, d)
 	default:
 		return fmt.Errorf("-only %q: processor or lag", only)
 	}
@@ -89,12 +113,12 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 		return err
 	}
 
-	function, err := printProcessorRates(ctx, w, srv, cfg, zip, messages)
+	function, err := printProcessorRates(ctx, w, srv, cfg, d, messages)
 	if err != nil {
 		return err
 	}
 
-	if err := printProjectionLag(ctx, w, cfg, zip); err != nil {
+	if err := printProjectionLag(ctx, w, cfg, d); err != nil {
 		return err
 	}
 
@@ -109,5 +133,5 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	}
 	fmt.Fprintf(w, "init, process start to first Runtime API poll: p50 %s, max %s over %d cold starts one at a time (target < 30 ms); %d started at once on %d cores: p50 %s\n",
 		pct(alone, 50), alone[len(alone)-1].Round(100*time.Microsecond), len(alone), len(together), runtime.NumCPU(), pct(together, 50))
-	return printContention(ctx, w, srv, cfg, zip, messages)
+	return printContention(ctx, w, srv, cfg, d, messages)
 }

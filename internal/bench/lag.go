@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"time"
@@ -16,7 +14,6 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 )
 
@@ -31,11 +28,10 @@ const (
 // package each) for lagSeconds, and prints how long each took from its send
 // (SQS SentTimestamp, the row's sent_at) to its package's latest status
 // (the projector's updated_at): the latest status's p50 and p99.
-func printProjectionLag(ctx context.Context, w io.Writer, cfg aws.Config, zip string) error {
-	s := provision.Defaults("bench-lag")
-	s.LambdaArchitecture = lambdazip.Architecture(runtime.GOARCH)
+func printProjectionLag(ctx context.Context, w io.Writer, cfg aws.Config, d deployment) error {
+	s := d.settings("bench-lag")
 	s.EventSourceMaximumConcurrency = instances
-	out, err := provision.New(cfg, s).Apply(ctx, provision.ZipsIn(filepath.Dir(zip)))
+	out, err := provision.New(cfg, s).Apply(ctx, d.zips)
 	if err != nil {
 		return fmt.Errorf("deploy: %w", err)
 	}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -22,7 +20,6 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/contract"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/synth"
@@ -115,9 +112,8 @@ func writePathRate(ctx context.Context, ddb *dynamodb.Client, n int, d time.Dura
 // instances (reserved concurrency and the mapping's maximum concurrency
 // when it is not the local AWS's default), floods its queue and returns the
 // sustained messages per second and the processor's name.
-func processorRate(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Config, zip string, batch, inst, n int) (float64, string, error) {
-	s := provision.Defaults(fmt.Sprintf("bench-b%d-i%d", batch, inst))
-	s.LambdaArchitecture = lambdazip.Architecture(runtime.GOARCH)
+func processorRate(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Config, d deployment, batch, inst, n int) (float64, string, error) {
+	s := d.settings(fmt.Sprintf("bench-b%d-i%d", batch, inst))
 	s.BatchSize = batch
 	if batch > 10 {
 		s.MaximumBatchingWindowSeconds = 1
@@ -126,7 +122,7 @@ func processorRate(ctx context.Context, w io.Writer, srv *localaws.Server, cfg a
 	if lvl := os.Getenv("BENCH_LOG_LEVEL"); lvl != "" {
 		s.LogLevel = lvl
 	}
-	out, err := provision.New(cfg, s).Apply(ctx, provision.ZipsIn(filepath.Dir(zip)))
+	out, err := provision.New(cfg, s).Apply(ctx, d.zips)
 	if err != nil {
 		return 0, "", fmt.Errorf("deploy: %w", err)
 	}
@@ -216,7 +212,7 @@ func processorRate(ctx context.Context, w io.Writer, srv *localaws.Server, cfg a
 // the processor's concurrency) and the processor's write path called
 // directly, then prints the processor's sustained rate for batch sizes 10
 // and 100 as shares of both. It returns the processor function's name.
-func printProcessorRates(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Config, zip string, messages int) (string, error) {
+func printProcessorRates(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Config, d deployment, messages int) (string, error) {
 	ddb := dynamodb.NewFromConfig(cfg)
 	ceiling, err := putItemCeiling(ctx, ddb, instances*workers, 5*time.Second)
 	if err != nil {
@@ -232,7 +228,7 @@ func printProcessorRates(ctx context.Context, w io.Writer, srv *localaws.Server,
 
 	var function string
 	for _, batch := range []int{10, 100} {
-		rate, name, err := processorRate(ctx, w, srv, cfg, zip, batch, instances, messages)
+		rate, name, err := processorRate(ctx, w, srv, cfg, d, batch, instances, messages)
 		if err != nil {
 			return "", err
 		}
@@ -288,8 +284,8 @@ func writeTimes(ctx context.Context, store *audit.Store, msgs []synth.Message) (
 // day counters (target: no retried record; no transaction is used, so none
 // can conflict). It runs last: its processes hold 8 of the local AWS's
 // process slots (8 per CPU) until they idle out, which slowed the lag run.
-func printContention(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Config, zip string, messages int) error {
-	rate, _, err := processorRate(ctx, w, srv, cfg, zip, 10, contended, messages)
+func printContention(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Config, d deployment, messages int) error {
+	rate, _, err := processorRate(ctx, w, srv, cfg, d, 10, contended, messages)
 	if err != nil {
 		return err
 	}

@@ -126,7 +126,10 @@ func deploy(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Conf
 	}
 	step(w, "Deploying with the Go provisioner (module defaults): "+reason.why)
 	// A failed apply may have left part of its stack: deploy beside it.
-	s := provision.Defaults(prefix + "g")
+	s, err := provision.Load(filepath.Join(o.Root, provision.ModuleDir), prefix+"g")
+	if err != nil {
+		return outputs.Stack{}, err
+	}
 	s.LambdaArchitecture = arch
 	s.AlertEmailAddresses = []string{OnCall}
 	out, err := provision.New(cfg, s).Apply(ctx, zips)

@@ -69,7 +69,7 @@ func deployE(t *testing.T, opts localaws.Options, tune func(*provision.Settings)
 	t.Cleanup(srv.Close)
 	cfg := srv.ClientConfig()
 
-	s := provision.Defaults(testenv.Unique("e2e"))
+	s := testenv.Settings(t, "e2e")
 	s.LambdaArchitecture = "x86_64"
 	s.ProcessorTimeoutSeconds = 5
 	s.EventSourceMaximumConcurrency = 2

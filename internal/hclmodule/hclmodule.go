@@ -1,8 +1,9 @@
-// Package hclmodule reads the Terraform module's HCL, for parity tests and
-// for the provisioner (policy documents, resources it creates as stated): the
-// blocks of its resources, and the value of an expression built from the
-// module's variable defaults and literal locals, so Go facts can be checked
-// against the one place the module states them.
+// Package hclmodule reads a Terraform module's HCL as an apply would see it:
+// the variables' defaults, its locals, the attributes of its resources and
+// its policy documents, from given inputs and the attributes of the
+// resources they read. The provisioner builds its settings and resources
+// from it (the module is the one statement of them), and parity tests
+// check what Go still states against it.
 package hclmodule
 
 import (
@@ -32,8 +33,7 @@ type Module struct {
 
 // Load parses every .tf file of dir.
 func Load(dir string) (*Module, error) {
-	inspected, diags := tfconfig.LoadModule(dir)
-	if diags.HasErrors() {
+	if _, diags := tfconfig.LoadModule(dir); diags.HasErrors() {
 		return nil, fmt.Errorf("inspect %s: %w", dir, diags.Err())
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
@@ -49,11 +49,9 @@ func Load(dir string) (*Module, error) {
 		}
 		m.bodies = append(m.bodies, file.Body.(*hclsyntax.Body))
 	}
-	vars := map[string]cty.Value{}
-	for name, v := range inspected.Variables {
-		if val, ok := ctyOf(v.Default); ok {
-			vars[name] = val
-		}
+	vars, err := m.Defaults()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	m.ctx = &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
@@ -133,6 +131,21 @@ func onlyVars(expr hcl.Expression) bool {
 	return true
 }
 
+// toMap is Terraform's tomap: an object or map as a map of one element type.
+var toMap = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType}},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		v, err := convert.Convert(args[0], cty.Map(cty.DynamicPseudoType))
+		if err != nil {
+			return cty.NilType, err //nolint:wrapcheck // a cty function's own error
+		}
+		return v.Type(), nil
+	},
+	Impl: func(args []cty.Value, ty cty.Type) (cty.Value, error) {
+		return convert.Convert(args[0], ty) //nolint:wrapcheck // a cty function's own error
+	},
+})
+
 // toString is Terraform's tostring for the primitive values a default holds.
 var toString = function.New(&function.Spec{
 	Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType}},
@@ -141,19 +154,6 @@ var toString = function.New(&function.Spec{
 		return convert.Convert(args[0], cty.String) //nolint:wrapcheck // a cty function's own error
 	},
 })
-
-// ctyOf is a variable default (as tfconfig reads it: JSON types) in cty.
-func ctyOf(v any) (cty.Value, bool) {
-	switch d := v.(type) {
-	case string:
-		return cty.StringVal(d), true
-	case bool:
-		return cty.BoolVal(d), true
-	case float64:
-		return cty.NumberFloatVal(d), true
-	}
-	return cty.NilVal, false
-}
 
 // ModuleCall returns the body of module block name, or nil.
 func (m *Module) ModuleCall(name string) *hclsyntax.Body {

@@ -20,6 +20,8 @@ var policyFunctions = map[string]function.Function{
 	"tostring": toString, "join": stdlib.JoinFunc, "concat": stdlib.ConcatFunc, "coalesce": stdlib.CoalesceFunc,
 	"merge": stdlib.MergeFunc, "format": stdlib.FormatFunc, "lower": stdlib.LowerFunc, "length": stdlib.LengthFunc,
 	"distinct": stdlib.DistinctFunc, "flatten": stdlib.FlattenFunc, "jsonencode": stdlib.JSONEncodeFunc,
+	"upper": stdlib.UpperFunc, "replace": stdlib.ReplaceFunc, // replace: a plain substring, as every call in the module has
+	"tomap": toMap,
 }
 
 // PolicyDocument renders the module's data "aws_iam_policy_document" name as

@@ -2,9 +2,7 @@ package provision
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -16,90 +14,17 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 )
 
-// AlarmThresholds mirror the module's alarm_thresholds (the defaults of its
-// optional attributes).
+// AlarmThresholds are the module's alarm_thresholds, by attribute (the json tag).
 type AlarmThresholds struct {
-	QueueDepth              float64 `hcl:"queue_depth"`
-	OldestMessageAgeSeconds float64 `hcl:"oldest_message_age_seconds"`
-	DLQMessages             float64 `hcl:"dlq_messages"`
-	ProcessorErrors         float64 `hcl:"processor_errors"`
-	ProcessorThrottles      float64 `hcl:"processor_throttles"`
-	MaintenanceErrors       float64 `hcl:"maintenance_errors"`
-	ProjectorErrors         float64 `hcl:"projector_errors"`
-	ProjectorLagSeconds     float64 `hcl:"projector_lag_seconds"`
+	QueueDepth              float64 `json:"queue_depth"`
+	OldestMessageAgeSeconds float64 `json:"oldest_message_age_seconds"`
+	DLQMessages             float64 `json:"dlq_messages"`
+	ProcessorErrors         float64 `json:"processor_errors"`
+	ProcessorThrottles      float64 `json:"processor_throttles"`
+	MaintenanceErrors       float64 `json:"maintenance_errors"`
+	ProjectorErrors         float64 `json:"projector_errors"`
+	ProjectorLagSeconds     float64 `json:"projector_lag_seconds"`
 }
-
-// Alarm is one of the module's metric alarms (alarms.tf, local.alarms).
-type Alarm struct {
-	Key                string // the local.alarms key; the alarm is named <prefix>-<key with dashes>
-	Namespace          string
-	MetricName         string
-	Dimension          string // the dimension's name; its value is the resource's name
-	Statistic          cwtypes.Statistic
-	Period             int32
-	EvaluationPeriods  int32
-	Threshold          float64
-	ThresholdVar       string // the alarm_thresholds attribute the threshold comes from
-	ComparisonOperator cwtypes.ComparisonOperator
-	TreatMissingData   string
-}
-
-// Alarms are the module's alarms with the thresholds of s; a parity test
-// holds them equal to alarms.tf. resource names each alarm's dimension value.
-func Alarms(s Settings) []Alarm {
-	t := s.AlarmThresholds
-	gte, gt := cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold, cwtypes.ComparisonOperatorGreaterThanThreshold
-	return []Alarm{
-		{"queue_depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", cwtypes.StatisticMaximum, 60, 5, t.QueueDepth, "queue_depth", gte, "notBreaching"},
-		{"oldest_message_age", "AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", cwtypes.StatisticMaximum, 60, 5, t.OldestMessageAgeSeconds, "oldest_message_age_seconds", gte, "notBreaching"},
-		{"dlq_not_empty", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", cwtypes.StatisticMaximum, 60, 1, t.DLQMessages, "dlq_messages", gt, "ignore"},
-		{"processor_errors", "AWS/Lambda", "Errors", "FunctionName", cwtypes.StatisticSum, 300, 1, t.ProcessorErrors, "processor_errors", gte, "notBreaching"},
-		{"processor_throttles", "AWS/Lambda", "Throttles", "FunctionName", cwtypes.StatisticSum, 300, 1, t.ProcessorThrottles, "processor_throttles", gte, "notBreaching"},
-		{"projector_errors", "AWS/Lambda", "Errors", "FunctionName", cwtypes.StatisticSum, 300, 1, t.ProjectorErrors, "projector_errors", gte, "notBreaching"},
-		{"projector_lag", "AWS/Lambda", "IteratorAge", "FunctionName", cwtypes.StatisticMaximum, 60, 5, t.ProjectorLagSeconds, "projector_lag_seconds", gt, "notBreaching"},
-		{"maintenance_errors", "AWS/Lambda", "Errors", "FunctionName", cwtypes.StatisticSum, 300, 1, t.MaintenanceErrors, "maintenance_errors", gt, "notBreaching"},
-	}
-}
-
-// ThresholdScale is what the alarm's threshold setting is multiplied by:
-// IteratorAge is in milliseconds, its setting in seconds.
-func (a Alarm) ThresholdScale() float64 {
-	if a.MetricName == "IteratorAge" {
-		return 1000
-	}
-	return 1
-}
-
-// dimensionValue is the resource an alarm watches.
-func (a Alarm) dimensionValue(out outputs.Stack) string {
-	switch a.Key {
-	case "dlq_not_empty":
-		return out.IngestDLQURL[strings.LastIndex(out.IngestDLQURL, "/")+1:]
-	case "queue_depth", "oldest_message_age":
-		return out.IngestQueueURL[strings.LastIndex(out.IngestQueueURL, "/")+1:]
-	case "maintenance_errors":
-		return out.MaintenanceFunctionName
-	case "projector_errors", "projector_lag":
-		return out.ProjectorFunctionName
-	}
-	return out.ProcessorFunctionName
-}
-
-// AlertInputPaths and AlertTemplate are events.tf's input transformer: the
-// readable sentence on-call receives for an alarm going into or out of ALARM.
-var AlertInputPaths = map[string]string{
-	"alarm": "$.detail.alarmName", "state": "$.detail.state.value", "previous": "$.detail.previousState.value",
-	"reason": "$.detail.state.reason", "time": "$.time", "region": "$.region",
-}
-
-// AlertTemplate is the input template for environment env.
-func AlertTemplate(env string) string {
-	return `"[` + strings.ToUpper(env) + `] <alarm> is <state> (was <previous>) at <time> in <region>: <reason>"`
-}
-
-// AlertPatternDetail is the detail part of events.tf's event pattern: the
-// changes into or out of ALARM.
-const AlertPatternDetail = `{"$or":[{"state":{"value":["ALARM"]}},{"previousState":{"value":["ALARM"]}}]}`
 
 // alertDeliveryAlarm is the alarm_names key of the alarm on the alert
 // rule's FailedInvocations (alarms.tf's aws_cloudwatch_metric_alarm.alert_delivery).
@@ -111,47 +36,26 @@ const alertDeliveryAlarm = "alert_delivery"
 // stay off: alarm_raw_notifications defaults to false).
 func (st *Stack) alerts(ctx context.Context, out *outputs.Stack, p *rolePolicies) error {
 	cw := cloudwatch.NewFromConfig(st.cfg)
-	var arns []string
+	p.withNames(*out)
+	keys, err := p.mod.InstanceKeys("aws_cloudwatch_metric_alarm", "this", p.vars, p.refs)
+	if err != nil {
+		return fmt.Errorf("read the module's alarms: %w", err)
+	}
 	alarmARNs := map[string]string{}
 	out.AlarmNames = map[string]string{}
-	for _, a := range Alarms(st.s) {
-		name := st.s.NamePrefix + "-" + strings.ReplaceAll(a.Key, "_", "-")
-		out.AlarmNames[a.Key] = name // as the module's alarm_names output
-		if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
-			AlarmName: &name, Namespace: &a.Namespace, MetricName: &a.MetricName, Statistic: a.Statistic,
-			Dimensions: []cwtypes.Dimension{{Name: &a.Dimension, Value: aws.String(a.dimensionValue(*out))}},
-			Period:     &a.Period, EvaluationPeriods: &a.EvaluationPeriods, Threshold: aws.Float64(a.Threshold * a.ThresholdScale()),
-			ComparisonOperator: a.ComparisonOperator, TreatMissingData: &a.TreatMissingData,
-		}); err != nil {
-			return fmt.Errorf("create alarm %s: %w", name, err)
-		}
-		arn, err := alarmARN(ctx, cw, name)
+	for _, key := range keys {
+		name, arn, err := st.putAlarm(ctx, cw, p, `this["`+key+`"]`)
 		if err != nil {
 			return err
 		}
-		arns = append(arns, arn)
-		alarmARNs[a.Key] = arn
+		out.AlarmNames[key] = name // as the module's alarm_names output
+		alarmARNs[key] = arn
 	}
-	var detail any
-	_ = json.Unmarshal([]byte(AlertPatternDetail), &detail)
-	pattern, _ := json.Marshal(map[string]any{
-		"source": []string{"aws.cloudwatch"}, "detail-type": []string{"CloudWatch Alarm State Change"}, "resources": arns, "detail": detail,
-	})
-	eb := eventbridge.NewFromConfig(st.cfg)
-	rule := st.s.NamePrefix + "-alarm-state-change"
-	created, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: &rule, EventPattern: aws.String(string(pattern))})
-	if err != nil {
-		return fmt.Errorf("create the alarm state rule: %w", err)
+	p.withAlarms(alarmARNs) // the rule's pattern names them
+	if err := st.alertRule(ctx, p); err != nil {
+		return err
 	}
-	p.withRule(rule, aws.ToString(created.RuleArn))
-	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: &rule, Targets: []ebtypes.Target{{
-		Id: aws.String("alert-topic"), Arn: &out.AlertTopicARN,
-		InputTransformer: &ebtypes.InputTransformer{InputPathsMap: AlertInputPaths, InputTemplate: aws.String(AlertTemplate(st.s.Environment))},
-		DeadLetterConfig: &ebtypes.DeadLetterConfig{Arn: &out.AlertDLQARN},
-	}}}); err != nil {
-		return fmt.Errorf("target the alert topic: %w", err)
-	}
-	name, arn, err := st.alertDeliveryAlarm(ctx, cw, p)
+	name, arn, err := st.putAlarm(ctx, cw, p, alertDeliveryAlarm)
 	if err != nil {
 		return err
 	}
@@ -166,17 +70,62 @@ func (st *Stack) alerts(ctx context.Context, out *outputs.Stack, p *rolePolicies
 	return nil
 }
 
-// alertDeliveryAlarm creates the alarm on the alert rule's
-// FailedInvocations exactly as alarms.tf states it (read from the module,
-// not copied) and returns its name and ARN.
-func (st *Stack) alertDeliveryAlarm(ctx context.Context, cw *cloudwatch.Client, p *rolePolicies) (string, string, error) {
-	v, err := p.resource("aws_cloudwatch_metric_alarm", "alert_delivery", "alarm_name", "alarm_description", "namespace", "metric_name",
-		"statistic", "period", "evaluation_periods", "threshold", "comparison_operator", "treat_missing_data", "dimensions", "alarm_actions")
+// alertRule creates the EventBridge rule on the alarms' state changes and
+// its target, the alert topic with the readable sentence and the alert
+// DLQ, as events.tf states them (read from the module, not copied).
+func (st *Stack) alertRule(ctx context.Context, p *rolePolicies) error {
+	rule, err := p.resource("aws_cloudwatch_event_rule", "alarm_state_change", "name", "description", "event_pattern")
+	if err != nil {
+		return err
+	}
+	eb := eventbridge.NewFromConfig(st.cfg)
+	name := rule["name"].AsString()
+	created, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{
+		Name: &name, Description: aws.String(rule["description"].AsString()), EventPattern: aws.String(rule["event_pattern"].AsString()),
+	})
+	if err != nil {
+		return fmt.Errorf("create the alarm state rule: %w", err)
+	}
+	p.withRule(name, aws.ToString(created.RuleArn))
+	target, err := p.resource("aws_cloudwatch_event_target", "alarm_state_change", "target_id", "arn",
+		"dead_letter_config.arn", "input_transformer.input_paths", "input_transformer.input_template")
+	if err != nil {
+		return err
+	}
+	if len(target) != 5 {
+		return fmt.Errorf("events.tf's alarm_state_change target lacks an attribute the provisioner sets: has %d of 5", len(target))
+	}
+	paths := map[string]string{}
+	for k, v := range target["input_transformer.input_paths"].AsValueMap() {
+		paths[k] = v.AsString()
+	}
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: &name, Targets: []ebtypes.Target{{
+		Id: aws.String(target["target_id"].AsString()), Arn: aws.String(target["arn"].AsString()),
+		InputTransformer: &ebtypes.InputTransformer{InputPathsMap: paths, InputTemplate: aws.String(target["input_transformer.input_template"].AsString())},
+		DeadLetterConfig: &ebtypes.DeadLetterConfig{Arn: aws.String(target["dead_letter_config.arn"].AsString())},
+	}}}); err != nil {
+		return fmt.Errorf("target the alert topic: %w", err)
+	}
+	return nil
+}
+
+// alarmAttributes are what the provisioner reads of an alarm; each but the
+// actions must be set.
+var alarmAttributes = []string{"alarm_name", "alarm_description", "namespace", "metric_name", "statistic", "period",
+	"evaluation_periods", "threshold", "comparison_operator", "treat_missing_data", "dimensions", "alarm_actions", "ok_actions"}
+
+// putAlarm creates the module's alarm aws_cloudwatch_metric_alarm.<address>
+// (`this["queue_depth"]`, `alert_delivery`) exactly as alarms.tf states it
+// (read from the module, not copied) and returns its name and ARN.
+func (st *Stack) putAlarm(ctx context.Context, cw *cloudwatch.Client, p *rolePolicies, address string) (string, string, error) {
+	v, err := p.resource("aws_cloudwatch_metric_alarm", address, alarmAttributes...)
 	if err != nil {
 		return "", "", err
 	}
-	if len(v) != 12 {
-		return "", "", fmt.Errorf("alarms.tf's alert_delivery alarm lacks an attribute the provisioner sets: has %d of 12", len(v))
+	for _, k := range alarmAttributes[:len(alarmAttributes)-2] {
+		if _, ok := v[k]; !ok {
+			return "", "", fmt.Errorf("alarms.tf's alarm %s does not set %s, which the provisioner needs", address, k)
+		}
 	}
 	str := func(k string) *string { return aws.String(v[k].AsString()) }
 	num := func(k string) *int32 {
@@ -193,8 +142,12 @@ func (st *Stack) alertDeliveryAlarm(ctx context.Context, cw *cloudwatch.Client, 
 	for k, d := range v["dimensions"].AsValueMap() {
 		in.Dimensions = append(in.Dimensions, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(d.AsString())})
 	}
-	for _, a := range v["alarm_actions"].AsValueSlice() {
-		in.AlarmActions = append(in.AlarmActions, a.AsString())
+	for attr, actions := range map[string]*[]string{"alarm_actions": &in.AlarmActions, "ok_actions": &in.OKActions} {
+		if a, ok := v[attr]; ok {
+			for _, arn := range a.AsValueSlice() {
+				*actions = append(*actions, arn.AsString())
+			}
+		}
 	}
 	if _, err := cw.PutMetricAlarm(ctx, in); err != nil {
 		return "", "", fmt.Errorf("create alarm %s: %w", *in.AlarmName, err)

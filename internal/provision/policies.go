@@ -1,10 +1,7 @@
 package provision
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/zclconf/go-cty/cty"
@@ -12,26 +9,6 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/hclmodule"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 )
-
-// findModule finds where the module's HCL lives: found from the working folder
-// up (the repository's tools and tests run inside it).
-func findModule() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("working folder: %w", err)
-	}
-	for {
-		candidate := filepath.Join(dir, "modules", "tracking-pipeline")
-		if _, err := os.Stat(filepath.Join(candidate, "iam.tf")); err == nil {
-			return candidate, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("modules/tracking-pipeline not found above the working folder: run from the repository")
-		}
-		dir = parent
-	}
-}
 
 // rolePolicies renders the module's execution-role policy documents (iam.tf)
 // for this stack's resources, so that the roles the provisioner makes carry
@@ -43,13 +20,9 @@ type rolePolicies struct {
 }
 
 func newRolePolicies(s Settings, out outputs.Stack, tableARN, streamARN, projectorDLQARN string) (*rolePolicies, error) {
-	dir, err := findModule()
+	vars, err := s.inputs()
 	if err != nil {
 		return nil, err
-	}
-	mod, err := hclmodule.Load(dir)
-	if err != nil {
-		return nil, fmt.Errorf("read the module: %w", err)
 	}
 	parts := strings.SplitN(out.IngestQueueARN, ":", 6)
 	if len(parts) != 6 {
@@ -61,17 +34,8 @@ func newRolePolicies(s Settings, out outputs.Stack, tableARN, streamARN, project
 	}
 	arn := func(v string) cty.Value { return cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(v)}) }
 	return &rolePolicies{
-		mod: mod,
-		vars: map[string]cty.Value{
-			"name_prefix":             cty.StringVal(s.NamePrefix),
-			"environment":             cty.StringVal(s.Environment),
-			"create_kms_key":          cty.True,
-			"kms_key_arn":             cty.NullVal(cty.String),
-			"create_alert_topic":      cty.True,
-			"alert_topic_arn":         cty.NullVal(cty.String),
-			"producer_principal_arns": stringList(s.ProducerPrincipalARNs),
-			"event_bus_name":          cty.NullVal(cty.String),
-		},
+		mod:  s.module,
+		vars: vars, // the module's defaults stand for what Settings leaves out (its key, topic and bus)
 		refs: map[string]cty.Value{
 			"data": cty.ObjectVal(map[string]cty.Value{
 				"aws_caller_identity": cty.ObjectVal(map[string]cty.Value{"current": cty.ObjectVal(map[string]cty.Value{"account_id": cty.StringVal(account)})}),
@@ -96,17 +60,6 @@ func newRolePolicies(s Settings, out outputs.Stack, tableARN, streamARN, project
 			}),
 		},
 	}, nil
-}
-
-func stringList(l []string) cty.Value {
-	if len(l) == 0 {
-		return cty.ListValEmpty(cty.String)
-	}
-	var vs []cty.Value
-	for _, v := range l {
-		vs = append(vs, cty.StringVal(v))
-	}
-	return cty.ListVal(vs)
 }
 
 // withRule adds the alarm state rule, which the alert topic's and the
@@ -145,14 +98,39 @@ func (p *rolePolicies) resource(typ, name string, attrs ...string) (map[string]c
 	return v, nil
 }
 
+// with merges attributes into the resource a reference reaches
+// (typ.name: aws_lambda_function.maintenance), which must be an object.
+func (p *rolePolicies) with(typ, name string, attrs map[string]string) {
+	objs := map[string]cty.Value{}
+	if prev, ok := p.refs[typ]; ok {
+		objs = prev.AsValueMap()
+	}
+	merged := map[string]cty.Value{}
+	if prev, ok := objs[name]; ok && prev.Type().IsObjectType() {
+		merged = prev.AsValueMap()
+	}
+	for k, v := range attrs {
+		merged[k] = cty.StringVal(v)
+	}
+	objs[name] = cty.ObjectVal(merged)
+	p.refs[typ] = cty.ObjectVal(objs)
+}
+
+// withNames adds the queues' and functions' names, which the alarms name.
+func (p *rolePolicies) withNames(out outputs.Stack) {
+	for name, url := range map[string]string{
+		"ingest": out.IngestQueueURL, "ingest_dlq": out.IngestDLQURL, "maintenance_dlq": out.MaintenanceDLQURL, "projector_dlq": out.ProjectorDLQURL,
+	} {
+		p.with("aws_sqs_queue", name, map[string]string{"name": url[strings.LastIndex(url, "/")+1:]})
+	}
+	for name, fn := range map[string]string{"processor": out.ProcessorFunctionName, "projector": out.ProjectorFunctionName, "maintenance": out.MaintenanceFunctionName} {
+		p.with("aws_lambda_function", name, map[string]string{"function_name": fn})
+	}
+}
+
 // withFunction adds a function's ARN, which the scheduler's policy names.
 func (p *rolePolicies) withFunction(name, arn string) {
-	fns := map[string]cty.Value{}
-	if prev, ok := p.refs["aws_lambda_function"]; ok {
-		fns = prev.AsValueMap()
-	}
-	fns[name] = cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(arn)})
-	p.refs["aws_lambda_function"] = cty.ObjectVal(fns)
+	p.with("aws_lambda_function", name, map[string]string{"arn": arn})
 }
 
 // document renders data "aws_iam_policy_document" name.

@@ -28,7 +28,7 @@ func TestRolePoliciesAreTheModules(t *testing.T) {
 	stream := table + "/stream/2026-12-04T00:00:00.000"
 	bus := "arn:aws:events:us-east-1:123456789012:event-bus/tp-tracking"
 	out.ProjectorFunctionName, out.EventBusName = "tp-projector", "tp-tracking"
-	p, err := newRolePolicies(Defaults("tp"), out, table, stream, prefix+"-projector-dlq")
+	p, err := newRolePolicies(load(t), out, table, stream, prefix+"-projector-dlq")
 	require.NoError(t, err)
 	tests := []struct {
 		policy, action, resource string
@@ -93,7 +93,7 @@ func TestResourcePoliciesAreTheModules(t *testing.T) {
 		IngestQueueARN: prefix + "-ingest", IngestDLQARN: prefix + "-ingest-dlq", MaintenanceDLQARN: prefix + "-maintenance-dlq", AlertDLQARN: prefix + "-alert-dlq",
 		KMSKeyARN: key, AlertTopicARN: topic, ProcessorFunctionName: "tp-processor", MaintenanceFunctionName: "tp-maintenance",
 	}
-	s := Defaults("tp")
+	s := load(t)
 	s.ProducerPrincipalARNs = []string{producer}
 	p, err := newRolePolicies(s, out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit", "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit/stream/s", "arn:aws:sqs:us-east-1:123456789012:tp-projector-dlq")
 	require.NoError(t, err)

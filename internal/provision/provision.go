@@ -1,12 +1,13 @@
 // Package provision creates the pipeline's runtime resources through the AWS
-// SDK with the module's default settings. It is the local deploy path where
-// the hashicorp/aws Terraform provider cannot be installed; a parity test
-// keeps Settings' defaults equal to the module's variable defaults.
+// SDK, with settings, policies and alarms read from the module's HCL (the
+// folder is given: Load). It is the local deploy path where the
+// hashicorp/aws Terraform provider cannot be installed.
 package provision
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,80 +27,103 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/config"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/hclmodule"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 )
 
-// Settings mirror modules/tracking-pipeline's variables; the hcl tag names
-// the variable whose default the field's default must equal.
+// Settings are the module's variables the provisioner reads, by name (the
+// json tag); Load fills them with the module's defaults.
 type Settings struct {
-	NamePrefix                    string          `hcl:"name_prefix"`
-	Environment                   string          `hcl:"environment"`
-	LambdaArchitecture            string          `hcl:"lambda_architecture"`
-	ProcessorTimeoutSeconds       int             `hcl:"processor_timeout_seconds"`
-	ProcessorMemoryMB             int             `hcl:"processor_memory_mb"`
-	ProcessorWorkerConcurrency    int             `hcl:"processor_worker_concurrency"`
-	LogLevel                      string          `hcl:"log_level"`
-	MetricsNamespace              string          `hcl:"metrics_namespace"`
-	BatchSize                     int             `hcl:"batch_size"`
-	MaximumBatchingWindowSeconds  int             `hcl:"maximum_batching_window_seconds"`
-	EventSourceMaximumConcurrency int             `hcl:"event_source_maximum_concurrency"`
-	VisibilityTimeoutSeconds      *int            `hcl:"visibility_timeout_seconds"`
-	MessageRetentionSeconds       int             `hcl:"message_retention_seconds"`
-	DLQMessageRetentionSeconds    int             `hcl:"dlq_message_retention_seconds"`
-	MaxReceiveCount               int             `hcl:"max_receive_count"`
-	KMSDataKeyReusePeriodSeconds  int             `hcl:"kms_data_key_reuse_period_seconds"`
-	RetentionDays                 int             `hcl:"retention_days"`
-	PointInTimeRecovery           bool            `hcl:"point_in_time_recovery"`
-	DeletionProtection            bool            `hcl:"deletion_protection"`
-	MaintenanceTimeoutSeconds     int             `hcl:"maintenance_timeout_seconds"`
-	MaintenanceScheduleExpression string          `hcl:"maintenance_schedule_expression"`
-	MaintenanceScheduleTimezone   string          `hcl:"maintenance_schedule_timezone"`
-	MaintenanceRedriveTransient   bool            `hcl:"maintenance_redrive_transient"`
-	MaintenanceRedriveRate        int             `hcl:"maintenance_redrive_rate"`
-	LogRetentionDays              int             `hcl:"log_retention_days"`
-	AlarmThresholds               AlarmThresholds `hcl:"alarm_thresholds"`
-	AlertEmailAddresses           []string        `hcl:"alert_email_addresses"`
-	ProducerPrincipalARNs         []string        `hcl:"producer_principal_arns"`
+	NamePrefix                    string          `json:"name_prefix"`
+	Environment                   string          `json:"environment"`
+	LambdaArchitecture            string          `json:"lambda_architecture"`
+	ProcessorTimeoutSeconds       int             `json:"processor_timeout_seconds"`
+	ProcessorMemoryMB             int             `json:"processor_memory_mb"`
+	ProcessorWorkerConcurrency    int             `json:"processor_worker_concurrency"`
+	LogLevel                      string          `json:"log_level"`
+	MetricsNamespace              string          `json:"metrics_namespace"`
+	BatchSize                     int             `json:"batch_size"`
+	MaximumBatchingWindowSeconds  int             `json:"maximum_batching_window_seconds"`
+	EventSourceMaximumConcurrency int             `json:"event_source_maximum_concurrency"`
+	VisibilityTimeoutSeconds      *int            `json:"visibility_timeout_seconds"`
+	MessageRetentionSeconds       int             `json:"message_retention_seconds"`
+	DLQMessageRetentionSeconds    int             `json:"dlq_message_retention_seconds"`
+	MaxReceiveCount               int             `json:"max_receive_count"`
+	KMSDataKeyReusePeriodSeconds  int             `json:"kms_data_key_reuse_period_seconds"`
+	RetentionDays                 int             `json:"retention_days"`
+	PointInTimeRecovery           bool            `json:"point_in_time_recovery"`
+	DeletionProtection            bool            `json:"deletion_protection"`
+	MaintenanceTimeoutSeconds     int             `json:"maintenance_timeout_seconds"`
+	MaintenanceScheduleExpression string          `json:"maintenance_schedule_expression"`
+	MaintenanceScheduleTimezone   string          `json:"maintenance_schedule_timezone"`
+	MaintenanceRedriveTransient   bool            `json:"maintenance_redrive_transient"`
+	MaintenanceRedriveRate        int             `json:"maintenance_redrive_rate"`
+	LogRetentionDays              int             `json:"log_retention_days"`
+	AlarmThresholds               AlarmThresholds `json:"alarm_thresholds"`
+	AlertEmailAddresses           []string        `json:"alert_email_addresses"`
+	ProducerPrincipalARNs         []string        `json:"producer_principal_arns"`
+
+	module *hclmodule.Module // the module Load read, which Apply renders policies and alarms from
 }
 
-// Defaults are the module's variable defaults (name_prefix and environment
-// have none: environment is dev here).
-func Defaults(namePrefix string) Settings {
-	return Settings{
-		NamePrefix:                    namePrefix,
-		Environment:                   "dev",
-		LambdaArchitecture:            "arm64",
-		ProcessorTimeoutSeconds:       30,
-		ProcessorMemoryMB:             256,
-		ProcessorWorkerConcurrency:    10,
-		LogLevel:                      "info",
-		MetricsNamespace:              "TrackingPipeline",
-		BatchSize:                     10,
-		MaximumBatchingWindowSeconds:  0,
-		EventSourceMaximumConcurrency: 10,
-		MessageRetentionSeconds:       345600,
-		DLQMessageRetentionSeconds:    1209600,
-		MaxReceiveCount:               5,
-		KMSDataKeyReusePeriodSeconds:  300,
-		RetentionDays:                 90,
-		PointInTimeRecovery:           true,
-		DeletionProtection:            false,
-		MaintenanceTimeoutSeconds:     300,
-		MaintenanceScheduleExpression: "cron(15 0 * * ? *)",
-		MaintenanceScheduleTimezone:   "UTC",
-		MaintenanceRedriveTransient:   false,
-		MaintenanceRedriveRate:        10,
-		LogRetentionDays:              30,
-		AlarmThresholds: AlarmThresholds{
-			QueueDepth: 1000, OldestMessageAgeSeconds: 300, DLQMessages: 0, ProcessorErrors: 5, ProcessorThrottles: 5, MaintenanceErrors: 0,
-			ProjectorErrors: 1, ProjectorLagSeconds: 900,
-		},
-		AlertEmailAddresses:   []string{},
-		ProducerPrincipalARNs: []string{},
+// ModuleDir is where the module lives in this repository, from its root:
+// the commands' -module default.
+const ModuleDir = "modules/tracking-pipeline"
+
+// Load reads the module in moduleDir (modules/tracking-pipeline) and
+// returns its variable defaults as Settings, for a stack named namePrefix
+// in environment dev (the two variables without a default).
+func Load(moduleDir, namePrefix string) (Settings, error) {
+	mod, err := hclmodule.Load(moduleDir)
+	if err != nil {
+		return Settings{}, fmt.Errorf("read the module: %w", err)
 	}
+	defaults, err := mod.Defaults()
+	if err != nil {
+		return Settings{}, fmt.Errorf("read the module: %w", err)
+	}
+	fields := map[string]json.RawMessage{}
+	for name, v := range defaults {
+		b, err := ctyjson.Marshal(v, v.Type())
+		if err != nil {
+			return Settings{}, fmt.Errorf("the module's default of %s: %w", name, err)
+		}
+		fields[name] = b
+	}
+	raw, err := json.Marshal(fields)
+	if err != nil {
+		return Settings{}, fmt.Errorf("the module's defaults: %w", err)
+	}
+	s := Settings{module: mod}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return Settings{}, fmt.Errorf("the module's defaults: %w", err)
+	}
+	s.NamePrefix, s.Environment = namePrefix, "dev"
+	if _, err := s.inputs(); err != nil {
+		return Settings{}, fmt.Errorf("%s is not the module Settings read: %w", moduleDir, err)
+	}
+	return s, nil
+}
+
+// inputs are s as the module's variables, for rendering its HCL.
+func (s Settings) inputs() (map[string]cty.Value, error) {
+	if s.module == nil {
+		return nil, errors.New("settings not read from the module: use provision.Load")
+	}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("settings: %w", err)
+	}
+	v, err := s.module.Inputs(raw)
+	if err != nil {
+		return nil, fmt.Errorf("settings: %w", err)
+	}
+	return v, nil
 }
 
 // VisibilityTimeout is the module's rule: the override, else 6 x timeout + window.

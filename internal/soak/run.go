@@ -21,6 +21,7 @@ import (
 
 // Options configure a soak run.
 type Options struct {
+	Module  string // the module's folder (provision.Load)
 	ZipDir  string // host-architecture processor.zip and maintenance.zip
 	Count   int
 	Seed    uint64
@@ -45,7 +46,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer srv.Close()
 	cfg := srv.ClientConfig()
-	s := provision.Defaults(fmt.Sprintf("soak-%d", time.Now().Unix()%100000))
+	s, err := provision.Load(o.Module, fmt.Sprintf("soak-%d", time.Now().Unix()%100000))
+	if err != nil {
+		return err
+	}
 	s.LambdaArchitecture = lambdazip.Architecture(runtime.GOARCH)
 	Tune(&s)
 	out, err := provision.New(cfg, s).Apply(ctx, provision.ZipsIn(o.ZipDir))

@@ -9,12 +9,30 @@ import (
 	"testing"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
 )
 
 var (
 	zipMu    sync.Mutex
 	zipCache = map[string]string{}
 )
+
+// repoRoot is the repository this file is in.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Settings are the module's defaults (provision.Load) for a stack named
+// with a unique prefix, as a test deploys it.
+func Settings(t testing.TB, prefix string) provision.Settings {
+	t.Helper()
+	s, err := provision.Load(filepath.Join(repoRoot(), provision.ModuleDir), Unique(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 // LambdaZip builds ./lambda/<name> for this machine, as `make build-host`
 // does, once per test binary, and returns the zip's path.
@@ -25,8 +43,6 @@ func LambdaZip(t testing.TB, name string) string {
 	if p, ok := zipCache[name]; ok {
 		return p
 	}
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
 	dir, err := os.MkdirTemp("", "lambdazip-*")
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +50,7 @@ func LambdaZip(t testing.TB, name string) string {
 	bin := filepath.Join(dir, "bootstrap")
 	//nolint:gosec // builds this repository's own lambda
 	cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-ldflags", "-s -w", "-tags", "lambda.norpc", "-o", bin, "./lambda/"+name)
-	cmd.Dir = root
+	cmd.Dir = repoRoot()
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build lambda %s: %v\n%s", name, err, out)

@@ -78,7 +78,7 @@ func TestOperatorWorkflow(t *testing.T) {
 	t.Parallel()
 	srv := localawstest.New(t, localaws.Options{Instances: 2})
 	cfg := srv.ClientConfig()
-	s := provision.Defaults(testenv.Unique("ctl"))
+	s := testenv.Settings(t, "ctl")
 	s.LambdaArchitecture = map[bool]string{true: "x86_64", false: "arm64"}[isAMD64()]
 	out, err := provision.New(cfg, s).Apply(context.Background(), provision.Zips{
 		Processor: testenv.LambdaZip(t, "processor"), Projector: testenv.LambdaZip(t, "projector"), Maintenance: testenv.LambdaZip(t, "maintenance"),
