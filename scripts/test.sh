@@ -8,7 +8,7 @@
 # Exits non-zero when any step fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-BIN=$PWD/bin
+BIN=${BIN:-$PWD/bin} # the Makefile's tools; another checkout's may be named
 REPORT=.cache/test
 mkdir -p "$REPORT"
 
