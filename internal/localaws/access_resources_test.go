@@ -70,7 +70,7 @@ func TestResourceAndKeyPoliciesDecide(t *testing.T) {
 		t.Parallel()
 		bare := upstream.NewServer()
 		t.Cleanup(bare.Close)
-		q, err := sqs.NewFromConfig(configFor(bare.URL)).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("sealed"))})
+		q, err := sqs.NewFromConfig(localawstest.Config(bare.URL)).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.Unique("sealed"))})
 		require.NoError(t, err)
 		for _, s := range senders {
 			role := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(bare.URL), Credentials: credentials.NewStaticCredentialsProvider("ASIA"+s.name, "x", "")}
@@ -153,7 +153,7 @@ func TestAssumeRoleMeetsTheTrustPolicy(t *testing.T) {
 	ctx := context.Background()
 	trusts := map[string]string{
 		"account": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`,
-		"lambda":  lambdaTrust,
+		"lambda":  localawstest.LambdaTrust,
 	}
 	assume := func(t *testing.T, admin aws.Config, trust, session string) (*sts.AssumeRoleOutput, error) {
 		t.Helper()
@@ -171,7 +171,7 @@ func TestAssumeRoleMeetsTheTrustPolicy(t *testing.T) {
 		t.Parallel()
 		bare := upstream.NewServer()
 		t.Cleanup(bare.Close)
-		_, err := assume(t, configFor(bare.URL), "lambda", "operator")
+		_, err := assume(t, localawstest.Config(bare.URL), "lambda", "operator")
 		assert.NoError(t, err)
 	})
 	srv := localawstest.New(t, localaws.Options{})
@@ -230,7 +230,7 @@ func TestEventSourceMappingNeedsARoleThatMayPoll(t *testing.T) {
 		t.Parallel()
 		bare := upstream.NewServer()
 		t.Cleanup(bare.Close)
-		assert.NoError(t, create(t, configFor(bare.URL), nil))
+		assert.NoError(t, create(t, localawstest.Config(bare.URL), nil))
 	})
 	srv := localawstest.New(t, localaws.Options{})
 	for _, tt := range []struct {

@@ -63,7 +63,7 @@ func TestRoleCallsMeetTheirPolicies(t *testing.T) {
 
 	t.Run("bare kumo", func(t *testing.T) {
 		t.Parallel()
-		admin := configFor(bare.URL)
+		admin := localawstest.Config(bare.URL)
 		got := run(t, bare.URL, credentials.NewStaticCredentialsProvider("ASIAANYONE", "x", ""), admin)
 		assert.Equal(t, outcome{}, got, "bare kumo lets anyone do anything")
 	})

@@ -42,7 +42,7 @@ func TestKeepAliveConnectionsSurviveLoad(t *testing.T) {
 	ctx := context.Background()
 	admin := srv.ClientConfig()
 	role, topicName := testenv.Unique("role"), testenv.Unique("topic")
-	_, err := iam.NewFromConfig(admin).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &role, AssumeRolePolicyDocument: aws.String(lambdaTrust)})
+	_, err := iam.NewFromConfig(admin).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &role, AssumeRolePolicyDocument: aws.String(localawstest.LambdaTrust)})
 	require.NoError(t, err)
 	_, err = iam.NewFromConfig(admin).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &role, PolicyName: aws.String("large"),
 		PolicyDocument: aws.String(largePolicy("arn:aws:sqs:us-east-1:000000000000:queue-%02d", nil))})

@@ -9,16 +9,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/stretchr/testify/require"
-)
 
-// lambdaTrust lets Lambda assume a role, as an execution role's trust policy does.
-const lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
+)
 
 // executionRole creates a role named name that Lambda may assume, with
 // policy inline unless it is "", and returns its ARN.
 func executionRole(ctx context.Context, t *testing.T, cfg aws.Config, name, policy string) string {
 	t.Helper()
-	r, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name, AssumeRolePolicyDocument: aws.String(lambdaTrust)})
+	r, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: &name, AssumeRolePolicyDocument: aws.String(localawstest.LambdaTrust)})
 	require.NoError(t, err)
 	if policy != "" {
 		_, err = iam.NewFromConfig(cfg).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String("inline"), PolicyDocument: &policy})

@@ -50,10 +50,13 @@ import (
 // DefaultAddr is the address the local AWS listens on unless told otherwise.
 const DefaultAddr = "127.0.0.1:4566"
 
+// DefaultRegion is the region of a server started without one.
+const DefaultRegion = "us-east-1"
+
 // Options configure a Server.
 type Options struct {
 	Addr           string    // listen address, default DefaultAddr; ":0" style picks a free port
-	Region         string    // default us-east-1
+	Region         string    // default DefaultRegion
 	WorkDir        string    // unpacked function code; default a temporary folder
 	FunctionOutput io.Writer // function logs; default discarded
 	Log            *zap.Logger
@@ -123,7 +126,7 @@ func Start(opts Options) (*Server, error) {
 		opts.Addr = DefaultAddr
 	}
 	if opts.Region == "" {
-		opts.Region = "us-east-1"
+		opts.Region = DefaultRegion
 	}
 	if opts.Log == nil {
 		opts.Log = zap.NewNop()

@@ -99,7 +99,7 @@ func (f *streamFixture) mapped(ctx context.Context, t *testing.T, policy string,
 	t.Helper()
 	cfg := f.srv.ClientConfig()
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
-	table, arn, err := streamTable(ctx, db, ddbtypes.StreamViewTypeNewImage)
+	table, arn, err := localawstest.StreamTable(ctx, db, ddbtypes.StreamViewTypeNewImage)
 	require.NoError(t, err)
 	name := testenv.Unique("stream")
 	createFunction(ctx, t, cfg, name, executionRole(ctx, t, cfg, name, policy), f.code)
@@ -368,17 +368,19 @@ func TestStreamMappingsRunAsLambdaDocuments(t *testing.T) {
 		t.Parallel()
 		cfg := srv.ClientConfig()
 		db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
-		_, arn, err := streamTable(ctx, db, ddbtypes.StreamViewTypeKeysOnly)
+		_, arn, err := localawstest.StreamTable(ctx, db, ddbtypes.StreamViewTypeKeysOnly)
 		require.NoError(t, err)
 		name := testenv.Unique("noread")
 		createFunction(ctx, t, cfg, name, executionRole(ctx, t, cfg, name,
 			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:GetRecords","dynamodb:GetShardIterator","dynamodb:DescribeStream"],"Resource":"*"}]}`), f.code)
 		_, err = lambda.NewFromConfig(cfg).CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: &name,
 			EventSourceArn: &arn, StartingPosition: lambdatypes.EventSourcePositionLatest})
-		require.NoError(t, refusedWith("a mapping whose role lacks dynamodb:ListStreams", err, "InvalidParameterValueException"))
+		require.NoError(t, localawstest.RefusedWith("a mapping whose role lacks dynamodb:ListStreams", err, "InvalidParameterValueException"))
 		assert.Contains(t, err.Error(), "Cannot access stream "+arn)
 		_, err = lambda.NewFromConfig(cfg).CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{FunctionName: &name,
 			EventSourceArn: &arn})
-		require.NoError(t, refusedWith("a stream mapping without a starting position", err, "InvalidParameterValueException"))
+		require.NoError(t, localawstest.RefusedWith("a stream mapping without a starting position", err, "InvalidParameterValueException"))
 	})
 }
+
+func str(s string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: s} }

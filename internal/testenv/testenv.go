@@ -9,8 +9,6 @@ package testenv
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"sync"
 	"testing"
 
@@ -21,6 +19,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 )
 
 // Env is the running local AWS with clients on it.
@@ -52,12 +51,8 @@ func Start(t testing.TB) *Env {
 	return shared
 }
 
-// Unique returns prefix with a random suffix.
-func Unique(prefix string) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return prefix + "-" + hex.EncodeToString(b)
-}
+// Unique returns prefix with a random suffix (localawstest.Unique).
+func Unique(prefix string) string { return localawstest.Unique(prefix) }
 
 // AuditTable creates an audit table with a unique name and returns the name.
 func (e *Env) AuditTable(t testing.TB) string {

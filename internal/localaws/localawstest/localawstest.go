@@ -1,6 +1,9 @@
-// Package localawstest starts a local AWS for a test, in the spirit of
-// net/http/httptest: on a free loopback port, logging to the test, and
-// closed when the test ends.
+// Package localawstest is the local AWS's test kit, in the spirit of
+// net/http/httptest: New starts a server for a test (on a free loopback
+// port, logging to the test, closed when the test ends), CheckGaps runs a
+// service's rows of the gap table against bare kumo and the layer, and
+// small helpers make what those checks share (a client configuration,
+// unique names, a refusal's code, a stream table).
 package localawstest
 
 import (

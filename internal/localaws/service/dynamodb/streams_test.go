@@ -1,4 +1,4 @@
-package localaws_test
+package dynamodb_test
 
 import (
 	"context"
@@ -22,26 +22,9 @@ import (
 
 // streamClients are a DynamoDB and a DynamoDB Streams client of url.
 func streamClients(url string) (*dynamodb.Client, *dynamodbstreams.Client) {
-	cfg := configFor(url)
+	cfg := localawstest.Config(url)
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true }),
 		dynamodbstreams.NewFromConfig(cfg)
-}
-
-// streamTable creates a table with a stream of view and returns its name
-// and stream ARN (from DescribeTable, as a mapping's creator reads it).
-func streamTable(ctx context.Context, db *dynamodb.Client, view ddbtypes.StreamViewType) (string, string, error) {
-	in := tableWith(false, "pk")
-	if view != "" {
-		in.StreamSpecification = &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: view}
-	}
-	if _, err := db.CreateTable(ctx, in); err != nil {
-		return "", "", err
-	}
-	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName})
-	if err != nil {
-		return "", "", err
-	}
-	return aws.ToString(in.TableName), aws.ToString(desc.Table.LatestStreamArn), nil
 }
 
 // readStream returns the records of arn's shard from an iterator of typ
@@ -145,11 +128,11 @@ func writeEveryWay(ctx context.Context, db *dynamodb.Client, table string) error
 // everyWay is what writeEveryWay leaves on the stream.
 var everyWay = []string{"INSERT a", "MODIFY a", "REMOVE a", "INSERT t1", "INSERT t2", "INSERT b1", "REMOVE t1"}
 
-// streamChecks are the gap table's rows for DynamoDB Streams.
-var streamChecks = []compatCheck{
-	{"DynamoDB Streams record every write path, transactions and batch writes included, and no write that changes nothing", func(ctx context.Context, _ *testing.T, url string) error {
+// streamGaps are the gap table's rows for DynamoDB Streams.
+var streamGaps = []localawstest.Gap{
+	{Name: "DynamoDB Streams record every write path, transactions and batch writes included, and no write that changes nothing", Check: func(ctx context.Context, _ *testing.T, url string) error {
 		db, st := streamClients(url)
-		table, arn, err := streamTable(ctx, db, ddbtypes.StreamViewTypeNewAndOldImages)
+		table, arn, err := localawstest.StreamTable(ctx, db, ddbtypes.StreamViewTypeNewAndOldImages)
 		if err != nil {
 			return err
 		}
@@ -165,9 +148,9 @@ var streamChecks = []compatCheck{
 		}
 		return nil
 	}},
-	{"DynamoDB Streams AT_SEQUENCE_NUMBER and AFTER_SEQUENCE_NUMBER iterators start at their record", func(ctx context.Context, _ *testing.T, url string) error {
+	{Name: "DynamoDB Streams AT_SEQUENCE_NUMBER and AFTER_SEQUENCE_NUMBER iterators start at their record", Check: func(ctx context.Context, _ *testing.T, url string) error {
 		db, st := streamClients(url)
-		table, arn, err := streamTable(ctx, db, ddbtypes.StreamViewTypeKeysOnly)
+		table, arn, err := localawstest.StreamTable(ctx, db, ddbtypes.StreamViewTypeKeysOnly)
 		if err != nil {
 			return err
 		}
@@ -192,9 +175,9 @@ var streamChecks = []compatCheck{
 		}
 		return nil
 	}},
-	{"DynamoDB Streams ListStreams lists a table's streams", func(ctx context.Context, _ *testing.T, url string) error {
+	{Name: "DynamoDB Streams ListStreams lists a table's streams", Check: func(ctx context.Context, _ *testing.T, url string) error {
 		db, st := streamClients(url)
-		table, arn, err := streamTable(ctx, db, ddbtypes.StreamViewTypeNewImage)
+		table, arn, err := localawstest.StreamTable(ctx, db, ddbtypes.StreamViewTypeNewImage)
 		if err != nil {
 			return err
 		}
@@ -207,9 +190,9 @@ var streamChecks = []compatCheck{
 		}
 		return nil
 	}},
-	{"DynamoDB UpdateTable enables and disables a table's stream (StreamSpecification)", func(ctx context.Context, _ *testing.T, url string) error {
+	{Name: "DynamoDB UpdateTable enables and disables a table's stream (StreamSpecification)", Check: func(ctx context.Context, _ *testing.T, url string) error {
 		db, st := streamClients(url)
-		table, _, err := streamTable(ctx, db, "")
+		table, _, err := localawstest.StreamTable(ctx, db, "")
 		if err != nil {
 			return err
 		}
@@ -230,7 +213,7 @@ var streamChecks = []compatCheck{
 		}
 		_, err = db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &table,
 			StreamSpecification: &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewTypeNewImage}})
-		if err := refusedWith("enabling a second stream", err, "ValidationException"); err != nil {
+		if err := localawstest.RefusedWith("enabling a second stream", err, "ValidationException"); err != nil {
 			return err
 		}
 		if _, err := db.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: &table, StreamSpecification: &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(false)}}); err != nil {
@@ -264,7 +247,7 @@ func TestStreamViewTypes(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			db, st := streamClients(srv.URL)
-			table, arn, err := streamTable(ctx, db, tc.view)
+			table, arn, err := localawstest.StreamTable(ctx, db, tc.view)
 			require.NoError(t, err)
 			require.NoError(t, writeEveryWay(ctx, db, table))
 			records, err := readStream(ctx, st, arn, sttypes.ShardIteratorTypeTrimHorizon, "")
@@ -299,7 +282,7 @@ func TestStreamIteratorsAndRetention(t *testing.T) {
 	srv := localawstest.New(t, localaws.Options{TimeScale: 3600})
 	ctx := context.Background()
 	db, st := streamClients(srv.URL)
-	table, arn, err := streamTable(ctx, db, ddbtypes.StreamViewTypeKeysOnly)
+	table, arn, err := localawstest.StreamTable(ctx, db, ddbtypes.StreamViewTypeKeysOnly)
 	require.NoError(t, err)
 	put := func(pk string) {
 		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: map[string]ddbtypes.AttributeValue{"pk": str(pk)}})
@@ -314,7 +297,7 @@ func TestStreamIteratorsAndRetention(t *testing.T) {
 	// second here).
 	rt := localawstest.New(t, localaws.Options{})
 	rdb, rst := streamClients(rt.URL)
-	rtable, rarn, err := streamTable(ctx, rdb, ddbtypes.StreamViewTypeKeysOnly)
+	rtable, rarn, err := localawstest.StreamTable(ctx, rdb, ddbtypes.StreamViewTypeKeysOnly)
 	require.NoError(t, err)
 	rput := func(pk string) {
 		_, err := rdb.PutItem(ctx, &dynamodb.PutItemInput{TableName: &rtable, Item: map[string]ddbtypes.AttributeValue{"pk": str(pk)}})
@@ -364,7 +347,7 @@ func TestTimeToLiveDeletesReachTheStream(t *testing.T) {
 	srv := localawstest.New(t, localaws.Options{TimeScale: 3600})
 	ctx := context.Background()
 	db, st := streamClients(srv.URL)
-	table, arn, err := streamTable(ctx, db, ddbtypes.StreamViewTypeOldImage)
+	table, arn, err := localawstest.StreamTable(ctx, db, ddbtypes.StreamViewTypeOldImage)
 	require.NoError(t, err)
 	_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: &table,
 		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String("expires_at")}})

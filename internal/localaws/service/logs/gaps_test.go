@@ -1,4 +1,4 @@
-package localaws_test
+package logs_test
 
 import (
 	"context"
@@ -11,14 +11,15 @@ import (
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 )
 
-// logsChecks are the CloudWatch Logs rows of the gap table.
-var logsChecks = []compatCheck{
-	{"CloudWatch Logs refuses a key it may not use for the log group (CreateLogGroup, AssociateKmsKey)", func(ctx context.Context, _ *testing.T, endpoint string) error {
-		k, l := kms.NewFromConfig(configFor(endpoint)), cloudwatchlogs.NewFromConfig(configFor(endpoint))
-		prefix := "/aws/lambda/" + testenv.Unique("fn")
+// gaps are this service's rows of the local AWS's gap table (its README):
+// each check fails on bare kumo and passes through the layer.
+var gaps = []localawstest.Gap{
+	{Name: "CloudWatch Logs refuses a key it may not use for the log group (CreateLogGroup, AssociateKmsKey)", Check: func(ctx context.Context, _ *testing.T, endpoint string) error {
+		k, l := kms.NewFromConfig(localawstest.Config(endpoint)), cloudwatchlogs.NewFromConfig(localawstest.Config(endpoint))
+		prefix := "/aws/lambda/" + localawstest.Unique("fn")
 		admin := `{"Sid":"Admin","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"}`
 		logs := `{"Sid":"Logs","Effect":"Allow","Principal":{"Service":"logs.us-east-1.amazonaws.com"},"Action":["kms:Encrypt*","kms:Decrypt*","kms:ReEncrypt*","kms:GenerateDataKey*","kms:Describe*"],"Resource":"*",` +
 			`"Condition":{"ArnLike":{"kms:EncryptionContext:aws:logs:arn":"arn:aws:logs:us-east-1:000000000000:log-group:` + prefix + `-*"}}}`
@@ -31,22 +32,22 @@ var logsChecks = []compatCheck{
 			return err
 		}
 		_, err = l.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(prefix + "-a"), KmsKeyId: without.KeyMetadata.Arn})
-		if err := refusedWith("CreateLogGroup with a key that does not let CloudWatch Logs use it", err, "AccessDeniedException"); err != nil {
+		if err := localawstest.RefusedWith("CreateLogGroup with a key that does not let CloudWatch Logs use it", err, "AccessDeniedException"); err != nil {
 			return err
 		}
 		if _, err := l.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(prefix + "-a"), KmsKeyId: with.KeyMetadata.Arn}); err != nil {
 			return fmt.Errorf("CreateLogGroup with a key that lets CloudWatch Logs use it: %w", err)
 		}
-		other := "/aws/lambda/" + testenv.Unique("other")
+		other := "/aws/lambda/" + localawstest.Unique("other")
 		if _, err := l.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &other}); err != nil {
 			return err
 		}
 		_, err = l.AssociateKmsKey(ctx, &cloudwatchlogs.AssociateKmsKeyInput{LogGroupName: &other, KmsKeyId: with.KeyMetadata.Arn})
-		return refusedWith("AssociateKmsKey for a group outside the key policy's context condition", err, "AccessDeniedException")
+		return localawstest.RefusedWith("AssociateKmsKey for a group outside the key policy's context condition", err, "AccessDeniedException")
 	}},
-	{"CloudWatch Logs metric filters (Put, Describe, Delete; the log group must exist)", func(ctx context.Context, _ *testing.T, endpoint string) error {
-		l := cloudwatchlogs.NewFromConfig(configFor(endpoint))
-		group := "/aws/lambda/" + testenv.Unique("fn")
+	{Name: "CloudWatch Logs metric filters (Put, Describe, Delete; the log group must exist)", Check: func(ctx context.Context, _ *testing.T, endpoint string) error {
+		l := cloudwatchlogs.NewFromConfig(localawstest.Config(endpoint))
+		group := "/aws/lambda/" + localawstest.Unique("fn")
 		if _, err := l.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &group}); err != nil {
 			return err
 		}
@@ -77,4 +78,18 @@ var logsChecks = []compatCheck{
 		}
 		return nil
 	}},
+	{Name: "CloudWatch Logs refuses a retention it does not offer (PutRetentionPolicy)", Check: func(ctx context.Context, _ *testing.T, url string) error {
+		l := cloudwatchlogs.NewFromConfig(localawstest.Config(url))
+		group := "/compat/" + localawstest.Unique("g")
+		if _, err := l.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &group}); err != nil {
+			return err
+		}
+		if _, err := l.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: &group, RetentionInDays: aws.Int32(30)}); err != nil {
+			return err
+		}
+		_, err := l.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: &group, RetentionInDays: aws.Int32(31)})
+		return localawstest.RefusedWith("PutRetentionPolicy of 31 days", err, "InvalidParameterException")
+	}},
 }
+
+func TestGapsFilled(t *testing.T) { localawstest.CheckGaps(t, gaps) }
