@@ -27,15 +27,27 @@ func nextFire(expr string, loc *time.Location, now time.Time) time.Time {
 		if err != nil {
 			return time.Time{}
 		}
+		// Minutes in absolute time, matched on loc's wall clock: a wall time
+		// a spring-forward shift skips never matches ("your schedule
+		// invocation is skipped"), and one a fall-back shift repeats
+		// matches its first time only ("runs only once and doesn't repeat
+		// its invocation"): Scheduler User Guide, "Daylight savings time".
 		t := now.In(loc).Truncate(time.Minute).Add(time.Minute)
 		for range 366 * 24 * 60 {
-			if c.matches(t) {
+			if c.matches(t) && !repeatedWallTime(t) {
 				return t
 			}
 			t = t.Add(time.Minute)
 		}
 	}
 	return time.Time{}
+}
+
+// repeatedWallTime reports whether t's wall clock already showed an hour
+// earlier in absolute time: the second pass through a fall-back hour.
+func repeatedWallTime(t time.Time) bool {
+	earlier := t.Add(-time.Hour).In(t.Location())
+	return earlier.Hour() == t.Hour() && earlier.Minute() == t.Minute() && earlier.Day() == t.Day()
 }
 
 func rateInterval(arg string) (time.Duration, error) {
@@ -69,6 +81,18 @@ func parseCron(arg string) (*cronSpec, error) {
 	parts := strings.Fields(arg)
 	if len(parts) != 6 {
 		return nil, fmt.Errorf("invalid cron(%s): want 6 fields", arg)
+	}
+	// "You can't specify the Day-of-month and Day-of-week fields in the
+	// same cron expression. If you specify a value or a * in one of the
+	// fields, you must use a ? in the other" (Scheduler User Guide,
+	// "Cron-based schedules"); ? belongs to those two fields only.
+	if (parts[2] == "?") == (parts[4] == "?") {
+		return nil, fmt.Errorf("invalid cron(%s): one of day-of-month and day-of-week must be ?, not both", arg)
+	}
+	for i, p := range parts {
+		if p == "?" && i != 2 && i != 4 {
+			return nil, fmt.Errorf("invalid cron(%s): ? is for day-of-month or day-of-week only", arg)
+		}
 	}
 	c := &cronSpec{}
 	for i, p := range parts {
