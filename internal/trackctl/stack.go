@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/principals"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
 )

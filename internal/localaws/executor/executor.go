@@ -20,7 +20,7 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/principals"
 )
 
 // FunctionSpec is what the executor needs to run a deployed function.

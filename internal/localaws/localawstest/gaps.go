@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/principals"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
 )
 

@@ -30,9 +30,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/sivchari/kumo"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/principals"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/faults"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 )
 
 // Fixer amends a kumo answer to a JSON-protocol operation whose target

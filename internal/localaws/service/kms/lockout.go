@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/authz"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/authz"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/principals"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 )
 
 // lockedOut is KMS's answer to a key policy that fails the lockout safety

@@ -7,8 +7,8 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/principals"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 )
 
 // malformedPolicy is KMS's refusal of a key policy "not syntactically or

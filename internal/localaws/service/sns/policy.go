@@ -6,8 +6,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/principals"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 )
 
 // topicPolicyCall refuses a CreateTopic or SetTopicAttributes whose Policy

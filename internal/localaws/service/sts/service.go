@@ -17,10 +17,10 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/access"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/authz"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/access"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/authz"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/principals"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
 )
 
 // Roles reads a role (its ARN and trust policy) from kumo's IAM.

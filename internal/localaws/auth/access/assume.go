@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/authz"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/authz"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/principals"
 )
 
 // RoleReader reads a role (its ARN and trust policy) from kumo's IAM.

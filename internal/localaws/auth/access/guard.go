@@ -22,7 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"go.uber.org/zap"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/authz"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/authz"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
 )
 

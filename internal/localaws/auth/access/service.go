@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/authz"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/authz"
 )
 
 // ServicePublish decides an SNS Publish that an AWS service makes as its

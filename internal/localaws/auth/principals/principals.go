@@ -16,7 +16,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/authz"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/authz"
 )
 
 // AdminKey is the access key (and secret) of the account's administrator:

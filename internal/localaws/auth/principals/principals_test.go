@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/principals"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/principals"
 )
 
 func TestRegistry(t *testing.T) {
