@@ -403,28 +403,40 @@ func (p *poller) deliver(ctx context.Context, m mapping, batch []sqstypes.Messag
 	if err != nil {
 		return nil, err
 	}
+	return kept(batch, res.FunctionError != "", res.Payload, m.reportsItemFailures()), nil
+}
+
+// kept are the ids of the batch's messages that stay on the queue after an
+// invocation, as Lambda settles an SQS batch (Lambda Developer Guide,
+// "Handling errors for an SQS event source in Lambda", partial batch
+// responses): a function error keeps the whole batch; without
+// ReportBatchItemFailures a success deletes it all; with it, the response's
+// batchItemFailures are kept, an empty or null response or list keeps none,
+// and an unreadable response, or an itemIdentifier that is empty, null,
+// misnamed or not a message of the batch, keeps the whole batch.
+func kept(batch []sqstypes.Message, functionError bool, payload []byte, reportsItemFailures bool) map[string]bool {
 	all := map[string]bool{}
 	for _, msg := range batch {
 		all[aws.ToString(msg.MessageId)] = true
 	}
-	if res.FunctionError != "" {
-		return all, nil // a function error keeps the whole batch
+	if functionError {
+		return all
 	}
-	if !m.reportsItemFailures() {
-		return map[string]bool{}, nil
+	if !reportsItemFailures {
+		return map[string]bool{}
 	}
 	var resp events.SQSEventResponse
-	if err := json.Unmarshal(res.Payload, &resp); err != nil {
-		return all, nil //nolint:nilerr // an unreadable response fails the whole batch, as on AWS: not an error of the poller
+	if err := json.Unmarshal(payload, &resp); err != nil {
+		return all
 	}
 	failed := map[string]bool{}
 	for _, f := range resp.BatchItemFailures {
 		if !all[f.ItemIdentifier] {
-			return all, nil // an unknown or empty id fails the whole batch
+			return all
 		}
 		failed[f.ItemIdentifier] = true
 	}
-	return failed, nil
+	return failed
 }
 
 func (p *poller) deleteExcept(ctx context.Context, queueURL string, batch []sqstypes.Message, keep map[string]bool) {
