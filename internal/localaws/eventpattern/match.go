@@ -1,7 +1,5 @@
 package eventpattern
 
-import "strings"
-
 // Matches applies the pattern to an event (a decoded JSON object).
 func (p Pattern) Matches(event map[string]any) bool { return matches(p.doc, event) }
 
@@ -65,56 +63,27 @@ func matchOr(want any, event map[string]any) bool {
 	return false
 }
 
-// matchAny is true when one of the allowed values or filters matches got.
+// matchAny is true when one of the allowed values or filters matches got:
+// an array field matches when one of its elements does; only exists
+// matches an absent field.
 func matchAny(allowed []any, got any, present bool) bool {
 	values := []any{got}
 	if list, ok := got.([]any); ok {
-		values = list // an array field matches when any element does
-	}
-	if l, ok := got.([]string); ok {
-		values = make([]any, len(l))
-		for i, v := range l {
-			values[i] = v
-		}
+		values = list
 	}
 	for _, a := range allowed {
-		if f, ok := a.(map[string]any); ok {
-			if matchFilter(f, values, present) {
+		if e, ok := a.(exists); ok {
+			if bool(e) == present {
 				return true
 			}
 			continue
 		}
+		if !present {
+			continue
+		}
+		m, isFilter := a.(matcher)
 		for _, v := range values {
-			if present && v == a {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func matchFilter(f map[string]any, values []any, present bool) bool {
-	if exists, ok := f["exists"].(bool); ok {
-		return exists == present
-	}
-	if !present {
-		return false
-	}
-	for _, v := range values {
-		s, isString := v.(string)
-		if p, ok := f["prefix"].(string); ok && isString && strings.HasPrefix(s, p) {
-			return true
-		}
-		if but, ok := f["anything-but"]; ok {
-			excluded := []any{but}
-			if l, isList := but.([]any); isList {
-				excluded = l
-			}
-			hit := false
-			for _, x := range excluded {
-				hit = hit || x == v
-			}
-			if !hit {
+			if isFilter && m.match(v) || !isFilter && equal(a, v) {
 				return true
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/awsapi"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/eventpattern"
 )
 
 // PutEvents is the layer's: kumo accepts any entry and delivers SQS
@@ -110,8 +111,7 @@ func (e *Service) putEvents(w http.ResponseWriter, r *http.Request, body []byte)
 		if entry.Time != nil {
 			at = time.Unix(0, int64(*entry.Time*float64(time.Second))).UTC()
 		}
-		var detail map[string]any
-		_ = json.Unmarshal([]byte(entry.Detail), &detail) // refusal checked it
+		detail, _ := eventpattern.Decode([]byte(entry.Detail)) // refusal checked it; numbers kept as written
 		id := uuid.NewString()
 		event := map[string]any{
 			"version": "0", "id": id, "detail-type": entry.DetailType, "source": entry.Source,

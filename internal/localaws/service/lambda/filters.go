@@ -28,7 +28,7 @@ func filtersOf(raw json.RawMessage) ([]eventpattern.Pattern, string) {
 	}
 	patterns := make([]eventpattern.Pattern, 0, len(criteria.Filters))
 	for _, f := range criteria.Filters {
-		p, err := eventpattern.Parse(f.Pattern)
+		p, err := eventpattern.ParseAs(eventpattern.Lambda, f.Pattern)
 		switch {
 		case errors.Is(err, eventpattern.ErrNotEmulated):
 			return nil, err.Error()
@@ -53,10 +53,8 @@ func splitByFilters(patterns []eventpattern.Pattern, batch []sqstypes.Message, a
 	}
 	for _, msg := range batch {
 		doc, _ := json.Marshal(toRecord(msg, arn, region)) // a record always encodes
-		var record map[string]any
-		_ = json.Unmarshal(doc, &record)
-		var body map[string]any
-		if json.Unmarshal([]byte(aws.ToString(msg.Body)), &body) == nil {
+		record, _ := eventpattern.Decode(doc)              // numbers kept as written, as Lambda compares them
+		if body, err := eventpattern.Decode([]byte(aws.ToString(msg.Body))); err == nil {
 			record["body"] = body
 		}
 		hit := false

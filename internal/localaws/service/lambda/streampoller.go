@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.uber.org/zap"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/eventpattern"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/service/dynamodb"
 )
 
@@ -133,8 +134,7 @@ func (r *streamReader) filter(batch []dynamodb.StreamRecord) []dynamodb.StreamRe
 		if err != nil {
 			continue
 		}
-		var ev map[string]any
-		_ = json.Unmarshal(doc, &ev)
+		ev, _ := eventpattern.Decode(doc)
 		for _, pat := range r.m.filters {
 			if pat.Matches(ev) {
 				out = append(out, rec)
