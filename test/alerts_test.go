@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
 )
@@ -39,7 +40,7 @@ func TestAlarmTransitionsReachTheTopicOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			vars := zips.Vars()
 			vars["name_prefix"] = "plan-" + testenv.Unique("a")
-			vars["lambda_architecture"] = tfharness.LambdaArchitecture()
+			vars["lambda_architecture"] = lambdazip.HostArchitecture()
 			vars["alert_topic_arn"] = topic
 			vars["alarm_raw_notifications"] = tt.raw
 			opts := tfharness.Options(dir, vars)

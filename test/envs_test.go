@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
 )
@@ -27,7 +28,7 @@ func TestEnvsValidateAndPlan(t *testing.T) {
 			zips := tfharness.HostZips(t)
 			opts.Vars = map[string]any{
 				"lambda_zip_dir":      zips.Dir(),
-				"lambda_architecture": tfharness.LambdaArchitecture(),
+				"lambda_architecture": lambdazip.HostArchitecture(),
 			}
 
 			out, err := terraform.RunTerraformCommandE(t, opts, "validate", "-no-color")

@@ -13,7 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/contract"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
@@ -60,8 +60,8 @@ func chooseTarget(t *testing.T) target {
 		srv := localawstest.New(t, localaws.Options{TimeScale: localTimeScale, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))})
 		url = srv.URL
 	}
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(url)}
-	return target{name: "local", endpoint: url, cfg: cfg, arch: tfharness.LambdaArchitecture()}
+	cfg := localawstest.Config(url)
+	return target{name: "local", endpoint: url, cfg: cfg, arch: lambdazip.HostArchitecture()}
 }
 
 // localTimeScale runs the suite's own local AWS 10 times real time, so an

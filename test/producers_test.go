@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
 )
@@ -56,7 +57,7 @@ func TestProducerAccess(t *testing.T) {
 		t.Helper()
 		prefix := "plan-" + testenv.Unique("p")
 		all := zips.Vars()
-		all["name_prefix"], all["lambda_architecture"] = prefix, tfharness.LambdaArchitecture()
+		all["name_prefix"], all["lambda_architecture"] = prefix, lambdazip.HostArchitecture()
 		for k, v := range vars {
 			all[k] = v
 		}

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
@@ -34,10 +35,10 @@ func TestRootsApplyWithEmptySecondPlan(t *testing.T) {
 	}{
 		{"modules/tracking-pipeline/examples/minimal", nil, ""},
 		{"modules/tracking-pipeline/examples/existing-key-and-topic", nil, ""},
-		{"envs/dev", map[string]any{"lambda_architecture": tfharness.LambdaArchitecture()}, ""},
+		{"envs/dev", map[string]any{"lambda_architecture": lambdazip.HostArchitecture()}, ""},
 		// prod protects its table from deletion (AWS, and so the local AWS,
 		// refuse to destroy it): off in the copy, so that the test can clean up.
-		{"envs/prod", map[string]any{"lambda_architecture": tfharness.LambdaArchitecture()},
+		{"envs/prod", map[string]any{"lambda_architecture": lambdazip.HostArchitecture()},
 			"module \"pipeline\" {\n  deletion_protection = false\n}\n"},
 	} {
 		t.Run(filepath.Base(root.dir), func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
 )
@@ -54,7 +55,7 @@ func TestModuleRejectsInvalidSettingsAtPlan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			vars := zips.Vars()
-			vars["name_prefix"], vars["lambda_architecture"] = "plan-"+testenv.Unique("v"), tfharness.LambdaArchitecture()
+			vars["name_prefix"], vars["lambda_architecture"] = "plan-"+testenv.Unique("v"), lambdazip.HostArchitecture()
 			for k, v := range tt.vars {
 				vars[k] = v
 			}

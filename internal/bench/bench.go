@@ -95,7 +95,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	if err != nil {
 		return err
 	}
-	base.LambdaArchitecture = lambdazip.Architecture(runtime.GOARCH)
+	base.LambdaArchitecture = lambdazip.HostArchitecture()
 	d := deployment{base: base, zips: provision.ZipsIn(filepath.Dir(zip))}
 	switch only {
 	case "":

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -112,7 +111,7 @@ func Run(ctx context.Context, o Options) error {
 // else the Go provisioner with the module's defaults; it says which and why.
 func deploy(ctx context.Context, w io.Writer, srv *localaws.Server, cfg aws.Config, o Options) (outputs.Stack, error) {
 	prefix := fmt.Sprintf("demo-%d", time.Now().Unix()%100000)
-	arch := lambdazip.Architecture(runtime.GOARCH)
+	arch := lambdazip.HostArchitecture()
 	zips := provision.ZipsIn(o.ZipDir)
 	for _, z := range []string{zips.Processor, zips.Maintenance} {
 		if _, err := os.Stat(z); err != nil {

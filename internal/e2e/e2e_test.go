@@ -70,7 +70,6 @@ func deployE(t *testing.T, opts localaws.Options, tune func(*provision.Settings)
 	cfg := srv.ClientConfig()
 
 	s := testenv.Settings(t, "e2e")
-	s.LambdaArchitecture = "x86_64"
 	s.ProcessorTimeoutSeconds = 5
 	s.EventSourceMaximumConcurrency = 2
 	if tune != nil {

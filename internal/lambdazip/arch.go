@@ -1,5 +1,7 @@
 package lambdazip
 
+import "runtime"
+
 // Architecture is Lambda's name ("Lambda instruction set architectures":
 // x86_64, arm64) for the architecture a Go GOARCH builds for, "" for one
 // Lambda does not run.
@@ -12,3 +14,7 @@ func Architecture(goarch string) string {
 	}
 	return ""
 }
+
+// HostArchitecture is Lambda's name for this machine's architecture: the
+// zips `make build-host` builds run there.
+func HostArchitecture() string { return Architecture(runtime.GOARCH) }

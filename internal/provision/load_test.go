@@ -103,3 +103,19 @@ func TestAlarmsAreTheModules(t *testing.T) {
 		}
 	}
 }
+
+// TestVisibilityTimeoutIsTheModules: the ingest queue's visibility timeout
+// as checks.tf derives it, from the settings given.
+func TestVisibilityTimeoutIsTheModules(t *testing.T) {
+	t.Parallel()
+	s := load(t)
+	s.ProcessorTimeoutSeconds, s.MaximumBatchingWindowSeconds = 60, 30
+	got, err := s.visibilityTimeout()
+	require.NoError(t, err)
+	assert.Equal(t, 6*60+30, got)
+	override := 900
+	s.VisibilityTimeoutSeconds = &override
+	got, err = s.visibilityTimeout()
+	require.NoError(t, err)
+	assert.Equal(t, 900, got)
+}

@@ -126,12 +126,23 @@ func (s Settings) inputs() (map[string]cty.Value, error) {
 	return v, nil
 }
 
-// VisibilityTimeout is the module's rule: the override, else 6 x timeout + window.
-func (s Settings) VisibilityTimeout() int {
-	if s.VisibilityTimeoutSeconds != nil {
-		return *s.VisibilityTimeoutSeconds
+// visibilityTimeout is the ingest queue's, as the module derives it
+// (checks.tf's local.visibility_timeout: the override, else 6 x the
+// function timeout + the batching window).
+func (s Settings) visibilityTimeout() (int, error) {
+	vars, err := s.inputs()
+	if err != nil {
+		return 0, err
 	}
-	return 6*s.ProcessorTimeoutSeconds + s.MaximumBatchingWindowSeconds
+	v, err := s.module.Local("visibility_timeout", vars, nil)
+	if err != nil {
+		return 0, fmt.Errorf("read the module: %w", err)
+	}
+	if v.Type() != cty.Number || v.IsNull() {
+		return 0, errors.New("read the module: local.visibility_timeout is not a number")
+	}
+	n, _ := v.AsBigFloat().Int64()
+	return int(n), nil
 }
 
 // Zips are the paths of the Lambda packages.
@@ -177,6 +188,10 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}
 	out.KMSKeyARN = keyARN
 
+	visibility, err := s.visibilityTimeout()
+	if err != nil {
+		return out, err
+	}
 	q := sqs.NewFromConfig(st.cfg)
 	if out.IngestDLQURL, out.IngestDLQARN, err = createQueue(ctx, q, name+"-ingest-dlq", map[string]string{
 		"MessageRetentionPeriod":       strconv.Itoa(s.DLQMessageRetentionSeconds),
@@ -187,7 +202,7 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}
 	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": out.IngestDLQARN, "maxReceiveCount": s.MaxReceiveCount})
 	if out.IngestQueueURL, out.IngestQueueARN, err = createQueue(ctx, q, name+"-ingest", map[string]string{
-		"VisibilityTimeout":             strconv.Itoa(s.VisibilityTimeout()),
+		"VisibilityTimeout":             strconv.Itoa(visibility),
 		"MessageRetentionPeriod":        strconv.Itoa(s.MessageRetentionSeconds),
 		"ReceiveMessageWaitTimeSeconds": "20",
 		"KmsMasterKeyId":                keyARN,
@@ -440,10 +455,7 @@ func (f *lambdaFunctions) create(ctx context.Context, name, policy, zipPath stri
 	if err != nil {
 		return "", err
 	}
-	arch := lambdatypes.ArchitectureArm64
-	if f.st.s.LambdaArchitecture == "x86_64" {
-		arch = lambdatypes.ArchitectureX8664
-	}
+	arch := lambdatypes.Architecture(f.st.s.LambdaArchitecture) // the module's names are Lambda's
 	out, err := f.client.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName:  &name,
 		Role:          &roleARN,

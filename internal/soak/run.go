@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -50,7 +49,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	s.LambdaArchitecture = lambdazip.Architecture(runtime.GOARCH)
+	s.LambdaArchitecture = lambdazip.HostArchitecture()
 	Tune(&s)
 	out, err := provision.New(cfg, s).Apply(ctx, provision.ZipsIn(o.ZipDir))
 	if err != nil {

@@ -24,13 +24,15 @@ func repoRoot() string {
 }
 
 // Settings are the module's defaults (provision.Load) for a stack named
-// with a unique prefix, as a test deploys it.
+// with a unique prefix, for the zips LambdaZip builds (this machine's
+// architecture), as a test deploys it.
 func Settings(t testing.TB, prefix string) provision.Settings {
 	t.Helper()
 	s, err := provision.Load(filepath.Join(repoRoot(), provision.ModuleDir), Unique(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.LambdaArchitecture = lambdazip.HostArchitecture()
 	return s
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +78,6 @@ func TestOperatorWorkflow(t *testing.T) {
 	srv := localawstest.New(t, localaws.Options{Instances: 2})
 	cfg := srv.ClientConfig()
 	s := testenv.Settings(t, "ctl")
-	s.LambdaArchitecture = map[bool]string{true: "x86_64", false: "arm64"}[isAMD64()]
 	out, err := provision.New(cfg, s).Apply(context.Background(), provision.Zips{
 		Processor: testenv.LambdaZip(t, "processor"), Projector: testenv.LambdaZip(t, "projector"), Maintenance: testenv.LambdaZip(t, "maintenance"),
 	})
@@ -212,5 +210,3 @@ func TestOperatorWorkflow(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(o), &res), o)
 	assert.Equal(t, int64(2), res.Stats.Total)
 }
-
-func isAMD64() bool { return runtime.GOARCH == "amd64" }

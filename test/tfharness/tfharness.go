@@ -11,7 +11,6 @@ import (
 
 	"github.com/gruntwork-io/terratest/modules/terraform"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
 )
@@ -99,9 +98,6 @@ func HostZips(t testing.TB) Zips {
 	t.Helper()
 	return ZipsIn(t, filepath.Join(RepoRoot(), "dist", runtime.GOARCH), "make build-host")
 }
-
-// LambdaArchitecture is the module's name for the host architecture.
-func LambdaArchitecture() string { return lambdazip.Architecture(runtime.GOARCH) }
 
 // LocalRoot copies the repository's HCL to a temporary folder, points the
 // copy of rel at the process's local AWS (testenv's) and
