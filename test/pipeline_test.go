@@ -122,7 +122,7 @@ func TestPipelineModule(t *testing.T) {
 	})
 	teststructure.RunTestStage(t, "validate", func() {
 		opts := tfharness.LoadOptions(t, stage)
-		out, err := outputs.FromMap(terraform.OutputAll(t, opts))
+		out, err := outputs.Decode([]byte(terraform.OutputJson(t, opts, "")))
 		require.NoError(t, err)
 		validateOutputs(t, out, opts.Vars["name_prefix"].(string))
 		validatePipeline(t, tgt, out, terraform.Output(t, opts, "delivered_queue_url"))

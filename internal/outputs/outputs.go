@@ -75,16 +75,6 @@ func Decode(raw []byte) (Stack, error) {
 	return unmarshal(b)
 }
 
-// FromMap reads outputs already decoded into a map, as Terratest's
-// terraform.OutputAll returns them.
-func FromMap(m map[string]any) (Stack, error) {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return Stack{}, fmt.Errorf("%w: %w", ErrNotOutputs, err)
-	}
-	return unmarshal(b)
-}
-
 // unmarshal decodes a flat object of outputs, or the module's outputs
 // nested under Root.
 func unmarshal(b []byte) (Stack, error) {

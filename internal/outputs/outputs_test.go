@@ -66,14 +66,3 @@ func TestDecode(t *testing.T) {
 		})
 	}
 }
-
-func TestFromMap(t *testing.T) {
-	t.Parallel()
-	got, err := outputs.FromMap(map[string]any{"ingest_queue_url": "http://q/i", "log_group_names": map[string]any{"processor": "/aws/lambda/p"}})
-	require.NoError(t, err)
-	assert.Equal(t, outputs.Stack{IngestQueueURL: "http://q/i", LogGroupNames: map[string]string{"processor": "/aws/lambda/p"}}, got)
-
-	got, err = outputs.FromMap(map[string]any{outputs.Root: map[string]any{"ingest_queue_url": "http://q/i"}, "delivered_queue_url": "http://q/d"})
-	require.NoError(t, err)
-	assert.Equal(t, outputs.Stack{IngestQueueURL: "http://q/i"}, got)
-}

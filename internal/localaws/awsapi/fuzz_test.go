@@ -28,7 +28,6 @@ func FuzzLookup(f *testing.F) {
 		rt.REST("GET /2015-03-31/functions/{name}", func(_ http.ResponseWriter, r *http.Request) { _ = r.PathValue("name") })
 		rt.Query("monitoring", "PutMetricAlarm", func(_ http.ResponseWriter, _ *http.Request, q awsapi.Query) {
 			_ = awsapi.List(q.Form, "AlarmNames")
-			_ = awsapi.Members(q.Form, "Dimensions", "Name", "Value")
 			_ = awsapi.Escape(q.Form.Get("AlarmName"))
 		})
 		r := &http.Request{

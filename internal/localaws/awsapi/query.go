@@ -38,16 +38,6 @@ func List(form url.Values, name string) []string {
 	return out
 }
 
-// Members reads a Query-protocol list of key/value structures into a map.
-func Members(form url.Values, name, key, value string) map[string]string {
-	out := map[string]string{}
-	for i := 1; form.Has(name + ".member." + strconv.Itoa(i) + "." + key); i++ {
-		p := name + ".member." + strconv.Itoa(i) + "."
-		out[form.Get(p+key)] = form.Get(p + value)
-	}
-	return out
-}
-
 // Escape escapes s for XML character data.
 func Escape(s string) string {
 	var b strings.Builder
