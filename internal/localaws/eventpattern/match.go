@@ -68,8 +68,14 @@ func matchOr(want any, event map[string]any) bool {
 // matches an absent field.
 func matchAny(allowed []any, got any, present bool) bool {
 	values := []any{got}
-	if list, ok := got.([]any); ok {
+	switch list := got.(type) {
+	case []any:
 		values = list
+	case []string: // an event built in Go (an AWS service's own, such as an alarm state change)
+		values = make([]any, len(list))
+		for i, v := range list {
+			values[i] = v
+		}
 	}
 	for _, a := range allowed {
 		if e, ok := a.(exists); ok {

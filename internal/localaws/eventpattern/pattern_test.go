@@ -165,6 +165,16 @@ func TestMatches(t *testing.T) {
 	}
 }
 
+// TestMatchesAnEventBuiltInGo: an AWS service's own event (CloudWatch's
+// alarm state change) is a Go map whose lists may be []string.
+func TestMatchesAnEventBuiltInGo(t *testing.T) {
+	t.Parallel()
+	p, err := Parse(`{"source":["aws.cloudwatch"],"resources":["arn:alarm:a"]}`)
+	require.NoError(t, err)
+	assert.True(t, p.Matches(map[string]any{"source": "aws.cloudwatch", "resources": []string{"arn:alarm:b", "arn:alarm:a"}}))
+	assert.False(t, p.Matches(map[string]any{"source": "aws.cloudwatch", "resources": []string{"arn:alarm:b"}}))
+}
+
 // TestWildcardEscapes: \* and \\ stand for the literal characters.
 func TestWildcardEscapes(t *testing.T) {
 	t.Parallel()
