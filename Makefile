@@ -99,7 +99,7 @@ docs-check: $(BIN)/terraform-docs ## Fail when the module README is out of date
 .PHONY: fuzz
 fuzz: ## Fuzz what faces input: the contract parser, trackctl's NDJSON reader, the local AWS's request routing; FUZZTIME each (default 60s)
 	go test ./internal/contract -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
-	go test ./internal/trackctl -run '^$$' -fuzz FuzzReadNDJSON -fuzztime $(FUZZTIME)
+	go test ./internal/drivers/trackctl -run '^$$' -fuzz FuzzReadNDJSON -fuzztime $(FUZZTIME)
 	go test ./internal/localaws/awsapi -run '^$$' -fuzz FuzzLookup -fuzztime $(FUZZTIME)
 
 .PHONY: bench
@@ -113,7 +113,7 @@ soak: build-host ## 20,000 updates under injected DynamoDB/SQS/Lambda faults; ch
 .PHONY: test-iam
 test-iam: build-host ## IAM mutation test: each statement of the roles', key, queue and topic policies removed in turn must break a scenario (table in .cache/iam-mutations.md)
 	@mkdir -p .cache
-	TRACKING_IAM_MUTATIONS=all TRACKING_IAM_TABLE=$(CURDIR)/.cache/iam-mutations.md go test -count=1 -timeout 45m -run TestEachIAMStatementIsNeeded ./internal/e2e/
+	TRACKING_IAM_MUTATIONS=all TRACKING_IAM_TABLE=$(CURDIR)/.cache/iam-mutations.md go test -count=1 -timeout 45m -run TestEachIAMStatementIsNeeded ./internal/drivers/e2e/
 	@cat .cache/iam-mutations.md
 
 .PHONY: test-e2e

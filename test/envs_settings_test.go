@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/hclmodule"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deploy/hclmodule"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deploy/outputs"
 	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
 )
 
@@ -141,7 +141,7 @@ func jsonValue(t *testing.T, v any) any {
 // TestRootsOutputTheModuleWhole checks that both envs and the complete
 // example output the module whole under outputs.Root, so trackctl
 // --env-dir, the demo and the tests read the module's names
-// (internal/outputs) and no root repeats its outputs one by one.
+// (internal/deploy/outputs) and no root repeats its outputs one by one.
 func TestRootsOutputTheModuleWhole(t *testing.T) {
 	t.Parallel()
 	for dir, call := range map[string]string{

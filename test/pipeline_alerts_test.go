@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deploy/outputs"
 )
 
 // validateAlerts drives the applied module's DLQ alarm both ways and checks

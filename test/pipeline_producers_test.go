@@ -26,7 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deploy/outputs"
 )
 
 // validateProducers sends as producers do (contract README): a role with

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/outputs"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deploy/outputs"
 )
 
 // validateSchedule fires the maintenance schedule on the local AWS, which

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/tfrun"
 	"github.com/tracking-pipeline/tracking-pipeline/test/tfharness"
 )
 

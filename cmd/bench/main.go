@@ -1,5 +1,5 @@
 // Command bench measures the processor and the projection on the local AWS
-// (internal/bench says what and how) and prints the figures.
+// (internal/drivers/bench says what and how) and prints the figures.
 //
 //	bench -zip dist/amd64/processor.zip [-only processor|lag] [-messages N] [-log FILE] [-cpuprofile FILE]
 package main
@@ -11,8 +11,8 @@ import (
 	"os"
 	"runtime/pprof"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/bench"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deploy/provision"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/bench"
 )
 
 func main() {

@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/demo"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/demo"
 )
 
 func main() {

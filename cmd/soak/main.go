@@ -11,8 +11,8 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/provision"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/soak"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deploy/provision"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/soak"
 )
 
 func main() {

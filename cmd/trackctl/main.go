@@ -8,7 +8,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/trackctl"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/trackctl"
 )
 
 func main() {

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/hclmodule"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deploy/hclmodule"
 )
 
 // TestTableMatchesTheModule checks the table the store needs (CreateTableInput,

@@ -17,7 +17,7 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/contract"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/testenv"
 )
 
 var sentAt = time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/config"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/hclmodule"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deploy/hclmodule"
 )
 
 // TestModuleSetsWhatTheFunctionsRead reads each function's environment in

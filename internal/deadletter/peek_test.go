@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/deadletter"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/testenv"
 )
 
 // TestPeekReadsReasonsAndGivesBack parks a rejected message (with the

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/deadletter"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/testenv"
 )
 
 // hold receives every message of url, hidden for hide.

@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/upstream"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
 // TestRoleCallsMeetTheirPolicies: a role allowed to read one table, and

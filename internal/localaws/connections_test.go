@@ -21,9 +21,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
 // TestKeepAliveConnectionsSurviveLoad sends many concurrent, keep-alive,

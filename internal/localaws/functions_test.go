@@ -21,10 +21,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/lambdazip"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
 // TestFunctionRunsInItsRegion: AWS_REGION is "the AWS Region where the

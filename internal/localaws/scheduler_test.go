@@ -17,9 +17,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
 // TestScheduleActsAsItsRole: "EventBridge Scheduler assumes the execution

@@ -17,9 +17,9 @@ import (
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/contract"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/deadletter"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/emf"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/maintenance"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
 type notes struct{ sent []string }

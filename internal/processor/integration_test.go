@@ -19,9 +19,9 @@ import (
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/deadletter"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/emf"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/processor"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
 // TestHandleAgainstLocalAWS runs the handler with real DynamoDB and SQS calls

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/audit"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/hclmodule"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/deploy/hclmodule"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/eventpattern"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/terraform"
 	teststructure "github.com/gruntwork-io/terratest/modules/test-structure"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/tfrun"
 )
 
 // StageDir is where a staged test keeps its working copy and its saved

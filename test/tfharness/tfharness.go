@@ -1,5 +1,5 @@
 // Package tfharness runs this repository's Terraform roots in temporary
-// copies for tests, through internal/tfrun, and turns "the hashicorp/aws
+// copies for tests, through internal/drivers/tfrun, and turns "the hashicorp/aws
 // provider cannot be installed here" into a one-line skip, never a failure.
 package tfharness
 
@@ -11,8 +11,8 @@ import (
 
 	"github.com/gruntwork-io/terratest/modules/terraform"
 
-	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/tfrun"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/testenv"
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/tfrun"
 )
 
 // RepoRoot is the repository root, found from this file's location.

@@ -19,8 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/tracking-pipeline/tracking-pipeline/internal/drivers/testenv"
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/localawstest"
-	"github.com/tracking-pipeline/tracking-pipeline/internal/testenv"
 )
 
 // gaps are this service's rows of the local AWS's gap table (its README):
