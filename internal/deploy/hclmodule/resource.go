@@ -16,7 +16,8 @@ import (
 // and data sources it reads, and the locals these let evaluate. The
 // address is the resource's name and, for one with for_each, its instance
 // key: `this["queue_depth"]`. An attribute of a nested block is named
-// with the block's type: `input_transformer.input_paths`. The provisioner creates a resource from the
+// with the block's type, at any depth: `input_transformer.input_paths`,
+// `target.retry_policy.maximum_retry_attempts`. The provisioner creates a resource from the
 // module's own statement of it this way, not from a copy. An attribute the
 // resource does not set is left out; one that does not evaluate is an error.
 func (m *Module) ResourceValues(typ, address string, vars, refs map[string]cty.Value, attrs ...string) (map[string]cty.Value, error) {
@@ -85,17 +86,16 @@ func (m *Module) Local(name string, vars, refs map[string]cty.Value) (cty.Value,
 }
 
 // attribute finds attribute name of body, or block.attribute of its first
-// nested block of that type.
+// nested block of that type, at any depth (target.retry_policy.x).
 func attribute(body *hclsyntax.Body, name string) (*hclsyntax.Attribute, bool) {
-	block, attr, nested := strings.Cut(name, ".")
+	block, rest, nested := strings.Cut(name, ".")
 	if !nested {
 		a, ok := body.Attributes[name]
 		return a, ok
 	}
 	for _, b := range body.Blocks {
 		if b.Type == block {
-			a, ok := b.Body.Attributes[attr]
-			return a, ok
+			return attribute(b.Body, rest)
 		}
 	}
 	return nil, false

@@ -3,6 +3,7 @@ package provision
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -104,18 +105,38 @@ func TestAlarmsAreTheModules(t *testing.T) {
 	}
 }
 
-// TestVisibilityTimeoutIsTheModules: the ingest queue's visibility timeout
-// as checks.tf derives it, from the settings given.
-func TestVisibilityTimeoutIsTheModules(t *testing.T) {
+// TestQueuesAreTheModules: each queue's name and attributes as sqs.tf
+// states them for the settings given (the ingest queue's visibility
+// timeout derived by checks.tf).
+func TestQueuesAreTheModules(t *testing.T) {
 	t.Parallel()
 	s := load(t)
-	s.ProcessorTimeoutSeconds, s.MaximumBatchingWindowSeconds = 60, 30
-	got, err := s.visibilityTimeout()
+	s.ProcessorTimeoutSeconds, s.MaximumBatchingWindowSeconds, s.MessageRetentionSeconds = 60, 30, 604800
+	name, attrs, err := s.queue("ingest")
 	require.NoError(t, err)
-	assert.Equal(t, 6*60+30, got)
+	assert.Equal(t, "tp-ingest", name)
+	assert.Equal(t, map[string]string{"VisibilityTimeout": "390", "MessageRetentionPeriod": "604800", "ReceiveMessageWaitTimeSeconds": "20",
+		"KmsDataKeyReusePeriodSeconds": strconv.Itoa(s.KMSDataKeyReusePeriodSeconds)}, attrs)
 	override := 900
 	s.VisibilityTimeoutSeconds = &override
-	got, err = s.visibilityTimeout()
+	_, attrs, err = s.queue("ingest")
 	require.NoError(t, err)
-	assert.Equal(t, 900, got)
+	assert.Equal(t, "900", attrs["VisibilityTimeout"])
+	for _, dlq := range []string{"ingest_dlq", "maintenance_dlq", "alert_dlq", "projector_dlq"} {
+		name, attrs, err := s.queue(dlq)
+		require.NoError(t, err, dlq)
+		assert.Equal(t, "tp-"+strings.ReplaceAll(dlq, "_", "-"), name)
+		assert.Contains(t, attrs, "MessageRetentionPeriod", dlq)
+	}
+	_, _, err = s.queue("nope")
+	require.Error(t, err)
+}
+
+// TestNamesAreTheModules: the physical names the provisioner gives, as the
+// module's resources name them.
+func TestNamesAreTheModules(t *testing.T) {
+	t.Parallel()
+	n, err := load(t).names()
+	require.NoError(t, err)
+	assert.Equal(t, stackNames{table: "tp-audit", bus: "tp-tracking", topic: "tp-alerts", processor: "tp-processor", projector: "tp-projector", maintenance: "tp-maintenance"}, n)
 }

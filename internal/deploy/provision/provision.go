@@ -22,11 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/aws/aws-sdk-go-v2/service/scheduler"
-	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
@@ -126,25 +123,6 @@ func (s Settings) inputs() (map[string]cty.Value, error) {
 	return v, nil
 }
 
-// visibilityTimeout is the ingest queue's, as the module derives it
-// (checks.tf's local.visibility_timeout: the override, else 6 x the
-// function timeout + the batching window).
-func (s Settings) visibilityTimeout() (int, error) {
-	vars, err := s.inputs()
-	if err != nil {
-		return 0, err
-	}
-	v, err := s.module.Local("visibility_timeout", vars, nil)
-	if err != nil {
-		return 0, fmt.Errorf("read the module: %w", err)
-	}
-	if v.Type() != cty.Number || v.IsNull() {
-		return 0, errors.New("read the module: local.visibility_timeout is not a number")
-	}
-	n, _ := v.AsBigFloat().Int64()
-	return int(n), nil
-}
-
 // Zips are the paths of the Lambda packages.
 type Zips struct{ Processor, Projector, Maintenance string }
 
@@ -179,7 +157,6 @@ func (st *Stack) EditPolicies(edit func(policy, doc string) string) *Stack {
 // Apply creates every runtime resource and returns the outputs.
 func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	s := st.s
-	name := s.NamePrefix
 	var out outputs.Stack
 
 	keyARN, err := st.key(ctx)
@@ -188,26 +165,14 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}
 	out.KMSKeyARN = keyARN
 
-	visibility, err := s.visibilityTimeout()
-	if err != nil {
-		return out, err
-	}
 	q := sqs.NewFromConfig(st.cfg)
-	if out.IngestDLQURL, out.IngestDLQARN, err = createQueue(ctx, q, name+"-ingest-dlq", map[string]string{
-		"MessageRetentionPeriod":       strconv.Itoa(s.DLQMessageRetentionSeconds),
-		"KmsMasterKeyId":               keyARN,
-		"KmsDataKeyReusePeriodSeconds": strconv.Itoa(s.KMSDataKeyReusePeriodSeconds),
-	}); err != nil {
+	key := map[string]string{"KmsMasterKeyId": keyARN}
+	if out.IngestDLQURL, out.IngestDLQARN, err = st.createModuleQueue(ctx, q, "ingest_dlq", key); err != nil {
 		return out, err
 	}
 	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": out.IngestDLQARN, "maxReceiveCount": s.MaxReceiveCount})
-	if out.IngestQueueURL, out.IngestQueueARN, err = createQueue(ctx, q, name+"-ingest", map[string]string{
-		"VisibilityTimeout":             strconv.Itoa(visibility),
-		"MessageRetentionPeriod":        strconv.Itoa(s.MessageRetentionSeconds),
-		"ReceiveMessageWaitTimeSeconds": "20",
-		"KmsMasterKeyId":                keyARN,
-		"KmsDataKeyReusePeriodSeconds":  strconv.Itoa(s.KMSDataKeyReusePeriodSeconds),
-		"RedrivePolicy":                 string(redrive),
+	if out.IngestQueueURL, out.IngestQueueARN, err = st.createModuleQueue(ctx, q, "ingest", map[string]string{
+		"KmsMasterKeyId": keyARN, "RedrivePolicy": string(redrive),
 	}); err != nil {
 		return out, err
 	}
@@ -217,32 +182,27 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}); err != nil {
 		return out, fmt.Errorf("set the DLQ's redrive allow policy: %w", err)
 	}
-	if out.MaintenanceDLQURL, out.MaintenanceDLQARN, err = createQueue(ctx, q, name+"-maintenance-dlq", map[string]string{
-		"MessageRetentionPeriod": "1209600", "KmsMasterKeyId": keyARN,
-	}); err != nil {
-		return out, err
-	}
-	if out.AlertDLQURL, out.AlertDLQARN, err = createQueue(ctx, q, name+"-alert-dlq", map[string]string{
-		"MessageRetentionPeriod": "1209600", "KmsMasterKeyId": keyARN,
-		"KmsDataKeyReusePeriodSeconds": strconv.Itoa(s.KMSDataKeyReusePeriodSeconds),
-	}); err != nil {
-		return out, err
+	for resource, dst := range map[string][2]*string{
+		"maintenance_dlq": {&out.MaintenanceDLQURL, &out.MaintenanceDLQARN},
+		"alert_dlq":       {&out.AlertDLQURL, &out.AlertDLQARN},
+		"projector_dlq":   {&out.ProjectorDLQURL, &out.ProjectorDLQARN},
+	} {
+		if *dst[0], *dst[1], err = st.createModuleQueue(ctx, q, resource, key); err != nil {
+			return out, err
+		}
 	}
 
-	if out.ProjectorDLQURL, out.ProjectorDLQARN, err = createQueue(ctx, q, name+"-projector-dlq", map[string]string{
-		"MessageRetentionPeriod": "1209600", "KmsMasterKeyId": keyARN,
-		"KmsDataKeyReusePeriodSeconds": strconv.Itoa(s.KMSDataKeyReusePeriodSeconds),
-	}); err != nil {
+	names, err := s.names()
+	if err != nil {
 		return out, err
 	}
-
-	out.AuditTableName = name + "-audit"
+	out.AuditTableName = names.table
 	tableARN, streamARN, err := st.table(ctx, out.AuditTableName, keyARN)
 	if err != nil {
 		return out, err
 	}
 	out.AuditTableARN = tableARN
-	out.EventBusName = name + "-tracking"
+	out.EventBusName = names.bus
 	bus, err := eventbridge.NewFromConfig(st.cfg).CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: &out.EventBusName})
 	if err != nil {
 		return out, fmt.Errorf("create the status event bus: %w", err)
@@ -250,16 +210,14 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	out.EventBusARN = aws.ToString(bus.EventBusArn)
 
 	topic, err := sns.NewFromConfig(st.cfg).CreateTopic(ctx, &sns.CreateTopicInput{
-		Name: aws.String(name + "-alerts"), Attributes: map[string]string{"KmsMasterKeyId": keyARN},
+		Name: aws.String(names.topic), Attributes: map[string]string{"KmsMasterKeyId": keyARN},
 	})
 	if err != nil {
 		return out, fmt.Errorf("create alert topic: %w", err)
 	}
 	out.AlertTopicARN = aws.ToString(topic.TopicArn)
 
-	out.ProcessorFunctionName = name + "-processor"
-	out.ProjectorFunctionName = name + "-projector"
-	out.MaintenanceFunctionName = name + "-maintenance"
+	out.ProcessorFunctionName, out.ProjectorFunctionName, out.MaintenanceFunctionName = names.processor, names.projector, names.maintenance
 	policies, err := newRolePolicies(s, out, tableARN, streamARN, out.ProjectorDLQARN)
 	if err != nil {
 		return out, err
@@ -290,49 +248,10 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 		return out, err
 	}
 
-	maintenanceARN, err := fns.create(ctx, out.MaintenanceFunctionName, "maintenance", zips.Maintenance, s.MaintenanceTimeoutSeconds, 256, map[string]string{
-		config.EnvAuditTable:       out.AuditTableName,
-		config.EnvDLQURL:           out.IngestDLQURL,
-		config.EnvIngestQueueURL:   out.IngestQueueURL,
-		config.EnvAlertTopicARN:    out.AlertTopicARN,
-		config.EnvRedriveTransient: strconv.FormatBool(s.MaintenanceRedriveTransient),
-		config.EnvRedriveRate:      strconv.Itoa(s.MaintenanceRedriveRate),
-		config.EnvRetentionDays:    strconv.Itoa(s.RetentionDays),
-		config.EnvLogLevel:         s.LogLevel,
-		config.EnvMetricsNamespace: s.MetricsNamespace,
-	})
-	if err != nil {
+	if err := st.maintenance(ctx, fns, zips.Maintenance, &out); err != nil {
 		return out, err
 	}
-	if _, err := fns.client.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{
-		FunctionName:             &out.MaintenanceFunctionName,
-		MaximumRetryAttempts:     aws.Int32(2),
-		MaximumEventAgeInSeconds: aws.Int32(3600),
-		DestinationConfig:        &lambdatypes.DestinationConfig{OnFailure: &lambdatypes.OnFailure{Destination: &out.MaintenanceDLQARN}},
-	}); err != nil {
-		return out, fmt.Errorf("configure maintenance async invocations: %w", err)
-	}
-	policies.withFunction("maintenance", maintenanceARN)
-	schedulerRole, err := fns.role(ctx, name+"-maintenance-scheduler", "scheduler_assume", "scheduler")
-	if err != nil {
-		return out, err
-	}
-	out.MaintenanceScheduleName = name + "-maintenance"
-	if _, err := scheduler.NewFromConfig(st.cfg).CreateSchedule(ctx, &scheduler.CreateScheduleInput{
-		Name:                       &out.MaintenanceScheduleName,
-		ScheduleExpression:         &s.MaintenanceScheduleExpression,
-		ScheduleExpressionTimezone: &s.MaintenanceScheduleTimezone,
-		FlexibleTimeWindow:         &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowModeOff},
-		Target: &schedtypes.Target{
-			Arn:              &maintenanceARN,
-			RoleArn:          &schedulerRole,
-			Input:            aws.String(`{"tasks":["dlq-digest","daily-stats","redrive"]}`),
-			RetryPolicy:      &schedtypes.RetryPolicy{MaximumRetryAttempts: aws.Int32(3), MaximumEventAgeInSeconds: aws.Int32(3600)},
-			DeadLetterConfig: &schedtypes.DeadLetterConfig{Arn: &out.MaintenanceDLQARN},
-		},
-	}); err != nil {
-		return out, fmt.Errorf("create the maintenance schedule: %w", err)
-	}
+
 	if err := st.alerts(ctx, &out, policies); err != nil {
 		return out, err
 	}
@@ -397,18 +316,6 @@ func (st *Stack) table(ctx context.Context, name, keyARN string) (string, string
 		return "", "", fmt.Errorf("enable TTL on the audit table: %w", err)
 	}
 	return aws.ToString(created.TableDescription.TableArn), aws.ToString(created.TableDescription.LatestStreamArn), nil
-}
-
-func createQueue(ctx context.Context, q *sqs.Client, name string, attrs map[string]string) (string, string, error) {
-	out, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &name, Attributes: attrs})
-	if err != nil {
-		return "", "", fmt.Errorf("create queue %s: %w", name, err)
-	}
-	a, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		return "", "", fmt.Errorf("read queue %s: %w", name, err)
-	}
-	return aws.ToString(out.QueueUrl), a.Attributes["QueueArn"], nil
 }
 
 type lambdaFunctions struct {
