@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"go.uber.org/zap"
 
 	"github.com/tracking-pipeline/tracking-pipeline/internal/localaws/auth/access"
@@ -234,11 +233,7 @@ func Start(opts Options) (*Server, error) {
 
 // ClientConfig is an AWS SDK configuration for clients of this local AWS.
 func (s *Server) ClientConfig() aws.Config {
-	return aws.Config{
-		Region:       s.opts.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(principals.AdminKey, principals.AdminKey, ""),
-		BaseEndpoint: aws.String(s.URL),
-	}
+	return principals.AdminConfig(s.URL, s.opts.Region)
 }
 
 // Close stops everything Start started: the front server first (no new

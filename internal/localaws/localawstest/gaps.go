@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
@@ -50,8 +49,7 @@ func CheckGaps(t *testing.T, gaps []Gap) {
 // administrator (what Server.ClientConfig gives, for any server, bare
 // kumo included).
 func Config(url string) aws.Config {
-	return aws.Config{Region: localaws.DefaultRegion, BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider(principals.AdminKey, principals.AdminKey, "")}
+	return principals.AdminConfig(url, localaws.DefaultRegion)
 }
 
 // RefusedWith checks err is AWS's refusal code for what.

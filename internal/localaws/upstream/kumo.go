@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -99,12 +98,8 @@ func Start(region string, inj *faults.Injector) *Kumo {
 	// (localaws/answers.go says why).
 	k.proxy.ModifyResponse = k.fixResponse
 	k.proxy.ErrorHandler = proxyError
-	cfg := aws.Config{
-		Region:       region,
-		Credentials:  credentials.NewStaticCredentialsProvider(principals.AdminKey, principals.AdminKey, ""),
-		BaseEndpoint: aws.String(srv.URL),
-		HTTPClient:   &http.Client{Transport: faultingTransport{next: counting, faults: inj}},
-	}
+	cfg := principals.AdminConfig(srv.URL, region)
+	cfg.HTTPClient = &http.Client{Transport: faultingTransport{next: counting, faults: inj}}
 	k.SQS = sqs.NewFromConfig(cfg)
 	k.SNS = sns.NewFromConfig(cfg)
 	k.Logs = cloudwatchlogs.NewFromConfig(cfg)
