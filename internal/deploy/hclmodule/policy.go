@@ -108,9 +108,9 @@ func instanceContext(doc *hclsyntax.Body, ctx *hcl.EvalContext, address, key str
 	if !ok {
 		return ctx, nil
 	}
-	v, diags := a.Expr.Value(ctx)
-	if diags.HasErrors() || !v.IsWhollyKnown() || !v.CanIterateElements() {
-		return nil, fmt.Errorf("%s: for_each: %w", address, diags)
+	v, err := forEach(a, ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", address, err)
 	}
 	for it := v.ElementIterator(); it.Next(); {
 		k, val := it.Element()
@@ -121,6 +121,16 @@ func instanceContext(doc *hclsyntax.Body, ctx *hcl.EvalContext, address, key str
 		}
 	}
 	return nil, fmt.Errorf("%s: %w", address, ErrNoInstance)
+}
+
+// forEach evaluates a for_each argument, which must be wholly known and
+// iterable.
+func forEach(a *hclsyntax.Attribute, ctx *hcl.EvalContext) (cty.Value, error) {
+	v, diags := a.Expr.Value(ctx)
+	if diags.HasErrors() || !v.IsWhollyKnown() || !v.CanIterateElements() {
+		return cty.NilVal, fmt.Errorf("for_each: %w", diags)
+	}
+	return v, nil
 }
 
 // dynamicStatements renders a dynamic "statement" block: its content once

@@ -17,9 +17,10 @@ import (
 // address is the resource's name and, for one with for_each, its instance
 // key: `this["queue_depth"]`. An attribute of a nested block is named
 // with the block's type, at any depth: `input_transformer.input_paths`,
-// `target.retry_policy.maximum_retry_attempts`. The provisioner creates a resource from the
-// module's own statement of it this way, not from a copy. An attribute the
-// resource does not set is left out; one that does not evaluate is an error.
+// `target.retry_policy.maximum_retry_attempts`. The provisioner creates a
+// resource from the module's own statement of it this way, not from a
+// copy. An attribute the resource does not set is left out; one that does
+// not evaluate is an error.
 func (m *Module) ResourceValues(typ, address string, vars, refs map[string]cty.Value, attrs ...string) (map[string]cty.Value, error) {
 	parts := documentAddress.FindStringSubmatch(address)
 	if parts == nil {
@@ -61,9 +62,9 @@ func (m *Module) InstanceKeys(typ, name string, vars, refs map[string]cty.Value)
 		return nil, fmt.Errorf("%s.%s has no for_each", typ, name)
 	}
 	ctx := m.applyContext(vars, refs)
-	v, diags := a.Expr.Value(ctx)
-	if diags.HasErrors() || !v.IsWhollyKnown() || !v.CanIterateElements() {
-		return nil, fmt.Errorf("%s.%s: for_each: %w%s", typ, name, diags, m.whyLocals(a.Expr, ctx))
+	v, err := forEach(a, ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s.%s: %w%s", typ, name, err, m.whyLocals(a.Expr, ctx))
 	}
 	var keys []string
 	for it := v.ElementIterator(); it.Next(); {
