@@ -36,7 +36,6 @@ const alertDeliveryAlarm = "alert_delivery"
 // stay off: alarm_raw_notifications defaults to false).
 func (st *Stack) alerts(ctx context.Context, out *outputs.Stack, p *rolePolicies) error {
 	cw := cloudwatch.NewFromConfig(st.cfg)
-	p.withNames(*out)
 	keys, err := p.mod.InstanceKeys("aws_cloudwatch_metric_alarm", "this", p.vars, p.refs)
 	if err != nil {
 		return fmt.Errorf("read the module's alarms: %w", err)
@@ -62,8 +61,9 @@ func (st *Stack) alerts(ctx context.Context, out *outputs.Stack, p *rolePolicies
 	out.AlarmNames[alertDeliveryAlarm] = name
 	alarmARNs[alertDeliveryAlarm] = arn
 	p.withAlarms(alarmARNs)
+	topic := sns.NewFromConfig(st.cfg)
 	for _, addr := range st.s.AlertEmailAddresses {
-		if _, err := sns.NewFromConfig(st.cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: &out.AlertTopicARN, Protocol: aws.String("email"), Endpoint: aws.String(addr)}); err != nil {
+		if _, err := topic.Subscribe(ctx, &sns.SubscribeInput{TopicArn: &out.AlertTopicARN, Protocol: aws.String("email"), Endpoint: aws.String(addr)}); err != nil {
 			return fmt.Errorf("subscribe %s to the alert topic: %w", addr, err)
 		}
 	}
@@ -128,10 +128,7 @@ func (st *Stack) putAlarm(ctx context.Context, cw *cloudwatch.Client, p *rolePol
 		}
 	}
 	str := func(k string) *string { return aws.String(v[k].AsString()) }
-	num := func(k string) *int32 {
-		n, _ := v[k].AsBigFloat().Int64()
-		return aws.Int32(int32(n)) //nolint:gosec // CloudWatch's small periods and counts
-	}
+	num := func(k string) *int32 { return aws.Int32(int32(intOf(v[k]))) } //nolint:gosec // CloudWatch's small periods and counts
 	threshold, _ := v["threshold"].AsBigFloat().Float64()
 	in := &cloudwatch.PutMetricAlarmInput{
 		AlarmName: str("alarm_name"), AlarmDescription: str("alarm_description"), Namespace: str("namespace"), MetricName: str("metric_name"),

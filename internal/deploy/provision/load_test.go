@@ -17,6 +17,14 @@ import (
 
 const moduleDir = "../../../" + ModuleDir
 
+// inputs are s as the module's inputs.
+func inputs(t *testing.T, s Settings) map[string]cty.Value {
+	t.Helper()
+	v, err := s.inputs()
+	require.NoError(t, err)
+	return v
+}
+
 // load is the module's defaults for a stack named tp.
 func load(t *testing.T) Settings {
 	t.Helper()
@@ -81,9 +89,8 @@ func TestAlarmsAreTheModules(t *testing.T) {
 		ProcessorFunctionName: "tp-processor", ProjectorFunctionName: "tp-projector", MaintenanceFunctionName: "tp-maintenance",
 		KMSKeyARN: "arn:aws:kms:us-east-1:123456789012:key/k", AlertTopicARN: "arn:aws:sns:us-east-1:123456789012:tp-alerts",
 	}
-	p, err := newRolePolicies(s, out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit", "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit/stream/s", "arn:aws:sqs:us-east-1:123456789012:tp-projector-dlq")
+	p, err := newRolePolicies(s, inputs(t, s), out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit", "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit/stream/s", "arn:aws:sqs:us-east-1:123456789012:tp-projector-dlq")
 	require.NoError(t, err)
-	p.withNames(out)
 	keys, err := p.mod.InstanceKeys("aws_cloudwatch_metric_alarm", "this", p.vars, p.refs)
 	require.NoError(t, err)
 	require.Len(t, keys, reflect.TypeFor[AlarmThresholds]().NumField(), "an alarm per threshold")
@@ -112,23 +119,23 @@ func TestQueuesAreTheModules(t *testing.T) {
 	t.Parallel()
 	s := load(t)
 	s.ProcessorTimeoutSeconds, s.MaximumBatchingWindowSeconds, s.MessageRetentionSeconds = 60, 30, 604800
-	name, attrs, err := s.queue("ingest")
+	name, attrs, err := s.queue(inputs(t, s), "ingest")
 	require.NoError(t, err)
 	assert.Equal(t, "tp-ingest", name)
 	assert.Equal(t, map[string]string{"VisibilityTimeout": "390", "MessageRetentionPeriod": "604800", "ReceiveMessageWaitTimeSeconds": "20",
 		"KmsDataKeyReusePeriodSeconds": strconv.Itoa(s.KMSDataKeyReusePeriodSeconds)}, attrs)
 	override := 900
 	s.VisibilityTimeoutSeconds = &override
-	_, attrs, err = s.queue("ingest")
+	_, attrs, err = s.queue(inputs(t, s), "ingest")
 	require.NoError(t, err)
 	assert.Equal(t, "900", attrs["VisibilityTimeout"])
 	for _, dlq := range []string{"ingest_dlq", "maintenance_dlq", "alert_dlq", "projector_dlq"} {
-		name, attrs, err := s.queue(dlq)
+		name, attrs, err := s.queue(inputs(t, s), dlq)
 		require.NoError(t, err, dlq)
 		assert.Equal(t, "tp-"+strings.ReplaceAll(dlq, "_", "-"), name)
 		assert.Contains(t, attrs, "MessageRetentionPeriod", dlq)
 	}
-	_, _, err = s.queue("nope")
+	_, _, err = s.queue(inputs(t, s), "nope")
 	require.Error(t, err)
 }
 
@@ -136,7 +143,8 @@ func TestQueuesAreTheModules(t *testing.T) {
 // module's resources name them.
 func TestNamesAreTheModules(t *testing.T) {
 	t.Parallel()
-	n, err := load(t).names()
+	s := load(t)
+	n, err := s.names(inputs(t, s))
 	require.NoError(t, err)
 	assert.Equal(t, stackNames{table: "tp-audit", bus: "tp-tracking", topic: "tp-alerts", processor: "tp-processor", projector: "tp-projector", maintenance: "tp-maintenance"}, n)
 }

@@ -12,12 +12,9 @@ type stackNames struct {
 	table, bus, topic, processor, projector, maintenance string
 }
 
-// names reads them from the module's resources (read, not copied).
-func (s Settings) names() (stackNames, error) {
-	vars, err := s.inputs()
-	if err != nil {
-		return stackNames{}, err
-	}
+// names reads them from the module's resources for the inputs vars
+// (s.inputs()): read, not copied.
+func (s Settings) names(vars map[string]cty.Value) (stackNames, error) {
 	read := func(typ, name, attr string) (string, error) {
 		v, err := s.module.ResourceValues(typ, name, vars, nil, attr)
 		if err != nil {
@@ -29,7 +26,10 @@ func (s Settings) names() (stackNames, error) {
 		}
 		return got.AsString(), nil
 	}
-	var n stackNames
+	var (
+		n   stackNames
+		err error
+	)
 	for _, r := range []struct {
 		dst             *string
 		typ, name, attr string

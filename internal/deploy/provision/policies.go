@@ -19,11 +19,9 @@ type rolePolicies struct {
 	refs map[string]cty.Value
 }
 
-func newRolePolicies(s Settings, out outputs.Stack, tableARN, streamARN, projectorDLQARN string) (*rolePolicies, error) {
-	vars, err := s.inputs()
-	if err != nil {
-		return nil, err
-	}
+// newRolePolicies renders for the settings s, as the module's inputs vars
+// (s.inputs()), and the stack's resources so far.
+func newRolePolicies(s Settings, vars map[string]cty.Value, out outputs.Stack, tableARN, streamARN, projectorDLQARN string) (*rolePolicies, error) {
 	parts := strings.SplitN(out.IngestQueueARN, ":", 6)
 	if len(parts) != 6 {
 		return nil, fmt.Errorf("queue ARN %q", out.IngestQueueARN)
@@ -33,7 +31,7 @@ func newRolePolicies(s Settings, out outputs.Stack, tableARN, streamARN, project
 		return cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/aws/lambda/%s", partition, region, account, fn))})
 	}
 	arn := func(v string) cty.Value { return cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(v)}) }
-	return &rolePolicies{
+	p := &rolePolicies{
 		mod:  s.module,
 		vars: vars, // the module's defaults stand for what Settings leaves out (its key, topic and bus)
 		refs: map[string]cty.Value{
@@ -44,8 +42,7 @@ func newRolePolicies(s Settings, out outputs.Stack, tableARN, streamARN, project
 			}),
 			"aws_sqs_queue": cty.ObjectVal(map[string]cty.Value{
 				"ingest": arn(out.IngestQueueARN), "ingest_dlq": arn(out.IngestDLQARN), "maintenance_dlq": arn(out.MaintenanceDLQARN),
-				"alert_dlq":     cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal(out.AlertDLQARN), "name": cty.StringVal(s.NamePrefix + "-alert-dlq")}),
-				"projector_dlq": arn(projectorDLQARN),
+				"alert_dlq": arn(out.AlertDLQARN), "projector_dlq": arn(projectorDLQARN),
 			}),
 			"aws_dynamodb_table": cty.ObjectVal(map[string]cty.Value{"audit": cty.ObjectVal(map[string]cty.Value{
 				"arn": cty.StringVal(tableARN), "stream_arn": cty.StringVal(streamARN),
@@ -59,7 +56,9 @@ func newRolePolicies(s Settings, out outputs.Stack, tableARN, streamARN, project
 				"processor": logGroup(out.ProcessorFunctionName), "projector": logGroup(out.ProjectorFunctionName), "maintenance": logGroup(out.MaintenanceFunctionName),
 			}),
 		},
-	}, nil
+	}
+	p.withNames(out)
+	return p, nil
 }
 
 // withRule adds the alarm state rule, which the alert topic's and the
@@ -116,10 +115,12 @@ func (p *rolePolicies) with(typ, name string, attrs map[string]string) {
 	p.refs[typ] = cty.ObjectVal(objs)
 }
 
-// withNames adds the queues' and functions' names, which the alarms name.
+// withNames adds the queues' and functions' names, which the alarms and
+// their descriptions name.
 func (p *rolePolicies) withNames(out outputs.Stack) {
 	for name, url := range map[string]string{
-		"ingest": out.IngestQueueURL, "ingest_dlq": out.IngestDLQURL, "maintenance_dlq": out.MaintenanceDLQURL, "projector_dlq": out.ProjectorDLQURL,
+		"ingest": out.IngestQueueURL, "ingest_dlq": out.IngestDLQURL, "maintenance_dlq": out.MaintenanceDLQURL,
+		"alert_dlq": out.AlertDLQURL, "projector_dlq": out.ProjectorDLQURL,
 	} {
 		p.with("aws_sqs_queue", name, map[string]string{"name": url[strings.LastIndex(url, "/")+1:]})
 	}

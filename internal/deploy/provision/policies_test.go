@@ -28,7 +28,8 @@ func TestRolePoliciesAreTheModules(t *testing.T) {
 	stream := table + "/stream/2026-12-04T00:00:00.000"
 	bus := "arn:aws:events:us-east-1:123456789012:event-bus/tp-tracking"
 	out.ProjectorFunctionName, out.EventBusName = "tp-projector", "tp-tracking"
-	p, err := newRolePolicies(load(t), out, table, stream, prefix+"-projector-dlq")
+	s := load(t)
+	p, err := newRolePolicies(s, inputs(t, s), out, table, stream, prefix+"-projector-dlq")
 	require.NoError(t, err)
 	tests := []struct {
 		policy, action, resource string
@@ -95,7 +96,7 @@ func TestResourcePoliciesAreTheModules(t *testing.T) {
 	}
 	s := load(t)
 	s.ProducerPrincipalARNs = []string{producer}
-	p, err := newRolePolicies(s, out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit", "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit/stream/s", "arn:aws:sqs:us-east-1:123456789012:tp-projector-dlq")
+	p, err := newRolePolicies(s, inputs(t, s), out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit", "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit/stream/s", "arn:aws:sqs:us-east-1:123456789012:tp-projector-dlq")
 	require.NoError(t, err)
 	p.withRule("tp-alarm-state-change", rule)
 	const deliveryAlarm = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:tp-alert-delivery"
@@ -173,7 +174,7 @@ func TestResourcePoliciesAreTheModules(t *testing.T) {
 		assert.Equal(t, tt.want, got.Effect, "%s: %s %s on %s %v", tt.policy, tt.caller, tt.action, tt.resource, tt.context)
 	}
 	s.ProducerPrincipalARNs = []string{}
-	p, err = newRolePolicies(s, out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit", "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit/stream/s", "arn:aws:sqs:us-east-1:123456789012:tp-projector-dlq")
+	p, err = newRolePolicies(s, inputs(t, s), out, "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit", "arn:aws:dynamodb:us-east-1:123456789012:table/tp-audit/stream/s", "arn:aws:sqs:us-east-1:123456789012:tp-projector-dlq")
 	require.NoError(t, err)
 	doc, err := p.document("ingest")
 	require.NoError(t, err)

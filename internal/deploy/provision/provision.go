@@ -165,13 +165,17 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	}
 	out.KMSKeyARN = keyARN
 
+	vars, err := s.inputs() // once: every resource read from the module renders these
+	if err != nil {
+		return out, err
+	}
 	q := sqs.NewFromConfig(st.cfg)
 	key := map[string]string{"KmsMasterKeyId": keyARN}
-	if out.IngestDLQURL, out.IngestDLQARN, err = st.createModuleQueue(ctx, q, "ingest_dlq", key); err != nil {
+	if out.IngestDLQURL, out.IngestDLQARN, err = st.createModuleQueue(ctx, q, vars, "ingest_dlq", key); err != nil {
 		return out, err
 	}
 	redrive, _ := json.Marshal(map[string]any{"deadLetterTargetArn": out.IngestDLQARN, "maxReceiveCount": s.MaxReceiveCount})
-	if out.IngestQueueURL, out.IngestQueueARN, err = st.createModuleQueue(ctx, q, "ingest", map[string]string{
+	if out.IngestQueueURL, out.IngestQueueARN, err = st.createModuleQueue(ctx, q, vars, "ingest", map[string]string{
 		"KmsMasterKeyId": keyARN, "RedrivePolicy": string(redrive),
 	}); err != nil {
 		return out, err
@@ -187,12 +191,12 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 		"alert_dlq":       {&out.AlertDLQURL, &out.AlertDLQARN},
 		"projector_dlq":   {&out.ProjectorDLQURL, &out.ProjectorDLQARN},
 	} {
-		if *dst[0], *dst[1], err = st.createModuleQueue(ctx, q, resource, key); err != nil {
+		if *dst[0], *dst[1], err = st.createModuleQueue(ctx, q, vars, resource, key); err != nil {
 			return out, err
 		}
 	}
 
-	names, err := s.names()
+	names, err := s.names(vars)
 	if err != nil {
 		return out, err
 	}
@@ -218,7 +222,7 @@ func (st *Stack) Apply(ctx context.Context, zips Zips) (outputs.Stack, error) {
 	out.AlertTopicARN = aws.ToString(topic.TopicArn)
 
 	out.ProcessorFunctionName, out.ProjectorFunctionName, out.MaintenanceFunctionName = names.processor, names.projector, names.maintenance
-	policies, err := newRolePolicies(s, out, tableARN, streamARN, out.ProjectorDLQARN)
+	policies, err := newRolePolicies(s, vars, out, tableARN, streamARN, out.ProjectorDLQARN)
 	if err != nil {
 		return out, err
 	}

@@ -24,9 +24,10 @@ var queueAttributes = map[string]string{
 }
 
 // createModuleQueue creates the module's aws_sqs_queue.<resource> with
-// extra attributes and returns its URL and ARN.
-func (st *Stack) createModuleQueue(ctx context.Context, q *sqs.Client, resource string, extra map[string]string) (string, string, error) {
-	name, attrs, err := st.s.queue(resource)
+// extra attributes and returns its URL and ARN. vars are the settings as
+// the module's inputs.
+func (st *Stack) createModuleQueue(ctx context.Context, q *sqs.Client, vars map[string]cty.Value, resource string, extra map[string]string) (string, string, error) {
+	name, attrs, err := st.s.queue(vars, resource)
 	if err != nil {
 		return "", "", err
 	}
@@ -37,12 +38,9 @@ func (st *Stack) createModuleQueue(ctx context.Context, q *sqs.Client, resource 
 }
 
 // queue is the module's aws_sqs_queue.<resource> as sqs.tf states it for
-// s: its name and SQS attributes (read from the module, not copied).
-func (s Settings) queue(resource string) (string, map[string]string, error) {
-	vars, err := s.inputs()
-	if err != nil {
-		return "", nil, err
-	}
+// the inputs vars (s.inputs()): its name and SQS attributes (read from the
+// module, not copied).
+func (s Settings) queue(vars map[string]cty.Value, resource string) (string, map[string]string, error) {
 	names := make([]string, 0, len(queueAttributes)+1)
 	names = append(names, "name")
 	for a := range queueAttributes {
